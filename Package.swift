@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// emergence: predicts the pretraining compute at which a capability emerges (see README.md).
+import PackageDescription
+
+let package = Package(
+    name: "emergence",
+    products: [
+        .executable(name: "emergence", targets: ["emergence"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries, linked from the Debian -dev packages (.ci/run installs them).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure math: no I/O, deterministic for a given seed.
+        .target(name: "EmergenceCore"),
+        // Our HTTP/1.1 server; knows nothing of emergence.
+        .target(name: "HTTP", dependencies: [
+            "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // SQLite wrapper and schema migrations.
+        .target(name: "Storage", dependencies: ["CSQLite"]),
+        // Studies, evaluations, ingestion, fit jobs, handlers: joins the three above.
+        .target(name: "EmergenceService", dependencies: [
+            "EmergenceCore", "HTTP", "Storage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`.
+        .executableTarget(name: "emergence", dependencies: [
+            "EmergenceService", "EmergenceCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "HTTP", "Storage"],
+                    resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTests_EmergenceCoreTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

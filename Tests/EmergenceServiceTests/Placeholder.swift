@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTests_EmergenceServiceTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTests_StorageTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
