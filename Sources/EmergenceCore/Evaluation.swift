@@ -1,0 +1,100 @@
+/// One measured number for one checkpoint in one setting (METHOD.md §2).
+///
+/// This is the unit clients upload and the fit consumes. Validation of the raw input (which CSV line,
+/// which JSON field) lives with the ingestion formats; `Evaluation.problems()` states the rules that
+/// every format shares, so the CLI, the API and the database CHECK constraints agree.
+public struct Evaluation: Codable, Sendable, Equatable, Hashable {
+    public enum Setting: String, Codable, Sendable, CaseIterable {
+        case fewShot = "few_shot"
+        case finetuned = "finetuned"
+    }
+
+    /// Identity of the base-model checkpoint (model + step).
+    public var checkpoint: String
+    public var model: String?
+    public var parameters: Double?
+    public var tokens: Double?
+    /// Pretraining FLOPs; when absent, 6 · parameters · tokens (see `effectiveFlops`).
+    public var flops: Double?
+    /// Held-out pretraining loss in nats/token: the x-axis. Lower = more capable.
+    public var pretrainLoss: Double
+    public var setting: Setting
+    /// In-context examples (few-shot rows). The default D0 is the shots of the few-shot rows.
+    public var shots: Int?
+    /// D, the number of finetuning examples (finetuned rows).
+    public var finetuneExamples: Double?
+    /// Which random subset of size D was used (runs are repeated on several subsets).
+    public var subset: String?
+    /// The metric, in [0, 1].
+    public var accuracy: Double
+    /// Size of the evaluation set; enables the binomial noise model.
+    public var nQuestions: Int?
+
+    public init(checkpoint: String, model: String? = nil, parameters: Double? = nil, tokens: Double? = nil,
+                flops: Double? = nil, pretrainLoss: Double, setting: Setting, shots: Int? = nil,
+                finetuneExamples: Double? = nil, subset: String? = nil, accuracy: Double,
+                nQuestions: Int? = nil) {
+        self.checkpoint = checkpoint
+        self.model = model
+        self.parameters = parameters
+        self.tokens = tokens
+        self.flops = flops
+        self.pretrainLoss = pretrainLoss
+        self.setting = setting
+        self.shots = shots
+        self.finetuneExamples = finetuneExamples
+        self.subset = subset
+        self.accuracy = accuracy
+        self.nQuestions = nQuestions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case checkpoint, model, parameters, tokens, flops
+        case pretrainLoss = "pretrain_loss"
+        case setting, shots
+        case finetuneExamples = "finetune_examples"
+        case subset, accuracy
+        case nQuestions = "n_questions"
+    }
+
+    /// FLOPs as given, else the usual 6·N·T estimate; nil when neither is known.
+    public var effectiveFlops: Double? {
+        if let flops { return flops }
+        if let parameters, let tokens { return 6 * parameters * tokens }
+        return nil
+    }
+
+    /// A problem with one field of one evaluation.
+    public struct Problem: Sendable, Equatable, Hashable, Codable {
+        public var field: String
+        public var reason: String
+        public init(field: String, reason: String) { self.field = field; self.reason = reason }
+    }
+
+    /// The validation rules every ingestion format shares (METHOD.md §2). Empty when valid.
+    public func problems() -> [Problem] {
+        var out: [Problem] = []
+        func bad(_ f: String, _ r: String) { out.append(Problem(field: f, reason: r)) }
+        if checkpoint.isEmpty { bad("checkpoint", "must not be empty") }
+        if !pretrainLoss.isFinite || pretrainLoss <= 0 { bad("pretrain_loss", "must be a finite number > 0") }
+        if !accuracy.isFinite || accuracy < 0 || accuracy > 1 { bad("accuracy", "must be a number in [0, 1]") }
+        if let v = parameters, !(v.isFinite && v > 0) { bad("parameters", "must be a finite number > 0") }
+        if let v = tokens, !(v.isFinite && v > 0) { bad("tokens", "must be a finite number > 0") }
+        if let v = flops, !(v.isFinite && v > 0) { bad("flops", "must be a finite number > 0") }
+        if let v = shots, v < 0 { bad("shots", "must be an integer >= 0") }
+        if let v = nQuestions, v <= 0 { bad("n_questions", "must be an integer > 0") }
+        switch setting {
+        case .finetuned:
+            if let d = finetuneExamples {
+                if !(d.isFinite && d >= 1) { bad("finetune_examples", "must be a number >= 1") }
+            } else {
+                bad("finetune_examples", "is required for a finetuned row")
+            }
+        case .fewShot:
+            if let d = finetuneExamples, !(d.isFinite && d >= 0) {
+                bad("finetune_examples", "must be a number >= 0")
+            }
+        }
+        return out
+    }
+}

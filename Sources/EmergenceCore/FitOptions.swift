@@ -1,0 +1,93 @@
+/// How to fit a study: the CLI's flags and the API's `POST /v1/studies/{study}/fits` body.
+/// Decoding accepts any subset of the fields; missing ones take the defaults below.
+public struct FitOptions: Codable, Sendable, Equatable, Hashable {
+    /// The emergence law E_θ(D) (METHOD.md §3).
+    public enum Form: String, Codable, Sendable, CaseIterable {
+        /// E(D) = k · (ln D)^α + C (default; the paper's choice).
+        case logPower = "log_power"
+        /// E(D) = k · D^α + C.
+        case power = "power"
+    }
+    public enum Noise: String, Codable, Sendable, CaseIterable {
+        case gaussian, binomial
+    }
+    public enum Uncertainty: String, Codable, Sendable, CaseIterable {
+        case bootstrap, mcmc, both, none
+    }
+    /// What one bootstrap draw resamples (METHOD.md §5).
+    public enum Resample: String, Codable, Sendable, CaseIterable {
+        /// Whole checkpoints (all rows of a checkpoint together); honest when a checkpoint's loss is noisy.
+        case checkpoints
+        /// Rows, stratified by setting.
+        case rows
+    }
+
+    public var form: Form = .logPower
+    /// The low-data extrapolation limit; nil = the shots of the few-shot rows.
+    public var d0: Double? = nil
+    /// Fit Δ, a separate few-shot floor.
+    public var delta: Bool = true
+    public var noise: Noise = .gaussian
+    public var uncertainty: Uncertainty = .bootstrap
+    public var bootstrap: Int = 1000
+    public var resample: Resample = .checkpoints
+    /// MCMC steps kept after burn-in, per walker.
+    public var mcmcSteps: Int = 2000
+    public var mcmcWalkers: Int = 32
+    public var mcmcBurnIn: Int = 1000
+    public var seed: UInt64 = 0
+    /// Keep only checkpoints with flops ≤ this (the prediction setting).
+    public var maxFlops: Double? = nil
+    /// A user-supplied compute scaling law; nil = fit one to the checkpoints.
+    public var scalingLaw: ScalingLaw? = nil
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case form, d0, delta, noise, uncertainty, bootstrap, resample
+        case mcmcSteps = "mcmc_steps"
+        case mcmcWalkers = "mcmc_walkers"
+        case mcmcBurnIn = "mcmc_burn_in"
+        case seed
+        case maxFlops = "max_flops"
+        case scalingLaw = "scaling_law"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = FitOptions()
+        form = try c.decodeIfPresent(Form.self, forKey: .form) ?? d.form
+        d0 = try c.decodeIfPresent(Double.self, forKey: .d0)
+        delta = try c.decodeIfPresent(Bool.self, forKey: .delta) ?? d.delta
+        noise = try c.decodeIfPresent(Noise.self, forKey: .noise) ?? d.noise
+        uncertainty = try c.decodeIfPresent(Uncertainty.self, forKey: .uncertainty) ?? d.uncertainty
+        bootstrap = try c.decodeIfPresent(Int.self, forKey: .bootstrap) ?? d.bootstrap
+        resample = try c.decodeIfPresent(Resample.self, forKey: .resample) ?? d.resample
+        mcmcSteps = try c.decodeIfPresent(Int.self, forKey: .mcmcSteps) ?? d.mcmcSteps
+        mcmcWalkers = try c.decodeIfPresent(Int.self, forKey: .mcmcWalkers) ?? d.mcmcWalkers
+        mcmcBurnIn = try c.decodeIfPresent(Int.self, forKey: .mcmcBurnIn) ?? d.mcmcBurnIn
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        maxFlops = try c.decodeIfPresent(Double.self, forKey: .maxFlops)
+        scalingLaw = try c.decodeIfPresent(ScalingLaw.self, forKey: .scalingLaw)
+    }
+
+    /// Problems with the options themselves, as (field, reason). Empty when valid.
+    public func problems() -> [Evaluation.Problem] {
+        var out: [Evaluation.Problem] = []
+        func bad(_ f: String, _ r: String) { out.append(.init(field: f, reason: r)) }
+        if let d0, !(d0.isFinite && d0 > 1) { bad("d0", "must be a number > 1 (ln D0 must be positive)") }
+        if bootstrap < 0 || bootstrap > 100_000 { bad("bootstrap", "must be in 0...100000") }
+        if mcmcSteps < 100 || mcmcSteps > 1_000_000 { bad("mcmc_steps", "must be in 100...1000000") }
+        if mcmcWalkers < 8 || mcmcWalkers > 1024 || mcmcWalkers % 2 != 0 {
+            bad("mcmc_walkers", "must be an even number in 8...1024")
+        }
+        if mcmcBurnIn < 0 || mcmcBurnIn > 1_000_000 { bad("mcmc_burn_in", "must be in 0...1000000") }
+        if let m = maxFlops, !(m.isFinite && m > 0) { bad("max_flops", "must be a finite number > 0") }
+        if let s = scalingLaw {
+            if !(s.lInf.isFinite && s.lInf >= 0) { bad("scaling_law.l_inf", "must be a finite number >= 0") }
+            if !(s.a.isFinite && s.a > 0) { bad("scaling_law.a", "must be a finite number > 0") }
+            if !(s.b.isFinite && s.b > 0) { bad("scaling_law.b", "must be a finite number > 0") }
+        }
+        return out
+    }
+}
