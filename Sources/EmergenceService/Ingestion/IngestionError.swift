@@ -1,0 +1,35 @@
+/// What went wrong with one uploaded row, and where.
+public struct RowProblem: Error, Codable, Sendable, Equatable {
+    /// 0-based index of the data row in the upload; -1 for a problem with the upload as a whole
+    /// (a missing CSV column, JSON that does not parse).
+    public var index: Int
+    /// 1-based physical line for line-oriented formats (CSV, NDJSON); the record's first line.
+    public var line: Int?
+    /// The column or JSON field at fault (METHOD.md §2 names); `row` when the row's shape is wrong.
+    public var field: String
+    public var reason: String
+
+    public init(index: Int, line: Int? = nil, field: String, reason: String) {
+        self.index = index
+        self.line = line
+        self.field = field
+        self.reason = reason
+    }
+}
+
+/// An upload that cannot be taken: carries every problem found, not only the first, so a client can
+/// fix a file in one round trip.
+public struct IngestionError: Error, Sendable, CustomStringConvertible {
+    public var problems: [RowProblem]
+
+    public init(problems: [RowProblem]) { self.problems = problems }
+
+    /// One line per problem, e.g. `line 7, accuracy: must be a number in [0, 1]`.
+    public var description: String {
+        problems.map { p in
+            var s = ""
+            if let line = p.line { s = "line \(line)" } else if p.index >= 0 { s = "row \(p.index)" } else { s = "upload" }
+            return "\(s), \(p.field): \(p.reason)"
+        }.joined(separator: "\n")
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderTests_EmergenceServiceTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
