@@ -1,0 +1,391 @@
+import Glibc
+import CZlib
+
+/// One client connection, owned by exactly one event loop and only touched on its thread.
+/// Requests are handled one at a time, so pipelined requests are answered in order; bytes of
+/// later requests wait in `input` while a handler runs.
+final class Connection {
+    enum Phase {
+        /// Waiting for (the rest of) a request head.
+        case head
+        /// Reading the body of `request`.
+        case body
+        /// A handler is running; nothing is read.
+        case handling
+        /// Writing a final response, then the write side is shut down.
+        case closing
+        /// Write side shut down; unread input is discarded until EOF or the linger deadline.
+        case lingering
+    }
+
+    let id: UInt64
+    let fd: Int32
+    let remoteAddress: String
+    /// False for connections beyond the limit, which only get their 503.
+    let counted: Bool
+    unowned let loop: EventLoop
+
+    private(set) var phase = Phase.head
+    private var input: [UInt8] = []
+    private var inputStart = 0
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    private var readEOF = false
+    private(set) var isClosed = false
+    private(set) var registeredEvents: UInt32 = 0
+
+    private var parser: RequestParser
+    private var head: RequestHead?
+    private var body: [UInt8] = []
+    private var remainingLength = 0
+    private var chunked: ChunkedDecoder?
+    private var inflater: GzipInflater?
+
+    private let acceptedAt: Double
+    private var requestsServed = 0
+    private var headStartedAt: Double?
+    private var idleSince: Double
+    private var lastProgress: Double
+    private var lingerDeadline = 0.0
+
+    init(id: UInt64, fd: Int32, remoteAddress: String, counted: Bool, loop: EventLoop, now: Double) {
+        self.id = id
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.counted = counted
+        self.loop = loop
+        self.parser = RequestParser(limits: loop.configuration.parserLimits)
+        acceptedAt = now
+        idleSince = now
+        lastProgress = now
+    }
+
+    private var config: ServerConfiguration { loop.configuration }
+    private var outputPending: Bool { outputStart < output.count }
+    private var available: Int { input.count - inputStart }
+
+    // MARK: events
+
+    func handle(events: UInt32) {
+        if events & EPOLLERR.rawValue != 0 {
+            close()
+            return
+        }
+        if events & EPOLLIN.rawValue != 0 || events & EPOLLHUP.rawValue != 0 {
+            readAvailable()
+            if isClosed { return }
+        }
+        if events & EPOLLOUT.rawValue != 0 {
+            flush()
+            if isClosed { return }
+        }
+        if events & EPOLLHUP.rawValue != 0 && !isClosed && (phase == .handling || phase == .lingering || readEOF && outputPending) {
+            // Both directions are gone: nothing more can be delivered.
+            close()
+            return
+        }
+        if phase == .head || phase == .body { advance() }
+        updateInterest()
+    }
+
+    private func readAvailable() {
+        var budget = 256 * 1024  // per wake-up, so one busy client cannot starve the others on this loop
+        while budget > 0 {
+            let n = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
+            if n > 0 {
+                budget -= n
+                lastProgress = loop.now
+                if phase == .lingering { continue }
+                if inputStart > 0 && inputStart == input.count {
+                    input.removeAll(keepingCapacity: true)
+                    inputStart = 0
+                }
+                input.append(contentsOf: UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: n))
+            } else if n == 0 {
+                readEOF = true
+                if phase == .lingering { close() }
+                return
+            } else {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                close()
+                return
+            }
+        }
+    }
+
+    // MARK: request processing
+
+    /// Parses as far as the buffered input allows.
+    func advance() {
+        do {
+            while !isClosed {
+                switch phase {
+                case .head:
+                    guard !outputPending else { return }
+                    if inputStart > 0 && (inputStart > 64 * 1024 || inputStart * 2 > input.count) {
+                        input.removeSubrange(0..<inputStart)
+                        inputStart = 0
+                    }
+                    if available == 0 {
+                        if readEOF || loop.draining { close() }
+                        return
+                    }
+                    if headStartedAt == nil { headStartedAt = loop.now }
+                    let parsed: (RequestHead, Int)? = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
+                        var buffer = UnsafeBufferPointer(rebasing: all[inputStart...])
+                        let skip = RequestParser.leadingEmptyLines(buffer)
+                        if skip > 0 {
+                            inputStart += skip
+                            parser.reset()
+                            buffer = UnsafeBufferPointer(rebasing: all[inputStart...])
+                        }
+                        return try parser.parse(buffer)
+                    }
+                    guard let (head, consumed) = parsed else {
+                        if readEOF { close() }
+                        return
+                    }
+                    inputStart += consumed
+                    try begin(head)
+                case .body:
+                    try readBody()
+                    if phase == .body {
+                        if readEOF { close() }
+                        return
+                    }
+                case .handling, .closing, .lingering:
+                    return
+                }
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func begin(_ head: RequestHead) throws(HTTPParseError) {
+        self.head = head
+        headStartedAt = nil
+        body = []
+        chunked = nil
+        inflater = nil
+        guard head.hasBody else {
+            dispatch()
+            return
+        }
+        switch head.framing {
+        case .length(let length):
+            remainingLength = length
+            body.reserveCapacity(head.contentCoding == .identity ? length : 0)
+        case .chunked:
+            chunked = ChunkedDecoder(maxBodyBytes: config.maxBodyBytes, maxMetadataBytes: config.maxHeaderBytes)
+        case .none:
+            break
+        }
+        if head.contentCoding == .gzip {
+            inflater = try GzipInflater(maxOutputBytes: config.maxDecompressedBodyBytes)
+        }
+        if head.expectContinue && available == 0 {
+            // The client waits for this before sending the body (RFC 9110 §10.1.1).
+            output.append(contentsOf: ResponseSerializer.continueResponse)
+            flush()
+        }
+        phase = .body
+        lastProgress = loop.now
+    }
+
+    private func readBody() throws(HTTPParseError) {
+        guard available > 0 else { return }
+        if var decoder = chunked {
+            var decoded: [UInt8] = []
+            let consumed: Int
+            if inflater == nil {
+                consumed = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
+                    try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &body)
+                }
+            } else {
+                consumed = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
+                    try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &decoded)
+                }
+                try decoded.withUnsafeBufferPointer { bytes throws(HTTPParseError) in try inflater!.feed(bytes, into: &body) }
+            }
+            inputStart += consumed
+            chunked = decoder
+            if decoder.isComplete { try finishBody() }
+        } else {
+            let take = min(remainingLength, available)
+            try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
+                let slice = UnsafeBufferPointer(rebasing: all[inputStart..<(inputStart + take)])
+                if let inflater { try inflater.feed(slice, into: &body) } else { body.append(contentsOf: slice) }
+            }
+            inputStart += take
+            remainingLength -= take
+            if remainingLength == 0 { try finishBody() }
+        }
+    }
+
+    private func finishBody() throws(HTTPParseError) {
+        try inflater?.finish()
+        inflater = nil
+        chunked = nil
+        dispatch()
+    }
+
+    /// Hands the request to a handler on the pool; the response comes back through the loop's mailbox.
+    private func dispatch() {
+        guard let head else { return }
+        phase = .handling
+        self.head = nil
+        let keepAlive = head.keepAlive && !loop.draining
+        let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
+        body = []
+        let headOnly = head.method == "HEAD"
+        let echoKeepAlive = keepAlive && head.minorVersion == 0
+        let loop = self.loop, id = self.id, router = loop.router
+        let threshold = config.compressionThreshold, level = config.compressionLevel
+        loop.handlerPool.submit {
+            var response = router.handle(request)
+            ContentNegotiation.compressIfAccepted(&response, requestHeaders: request.headers, threshold: threshold, level: level)
+            let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keepAlive, echoKeepAlive: echoKeepAlive)
+            loop.post(.response(connection: id, bytes: bytes, close: !keepAlive))
+        }
+    }
+
+    /// Called on the loop thread when the handler's response arrives.
+    func deliver(_ bytes: [UInt8], close closeAfter: Bool) {
+        guard phase == .handling else { return }
+        requestsServed += 1
+        output.append(contentsOf: bytes)
+        phase = closeAfter || loop.draining ? .closing : .head
+        flush()
+        if !isClosed && phase == .head { advance() }
+        updateInterest()
+    }
+
+    /// Answers with a problem+json error and closes: after a framing error nothing later on this
+    /// connection can be trusted.
+    func fail(_ error: HTTPParseError) {
+        guard !isClosed, phase != .closing, phase != .lingering else { return }
+        let title = StatusPhrase.phrase(error.status)
+        let response = HTTPResponse.problem(status: error.status, title: title, detail: error.detail)
+        loop.logger.debug("rejecting request", metadata: ["remote": "\(remoteAddress)", "status": "\(error.status)", "detail": "\(error.detail)"])
+        output.append(contentsOf: ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false))
+        phase = .closing
+        head = nil
+        body = []
+        flush()
+        updateInterest()
+    }
+
+    // MARK: output
+
+    func flush() {
+        while outputPending {
+            let n = output.withUnsafeBufferPointer { buffer in
+                send(fd, buffer.baseAddress! + outputStart, buffer.count - outputStart, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                outputStart += n
+                lastProgress = loop.now
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else {
+                close()
+                return
+            }
+        }
+        if output.count > 256 * 1024 { output = [] } else { output.removeAll(keepingCapacity: true) }
+        outputStart = 0
+        switch phase {
+        case .closing:
+            // Half-close, then drain what the client still sends so our close is not a reset that
+            // could destroy the response before the client reads it.
+            shutdown(fd, Int32(SHUT_WR))
+            phase = .lingering
+            lingerDeadline = loop.now + config.lingerTimeout
+            input = []
+            inputStart = 0
+            if readEOF { close() }
+        case .head:
+            idleSince = loop.now
+            if available > 0 { headStartedAt = loop.now }
+        default:
+            break
+        }
+    }
+
+    // MARK: bookkeeping
+
+    func updateInterest() {
+        guard !isClosed else { return }
+        var events: UInt32 = 0
+        if !readEOF {
+            switch phase {
+            case .head: if !outputPending { events |= EPOLLIN.rawValue }
+            case .body, .lingering: events |= EPOLLIN.rawValue
+            case .handling, .closing: break
+            }
+        }
+        if outputPending { events |= EPOLLOUT.rawValue }
+        if events != registeredEvents {
+            loop.modify(fd: fd, token: id, events: events)
+            registeredEvents = events
+        }
+    }
+
+    /// Applies the timeouts; called periodically by the loop.
+    func checkTimers(now: Double) {
+        switch phase {
+        case .head:
+            if outputPending {
+                if now - lastProgress > config.bodyStallTimeout { close() }
+            } else if available == 0 && loop.draining {
+                close()
+            } else if available > 0 || requestsServed == 0 {
+                let started = headStartedAt ?? acceptedAt
+                if now - started > config.headerReadTimeout {
+                    fail(HTTPParseError(status: 408, detail: "request head not received within \(config.headerReadTimeout) s"))
+                }
+            } else if now - idleSince > config.idleTimeout {
+                close()
+            }
+        case .body:
+            if now - lastProgress > config.bodyStallTimeout {
+                fail(HTTPParseError(status: 408, detail: "request body stalled for more than \(config.bodyStallTimeout) s"))
+            }
+        case .handling:
+            break
+        case .closing:
+            if now - lastProgress > config.bodyStallTimeout { close() }
+        case .lingering:
+            if now > lingerDeadline { close() }
+        }
+    }
+
+    /// True when the connection sits between requests and may be closed without losing anything.
+    var isIdle: Bool { phase == .head && available == 0 && !outputPending }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+        loop.connectionClosed(self)
+    }
+}
+
+extension HTTPRequest {
+    init(head: RequestHead, body: [UInt8], remoteAddress: String) {
+        method = head.method
+        target = head.target
+        path = head.parsedTarget.path
+        rawPath = head.parsedTarget.rawPath
+        queryItems = head.parsedTarget.queryItems
+        headers = head.headers
+        self.body = body
+        pathParameters = [:]
+        self.remoteAddress = remoteAddress
+        minorVersion = head.minorVersion
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Glibc
+import CZlib
+import Logging
+
+/// One epoll loop on its own thread. It accepts from the shared listeners (EPOLLEXCLUSIVE, so a
+/// new connection wakes one loop), owns the connections it accepted, and receives handler
+/// responses and commands through a mailbox signalled by an eventfd.
+final class EventLoop: @unchecked Sendable {
+    enum Message {
+        case response(connection: UInt64, bytes: [UInt8], close: Bool)
+        case beginShutdown(DispatchGroup)
+        case stop
+    }
+
+    private static let wakeToken: UInt64 = 0
+    private static let listenerTokenBase: UInt64 = 1
+    private static let connectionTokenBase: UInt64 = 1 << 32
+
+    let index: Int
+    let configuration: ServerConfiguration
+    let router: Router
+    let handlerPool: HandlerPool
+    let logger: Logger
+    private unowned let server: HTTPServer
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let listeners: [Int32]
+    private let mailbox = LockedValue<[Message]>([])
+    private var connections: [UInt64: Connection] = [:]
+    private var nextConnectionID: UInt64
+    private var overflowConnections = 0
+    private var stopped = false
+    private var acceptPausedUntil: Double?
+    private(set) var draining = false
+    /// Monotonic time of the current iteration, so every decision in one wake-up sees one clock.
+    private(set) var now = Socket.monotonicNow()
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    private let tick: Double
+
+    init(index: Int, configuration: ServerConfiguration, router: Router, handlerPool: HandlerPool,
+         listeners: [Int32], server: HTTPServer, logger: Logger) throws {
+        self.index = index
+        self.configuration = configuration
+        self.router = router
+        self.handlerPool = handlerPool
+        self.listeners = listeners
+        self.server = server
+        self.logger = logger
+        nextConnectionID = EventLoop.connectionTokenBase + UInt64(index) << 40
+        let shortest = min(configuration.headerReadTimeout, configuration.idleTimeout,
+                           configuration.bodyStallTimeout, configuration.lingerTimeout)
+        tick = max(0.005, min(0.25, shortest / 4))
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epollFD >= 0 else { throw HTTPServerError("epoll_create1: \(Socket.errnoDescription)") }
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard wakeFD >= 0 else {
+            Glibc.close(epollFD)
+            throw HTTPServerError("eventfd: \(Socket.errnoDescription)")
+        }
+        add(fd: wakeFD, token: EventLoop.wakeToken, events: EPOLLIN.rawValue)
+        registerListeners()
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    private func registerListeners() {
+        for (i, fd) in listeners.enumerated() {
+            add(fd: fd, token: EventLoop.listenerTokenBase + UInt64(i), events: EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue)
+        }
+    }
+
+    private func unregisterListeners() {
+        for fd in listeners { _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+    }
+
+    // MARK: epoll registration
+
+    private func add(fd: Int32, token: UInt64, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = token
+        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
+    }
+
+    func modify(fd: Int32, token: UInt64, events: UInt32) {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = token
+        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    // MARK: mailbox
+
+    /// Thread-safe: queues a message and wakes the loop.
+    func post(_ message: Message) {
+        mailbox.withLock { $0.append(message) }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
+    }
+
+    private func drainMailbox() {
+        var counter: UInt64 = 0
+        _ = read(wakeFD, &counter, 8)
+        let messages = mailbox.withLock { messages -> [Message] in
+            let taken = messages
+            messages.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for message in messages {
+            switch message {
+            case .response(let id, let bytes, let close):
+                connections[id]?.deliver(bytes, close: close)
+            case .beginShutdown(let group):
+                draining = true
+                unregisterListeners()
+                for connection in Array(connections.values) where connection.isIdle { connection.close() }
+                group.leave()
+            case .stop:
+                stopped = true
+            }
+        }
+    }
+
+    // MARK: run loop
+
+    func run() {
+        let capacity = 256
+        var events = [epoll_event](repeating: epoll_event(), count: capacity)
+        var nextSweep = Socket.monotonicNow() + tick
+        while !stopped {
+            let timeoutMs = Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000))
+            let count = epoll_wait(epollFD, &events, Int32(capacity), timeoutMs)
+            now = Socket.monotonicNow()
+            if count < 0 && errno != EINTR {
+                logger.error("epoll_wait failed", metadata: ["error": "\(Socket.errnoDescription)"])
+                break
+            }
+            for i in 0..<max(0, Int(count)) {
+                let token = events[i].data.u64
+                let mask = events[i].events
+                if token == EventLoop.wakeToken {
+                    drainMailbox()
+                } else if token < EventLoop.connectionTokenBase {
+                    acceptConnections(from: listeners[Int(token - EventLoop.listenerTokenBase)])
+                } else if let connection = connections[token] {
+                    connection.handle(events: mask)
+                }
+            }
+            if now >= nextSweep {
+                sweep()
+                nextSweep = now + tick
+            }
+        }
+        for connection in Array(connections.values) { connection.close() }
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
+    private func sweep() {
+        for connection in Array(connections.values) { connection.checkTimers(now: now) }
+        if let until = acceptPausedUntil, now >= until, !draining {
+            acceptPausedUntil = nil
+            registerListeners()
+        }
+    }
+
+    // MARK: accepting
+
+    private func acceptConnections(from listener: Int32) {
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    accept(listener, $0, &length)
+                }
+            }
+            if fd < 0 {
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors: stop polling the listeners briefly instead of spinning.
+                    logger.warning("accept failed; pausing accepts", metadata: ["error": "\(Socket.errnoDescription)"])
+                    unregisterListeners()
+                    acceptPausedUntil = now + 0.1
+                    return
+                default:
+                    return
+                }
+            }
+            // accept4 needs _GNU_SOURCE, which the Glibc module does not expose.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            if draining {
+                Glibc.close(fd)
+                continue
+            }
+            Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            let admitted = server.admitConnection()
+            if !admitted && overflowConnections >= 64 {
+                // Already answering many refused clients: just close.
+                Glibc.close(fd)
+                continue
+            }
+            let id = nextConnectionID
+            nextConnectionID += 1
+            let connection = Connection(id: id, fd: fd, remoteAddress: Socket.describe(&storage),
+                                        counted: admitted, loop: self, now: now)
+            connections[id] = connection
+            // Registered with no events; updateInterest/fail pick the real set.
+            add(fd: fd, token: id, events: 0)
+            if admitted {
+                connection.updateInterest()
+            } else {
+                overflowConnections += 1
+                connection.fail(HTTPParseError(status: 503, detail: "the server is at its limit of \(configuration.maxConnections) connections"))
+            }
+        }
+    }
+
+    /// Called by a connection when it closes its descriptor.
+    func connectionClosed(_ connection: Connection) {
+        connections.removeValue(forKey: connection.id)
+        if connection.counted { server.releaseConnection() } else { overflowConnections -= 1 }
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Glibc
+import Logging
+
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The HTTP/1.1 server: listeners on every address `configuration.host` resolves to, a few epoll
+/// loops for I/O, and a bounded Dispatch pool for handlers.
+public final class HTTPServer: @unchecked Sendable {
+    private enum State { case idle, running, stopping, stopped }
+
+    public let configuration: ServerConfiguration
+    private let router: Router
+    private let logger: Logger
+    private let handlerPool: HandlerPool
+    private let state = LockedValue<State>(.idle)
+    private let activeConnections = LockedValue<Int>(0)
+    private var listeners: [Int32] = []
+    private var loops: [EventLoop] = []
+    private let loopThreads = DispatchGroup()
+    private let stoppedGroup = DispatchGroup()
+    private var signalSources: [DispatchSourceSignal] = []
+    private var boundPort = 0
+
+    public init(configuration: ServerConfiguration, router: Router, logger: Logger = Logger(label: "http")) {
+        self.configuration = configuration
+        self.router = router
+        self.logger = logger
+        self.handlerPool = HandlerPool(limit: configuration.handlerConcurrency)
+    }
+
+    /// The bound port (useful with port 0); 0 before `start()`.
+    public var port: Int { boundPort }
+
+    /// Connections currently open (not counting refused ones still receiving their 503).
+    public var connectionCount: Int { activeConnections.withLock { $0 } }
+
+    /// Binds the listeners and starts the event loops; returns once the server accepts connections.
+    public func start() throws {
+        try state.withLock { state in
+            guard state == .idle else { throw HTTPServerError("server already started") }
+            state = .running
+        }
+        do {
+            raiseDescriptorLimit()
+            listeners = try bindListeners()
+            boundPort = listeners.first.flatMap(Socket.localPort) ?? configuration.port
+            for index in 0..<max(1, configuration.eventLoopCount) {
+                loops.append(try EventLoop(index: index, configuration: configuration, router: router,
+                                           handlerPool: handlerPool, listeners: listeners, server: self, logger: logger))
+            }
+        } catch {
+            listeners.forEach { Glibc.close($0) }
+            listeners = []
+            loops = []
+            state.withLock { $0 = .stopped }
+            throw error
+        }
+        stoppedGroup.enter()
+        for loop in loops {
+            loopThreads.enter()
+            let thread = Thread { [loopThreads] in
+                loop.run()
+                loopThreads.leave()
+            }
+            thread.name = "http-loop-\(loop.index)"
+            thread.start()
+        }
+        logger.info("HTTP server listening", metadata: ["host": "\(configuration.host)", "port": "\(boundPort)",
+                                                        "loops": "\(loops.count)"])
+    }
+
+    /// Graceful stop: stop accepting, close idle connections, let in-flight requests finish and
+    /// their responses go out (closing those connections), and after `deadline` seconds close
+    /// whatever is left. Returns when the loops have stopped. Do not call it from a handler and wait
+    /// for it there: that handler's own request counts as in flight.
+    public func shutdown(deadline: TimeInterval = 10) {
+        let proceed = state.withLock { state -> Bool in
+            guard state == .running else { return false }
+            state = .stopping
+            return true
+        }
+        guard proceed else {
+            waitUntilStopped()
+            return
+        }
+        logger.info("HTTP server shutting down", metadata: ["deadline": "\(deadline)"])
+        let until = Socket.monotonicNow() + deadline
+        let acknowledged = DispatchGroup()
+        for loop in loops {
+            acknowledged.enter()
+            loop.post(.beginShutdown(acknowledged))
+        }
+        // Only once no loop polls them may the listeners be closed (their numbers could be reused).
+        acknowledged.wait()
+        listeners.forEach { Glibc.close($0) }
+        while connectionCount > 0 && Socket.monotonicNow() < until {
+            usleep(5_000)
+        }
+        let left = connectionCount
+        if left > 0 { logger.warning("closing connections at the shutdown deadline", metadata: ["count": "\(left)"]) }
+        for loop in loops { loop.post(.stop) }
+        loopThreads.wait()
+        for source in signalSources { source.cancel() }
+        if !signalSources.isEmpty {
+            signal(SIGTERM, SIG_DFL)
+            signal(SIGINT, SIG_DFL)
+        }
+        signalSources = []
+        state.withLock { $0 = .stopped }
+        logger.info("HTTP server stopped")
+        stoppedGroup.leave()
+    }
+
+    /// Blocks until `shutdown` has completed (returns at once if the server never started).
+    public func waitUntilStopped() {
+        stoppedGroup.wait()
+    }
+
+    /// SIGTERM and SIGINT start a graceful shutdown; SIGPIPE is ignored (writes use MSG_NOSIGNAL too).
+    public func installSignalHandlers() {
+        signal(SIGPIPE, SIG_IGN)
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let deadline = configuration.shutdownDeadline
+            source.setEventHandler { [weak self] in
+                guard let server = self else { return }
+                server.logger.info("signal received; shutting down", metadata: ["signal": "\(number)"])
+                DispatchQueue.global().async { server.shutdown(deadline: deadline) }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    // MARK: connection accounting (called from loop threads)
+
+    func admitConnection() -> Bool {
+        activeConnections.withLock { count in
+            guard count < configuration.maxConnections else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func releaseConnection() {
+        activeConnections.withLock { $0 -= 1 }
+    }
+
+    // MARK: setup
+
+    private func bindListeners() throws -> [Int32] {
+        var hints = addrinfo()
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(configuration.host, "0", &hints, &result)
+        guard rc == 0, let first = result else {
+            throw HTTPServerError("cannot resolve \(configuration.host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(result) }
+
+        var addresses: [(family: Int32, storage: sockaddr_storage, length: socklen_t)] = []
+        var seen = Set<[UInt8]>()
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            cursor = info.pointee.ai_next
+            guard info.pointee.ai_family == AF_INET || info.pointee.ai_family == AF_INET6 else { continue }
+            var storage = sockaddr_storage()
+            let length = info.pointee.ai_addrlen
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(length)))
+            }
+            let key = withUnsafeBytes(of: &storage) { Array($0.prefix(Int(length))) }
+            if seen.insert(key).inserted { addresses.append((info.pointee.ai_family, storage, length)) }
+        }
+        guard !addresses.isEmpty else { throw HTTPServerError("no IPv4 or IPv6 address for \(configuration.host)") }
+
+        var fds: [Int32] = []
+        var port = UInt16(clamping: configuration.port)
+        do {
+            for var address in addresses {
+                let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                guard fd >= 0 else { throw HTTPServerError("socket: \(Socket.errnoDescription)") }
+                fds.append(fd)
+                Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+                if address.family == AF_INET6 { Socket.setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
+                withUnsafeMutablePointer(to: &address.storage) { pointer in
+                    if address.family == AF_INET {
+                        pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_port = port.bigEndian }
+                    } else {
+                        pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_port = port.bigEndian }
+                    }
+                }
+                let bound = withUnsafePointer(to: &address.storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
+                }
+                guard bound == 0 else {
+                    throw HTTPServerError("bind \(configuration.host):\(port): \(Socket.errnoDescription)")
+                }
+                guard listen(fd, configuration.backlog) == 0 else { throw HTTPServerError("listen: \(Socket.errnoDescription)") }
+                // With port 0 the first socket picks the port; the others must share it.
+                if port == 0, let picked = Socket.localPort(fd) { port = UInt16(picked) }
+            }
+        } catch {
+            fds.forEach { Glibc.close($0) }
+            throw error
+        }
+        return fds
+    }
+
+    /// Each connection is a descriptor; make sure the soft limit allows the configured maximum.
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let wanted = rlim_t(configuration.maxConnections * 2 + 256)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = min(wanted, limit.rlim_max)
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+}

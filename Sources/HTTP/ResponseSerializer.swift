@@ -1,0 +1,65 @@
+import Glibc
+
+/// Turns a response into the bytes of an HTTP/1.1 message (RFC 9112 §4–6).
+enum ResponseSerializer {
+    /// Header fields the server owns; a handler's own values for them are dropped.
+    private static let framingFields: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "keep-alive"]
+
+    static func serialize(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, echoKeepAlive: Bool) -> [UInt8] {
+        var text = "HTTP/1.1 \(response.status) \(StatusPhrase.phrase(response.status))\r\n"
+        text.reserveCapacity(256)
+        for field in response.headers where !framingFields.contains(field.name.lowercased()) {
+            // A handler must not be able to split the response with CR/LF in a value.
+            guard field.name.utf8.allSatisfy(CharacterClasses.isToken),
+                  field.value.utf8.allSatisfy(CharacterClasses.isFieldValue) else { continue }
+            text += field.name
+            text += ": "
+            text += field.value
+            text += "\r\n"
+        }
+        text += "Date: "
+        text += HTTPDate.now()
+        text += "\r\n"
+        let bodyless = response.status < 200 || response.status == 204 || response.status == 304
+        if !bodyless {
+            text += "Content-Length: \(response.body.count)\r\n"
+        }
+        if !keepAlive {
+            text += "Connection: close\r\n"
+        } else if echoKeepAlive {
+            text += "Connection: keep-alive\r\n"
+        }
+        text += "\r\n"
+        var bytes = Array(text.utf8)
+        if !headOnly && !bodyless {
+            bytes.append(contentsOf: response.body)
+        }
+        return bytes
+    }
+
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+}
+
+/// IMF-fixdate (RFC 9110 §5.6.7), cached per second because every response carries one.
+enum HTTPDate {
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let cache = LockedValue<(second: Int, text: String)>((second: -1, text: ""))
+
+    static func now() -> String {
+        let seconds = time(nil)
+        if let cached = cache.withLock({ $0.second == seconds ? $0.text : nil }) { return cached }
+        let text = format(seconds)
+        cache.withLock { $0 = (second: seconds, text: text) }
+        return text
+    }
+
+    static func format(_ seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}

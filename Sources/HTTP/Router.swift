@@ -1,0 +1,113 @@
+/// Handler for one request. Runs on a Dispatch worker, never on an I/O thread, so it may block.
+public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse
+
+/// Method + path-template routing. `{name}` matches exactly one non-empty path segment; literal
+/// segments win over parameters. Unknown paths get 404, known paths with another method 405 with
+/// `Allow`; HEAD falls back to GET and OPTIONS is answered automatically.
+public final class Router: @unchecked Sendable {
+    private enum Segment: Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Route {
+        var method: String
+        var template: String
+        var segments: [Segment]
+        var handler: HTTPHandler
+    }
+
+    private let lock = LockedValue<[Route]>([])
+
+    public init() {}
+
+    /// Registers `handler` for `method` on `template` (e.g. "/v1/fits/{id}").
+    public func add(_ method: String, _ template: String, _ handler: @escaping HTTPHandler) {
+        let segments = Router.split(template).map { part -> Segment in
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            return .literal(part)
+        }
+        let route = Route(method: method.uppercased(), template: template, segments: segments, handler: handler)
+        lock.withLock { $0.append(route) }
+    }
+
+    /// Every registered (method, template), in registration order.
+    public var routes: [(method: String, template: String)] {
+        lock.withLock { $0.map { (method: $0.method, template: $0.template) } }
+    }
+
+    private static func split(_ path: Substring) -> [String] {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        if parts.first == "" { parts.removeFirst() }
+        return parts
+    }
+
+    private static func split(_ path: String) -> [String] { split(Substring(path)) }
+
+    /// Answers `request`: runs the matching handler or produces 404/405/OPTIONS responses.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        var request = request
+        if request.rawPath == "*" {
+            guard request.method == "OPTIONS" else { return Router.notFound(request.path) }
+            let methods = Set(lock.withLock { $0.map(\.method) })
+            return HTTPResponse(status: 204, headers: ["Allow": Router.allowValue(methods)])
+        }
+        var decoded: [String] = []
+        for raw in Router.split(request.rawPath) {
+            guard let segment = try? percentDecode(raw, plusAsSpace: false) else {
+                return .problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path")
+            }
+            decoded.append(segment)
+        }
+        // Best match per method: fewest parameters, i.e. most literal segments.
+        var byMethod: [String: (route: Route, parameters: [String: String], score: Int)] = [:]
+        for route in lock.withLock({ $0 }) {
+            guard let parameters = Router.match(route.segments, decoded) else { continue }
+            let score = parameters.count
+            if let existing = byMethod[route.method], existing.score <= score { continue }
+            byMethod[route.method] = (route, parameters, score)
+        }
+        if byMethod.isEmpty { return Router.notFound(request.path) }
+
+        let method = request.method == "HEAD" && byMethod["HEAD"] == nil ? "GET" : request.method
+        if let found = byMethod[method] {
+            request.pathParameters = found.parameters
+            return found.route.handler(request)
+        }
+        let allow = Router.allowValue(Set(byMethod.keys))
+        if request.method == "OPTIONS" {
+            return HTTPResponse(status: 204, headers: ["Allow": allow])
+        }
+        return .problem(status: 405, title: "Method Not Allowed",
+                        detail: "\(request.method) is not allowed on \(request.path); allowed: \(allow)",
+                        headers: ["Allow": allow])
+    }
+
+    private static func notFound(_ path: String) -> HTTPResponse {
+        .problem(status: 404, title: "Not Found", detail: "no resource at \(path)")
+    }
+
+    private static func allowValue(_ methods: Set<String>) -> String {
+        var all = methods
+        if all.contains("GET") { all.insert("HEAD") }
+        all.insert("OPTIONS")
+        return all.sorted().joined(separator: ", ")
+    }
+
+    private static func match(_ template: [Segment], _ path: [String]) -> [String: String]? {
+        guard template.count == path.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, value) in zip(template, path) {
+            switch segment {
+            case .literal(let literal):
+                if literal != value { return nil }
+            case .parameter(let name):
+                if value.isEmpty { return nil }
+                parameters[name] = value
+            }
+        }
+        return parameters
+    }
+}
