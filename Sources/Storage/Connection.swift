@@ -1,0 +1,112 @@
+import CSQLite
+
+/// One SQLite connection. Not thread-safe: `Database` hands each to one thread at a time.
+///
+/// SQL is accepted only as `StaticString`, so statement text is always a literal in the source and
+/// every value travels through a bound parameter.
+public final class Connection {
+    let handle: OpaquePointer
+    public let path: String
+    private var cache: [String: Statement] = [:]
+
+    /// Opens (creating if `readOnly` is false) the database at `path`.
+    public init(path: String, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
+            | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: "\(message): \(path)")
+        }
+        handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32, sql: String?) -> SQLiteError {
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+
+    /// Runs a fixed script of one or more statements without parameters (pragmas, migrations).
+    public func execute(_ script: StaticString) throws {
+        let sql = script.description
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? "error \(rc)"
+            sqlite3_free(err)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
+        }
+    }
+
+    /// The prepared statement for `sql`, compiled once per connection and reused (reset on return).
+    public func prepare(_ sql: StaticString) throws -> Statement {
+        let key = sql.description
+        if let s = cache[key] {
+            s.reset()
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, key, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: key) }
+        let s = Statement(handle: stmt, connection: self, sql: key)
+        cache[key] = s
+        return s
+    }
+
+    /// Runs a statement that returns no rows.
+    public func run(_ sql: StaticString, _ values: SQLValue...) throws {
+        let s = try prepare(sql)
+        s.bind(values)
+        try s.run()
+    }
+
+    /// Maps every result row through `row`.
+    public func query<T>(_ sql: StaticString, _ values: [SQLValue] = [], row: (Statement) throws -> T) throws -> [T] {
+        let s = try prepare(sql)
+        defer { s.reset() }
+        s.bind(values)
+        var out: [T] = []
+        while try s.step() { out.append(try row(s)) }
+        return out
+    }
+
+    /// The first result row through `row`, or nil.
+    public func queryOne<T>(_ sql: StaticString, _ values: [SQLValue] = [], row: (Statement) throws -> T) throws -> T? {
+        let s = try prepare(sql)
+        defer { s.reset() }
+        s.bind(values)
+        return try s.step() ? try row(s) : nil
+    }
+
+    /// Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// `PRAGMA user_version`: the schema version migrations have reached.
+    public func userVersion() throws -> Int {
+        try queryOne("PRAGMA user_version") { $0.int(0) ?? 0 } ?? 0
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    /// `immediate` takes the write lock up front, so a writer never fails half-way on SQLITE_BUSY.
+    public func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        if immediate { try execute("BEGIN IMMEDIATE") } else { try execute("BEGIN") }
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import CSQLite
+import Foundation
+
+/// The database file: one writer connection and a small pool of readers.
+///
+/// WAL lets readers run beside the writer, so polls never wait behind an upload; all writes go through
+/// the single writer (SQLite allows one at a time anyway; queueing them here instead of in
+/// SQLITE_BUSY retries keeps latency predictable). `synchronous=FULL` makes a committed write durable
+/// before the call returns, so an acknowledged upload survives a power cut.
+public final class Database: @unchecked Sendable {
+    public let path: String
+    private let writer: Connection
+    private let writerLock = NSLock()
+    private var idleReaders: [Connection]
+    private let readersAvailable = NSCondition()
+
+    /// Opens or creates the file and migrates it.
+    /// - readers: read connections (≥ 1); readers beyond the CPU count only add memory.
+    public init(path: String, readers: Int = 4, migrations: [Migration] = Schema.migrations,
+                busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        self.path = path
+        writer = try Connection(path: path)
+        sqlite3_busy_timeout(writer.handle, busyTimeoutMilliseconds)
+        try writer.execute("PRAGMA journal_mode = WAL")
+        let mode = try writer.queryOne("PRAGMA journal_mode") { $0.text(0) } ?? nil
+        guard mode == "wal" else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "cannot switch \(path) to WAL mode (got \(mode ?? "nothing"))")
+        }
+        try writer.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        try writer.migrate(migrations)
+
+        var readers_: [Connection] = []
+        for _ in 0..<max(1, readers) {
+            let r = try Connection(path: path)
+            sqlite3_busy_timeout(r.handle, busyTimeoutMilliseconds)
+            try r.execute("PRAGMA foreign_keys = ON; PRAGMA query_only = ON;")
+            readers_.append(r)
+        }
+        idleReaders = readers_
+    }
+
+    /// Runs `body` in an immediate transaction on the writer; committed (durably) when it returns.
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        return try writer.transaction(immediate: true) { try body(writer) }
+    }
+
+    /// Runs `body` on a reader inside one read transaction (a consistent snapshot).
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        readersAvailable.lock()
+        while idleReaders.isEmpty { readersAvailable.wait() }
+        let r = idleReaders.removeLast()
+        readersAvailable.unlock()
+        defer {
+            readersAvailable.lock()
+            idleReaders.append(r)
+            readersAvailable.signal()
+            readersAvailable.unlock()
+        }
+        return try r.transaction(immediate: false) { try body(r) }
+    }
+
+    /// Folds the WAL back into the main file (on shutdown, so the file alone is complete).
+    public func checkpoint() throws {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// The pragmas in force on the writer, for `/readyz` and tests.
+    public func settings() throws -> (journalMode: String, synchronous: Int, foreignKeys: Bool, userVersion: Int) {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        let mode = try writer.queryOne("PRAGMA journal_mode") { $0.text(0) ?? "" } ?? ""
+        let sync = try writer.queryOne("PRAGMA synchronous") { $0.int(0) ?? -1 } ?? -1
+        let fk = try writer.queryOne("PRAGMA foreign_keys") { $0.int(0) ?? 0 } ?? 0
+        return (mode, sync, fk == 1, try writer.userVersion())
+    }
+}

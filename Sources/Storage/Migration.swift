@@ -1,0 +1,48 @@
+/// One step of the schema. `version` is what `PRAGMA user_version` reads once it has run; each
+/// script ends by setting it itself (a pragma cannot take a bound parameter).
+public struct Migration: Sendable {
+    public let version: Int
+    public let script: StaticString
+
+    public init(version: Int, script: StaticString) {
+        self.version = version
+        self.script = script
+    }
+}
+
+public enum MigrationError: Error, CustomStringConvertible {
+    /// The file was written by a newer build; running against it could corrupt it.
+    case databaseIsNewer(found: Int, known: Int)
+    /// A script did not set `user_version` to its own version.
+    case versionNotSet(expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case .databaseIsNewer(let found, let known):
+            return "the database has schema version \(found) but this build knows only up to \(known); use a newer build"
+        case .versionNotSet(let expected, let found):
+            return "migration \(expected) left user_version at \(found)"
+        }
+    }
+}
+
+extension Connection {
+    /// Brings the schema up to the last of `migrations`, each step in its own transaction, so a crash
+    /// mid-way leaves the file at a whole version. Returns the versions applied.
+    @discardableResult
+    public func migrate(_ migrations: [Migration]) throws -> [Int] {
+        let known = migrations.map(\.version).max() ?? 0
+        let current = try userVersion()
+        if current > known { throw MigrationError.databaseIsNewer(found: current, known: known) }
+        var applied: [Int] = []
+        for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
+            try transaction(immediate: true) {
+                try execute(m.script)
+                let now = try userVersion()
+                if now != m.version { throw MigrationError.versionNotSet(expected: m.version, found: now) }
+            }
+            applied.append(m.version)
+        }
+        return applied
+    }
+}

@@ -1,0 +1,68 @@
+/// The emergence database schema. CHECK constraints repeat the upload rules of METHOD.md §2
+/// (`Evaluation.problems()`), so a bug in a code path that skips validation still cannot store a bad
+/// row. Append new migrations; never edit a shipped one.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, script: """
+        CREATE TABLE study (
+            id           INTEGER PRIMARY KEY,
+            name         TEXT    NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
+            task         TEXT    CHECK (task IS NULL OR length(task) <= 200),
+            chance       REAL    CHECK (chance IS NULL OR (chance >= 0 AND chance < 1)),
+            shots        INTEGER CHECK (shots IS NULL OR shots >= 0),
+            description  TEXT    CHECK (description IS NULL OR length(description) <= 10000),
+            -- Bumped by every upload that changes a row; fits record the version they saw.
+            data_version INTEGER NOT NULL DEFAULT 0 CHECK (data_version >= 0),
+            created_at   TEXT    NOT NULL
+        ) STRICT;
+
+        CREATE TABLE evaluation (
+            id                INTEGER PRIMARY KEY,
+            study_id          INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
+            checkpoint        TEXT    NOT NULL CHECK (length(checkpoint) > 0),
+            model             TEXT,
+            parameters        REAL    CHECK (parameters IS NULL OR (parameters > 0 AND parameters < 1e308)),
+            tokens            REAL    CHECK (tokens IS NULL OR (tokens > 0 AND tokens < 1e308)),
+            flops             REAL    CHECK (flops IS NULL OR (flops > 0 AND flops < 1e308)),
+            pretrain_loss     REAL    NOT NULL CHECK (pretrain_loss > 0 AND pretrain_loss < 1e308),
+            setting           TEXT    NOT NULL CHECK (setting IN ('few_shot', 'finetuned')),
+            shots             INTEGER CHECK (shots IS NULL OR shots >= 0),
+            finetune_examples REAL    CHECK (finetune_examples IS NULL OR (finetune_examples >= 0 AND finetune_examples < 1e308)),
+            subset            TEXT,
+            accuracy          REAL    NOT NULL CHECK (accuracy >= 0 AND accuracy <= 1),
+            n_questions       INTEGER CHECK (n_questions IS NULL OR n_questions > 0),
+            CHECK (setting = 'few_shot' OR (finetune_examples IS NOT NULL AND finetune_examples >= 1))
+        ) STRICT;
+        -- The identity of a row: re-sending it updates instead of duplicating. NULLs are folded to
+        -- sentinels because a UNIQUE index treats every NULL as distinct.
+        CREATE UNIQUE INDEX evaluation_identity ON evaluation (
+            study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
+        );
+
+        CREATE TABLE fit (
+            id               INTEGER PRIMARY KEY,
+            study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
+            status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+            progress         REAL    NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+            -- FitOptions as canonical JSON (every field, sorted keys): equal options, equal text.
+            options          TEXT    NOT NULL CHECK (json_valid(options)),
+            data_version     INTEGER NOT NULL CHECK (data_version >= 0),
+            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+            -- How many times a worker has started it (more than 1 after a restart).
+            attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            created_at       TEXT    NOT NULL,
+            started_at       TEXT,
+            finished_at      TEXT,
+            result           TEXT    CHECK (result IS NULL OR json_valid(result)),
+            error            TEXT,
+            CHECK ((status = 'succeeded') = (result IS NOT NULL)),
+            CHECK ((status IN ('succeeded', 'failed', 'cancelled')) = (finished_at IS NOT NULL))
+        ) STRICT;
+        CREATE INDEX fit_queue ON fit (status, id);
+        CREATE INDEX fit_by_study ON fit (study_id, id);
+        CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
+
+        PRAGMA user_version = 1;
+        """),
+    ]
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderTests_StorageTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
