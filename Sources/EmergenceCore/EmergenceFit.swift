@@ -1,4 +1,6 @@
-/// The fit's front door: evaluations + options → the result document.
+import Foundation
+
+/// Why a fit could not run at all (as opposed to a result whose status says the data cannot answer).
 public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidOptions([Evaluation.Problem])
     case noFinetunedRows
@@ -15,14 +17,310 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// The fit's front door: evaluations + options → the result document (METHOD.md §3–7).
 public enum EmergenceFit {
-    /// Runs the whole procedure (MLE, uncertainty, scaling law, status and warnings).
+    /// Runs the whole procedure: MLE, uncertainty, scaling law and FLOPs, status and warnings.
     /// - progress: called now and then with a fraction in [0, 1].
     /// - isCancelled: polled between steps; when it returns true the fit throws `FitError.cancelled`.
     /// Deterministic: the same evaluations (in any order), options and seed give the same result.
     public static func run(_ evaluations: [Evaluation], options: FitOptions,
                            progress: (@Sendable (Double) -> Void)? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> FitResult {
-        fatalError("not implemented yet")
+        var problems = options.problems()
+        for (i, e) in evaluations.enumerated() {
+            for p in e.problems() { problems.append(.init(field: "evaluations[\(i)].\(p.field)", reason: p.reason)) }
+        }
+        if options.noise == .binomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
+            problems.append(.init(field: "noise", reason: "binomial needs n_questions on every row (row \(i) has none)"))
+        }
+        guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
+
+        var warnings: [FitResult.Warning] = []
+        // The prediction setting: keep only checkpoints with flops ≤ max_flops.
+        var rows = evaluations
+        var excluded = 0
+        if let maxFlops = options.maxFlops {
+            rows = evaluations.filter { ($0.effectiveFlops ?? .infinity) <= maxFlops }
+            excluded = evaluations.count - rows.count
+            let unknown = evaluations.filter { $0.effectiveFlops == nil }.count
+            if unknown > 0 {
+                warnings.append(.init(code: "unknown_flops_excluded",
+                                      message: "\(unknown) rows have no flops (nor parameters and tokens) and were left out by max_flops"))
+            }
+        }
+        guard !rows.isEmpty else { throw FitError.noRows }
+        guard rows.contains(where: { $0.setting == .finetuned }) else { throw FitError.noFinetunedRows }
+
+        let d0 = try lowLimit(rows, options: options, warnings: &warnings)
+        let data = FitData(rows, d0: d0)
+        let summary = FitResult.DataSummary(
+            rows: data.count, fewShotRows: Int(data.fewShot.reduce(0, +)),
+            finetunedRows: data.count - Int(data.fewShot.reduce(0, +)),
+            checkpoints: data.checkpointCount, dataAmounts: data.dataAmounts, excludedRows: excluded,
+            lossRange: [data.x.min()!, data.x.max()!])
+        var result = FitResult(
+            status: .ok, warnings: warnings, form: options.form, d0: d0, delta: options.delta,
+            noise: options.noise, seed: options.seed, data: summary, parameters: nil, fit: nil,
+            emergence: .init(loss: .init(), flops: nil, probabilityEmerged: []),
+            uncertainty: .init(bootstrap: nil, mcmc: nil), scalingLaw: nil)
+
+        // The scaling law, fitted to the kept checkpoints or given.
+        let lawFit = scalingLaw(rows, options: options, result: &result)
+
+        // Too little data to fit the law at all (METHOD.md §6).
+        if data.dataAmounts.count < 3 {
+            result.status = .insufficientData
+            result.warnings.append(.init(code: "few_data_amounts",
+                message: "the emergence law has three parameters; \(data.dataAmounts.count) finetuning data amount(s) cannot determine it (need at least 3)"))
+            return result
+        }
+
+        let model = EmergenceModel(data: data, form: options.form, withDelta: options.delta)
+        let starts = MaximumLikelihood.startingPoints(model)
+        guard let mle = MaximumLikelihood.fit(model, noise: options.noise, starts: starts) else {
+            result.status = .insufficientData
+            result.warnings.append(.init(code: "fit_failed", message: "the optimiser found no finite optimum"))
+            return result
+        }
+        progress?(0.05)
+        if isCancelled?() == true { throw FitError.cancelled }
+        fillMaximumLikelihood(model, mle: mle, options: options, result: &result)
+
+        let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
+        result.warnings.append(contentsOf: assessment.warnings)
+        if assessment.noSignal {
+            // Only a bound exists: E* lies below every loss seen (METHOD.md §6). No point estimate.
+            result.status = .noSignal
+            result.parameters = nil
+            let bound = data.x.min()!
+            result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
+            if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound) {
+                result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
+            }
+            return result
+        }
+        if assessment.alreadyEmerged { result.status = .alreadyEmerged }
+
+        // Uncertainty.
+        let wantBootstrap = options.uncertainty == .bootstrap || options.uncertainty == .both
+        let wantMCMC = options.uncertainty == .mcmc || options.uncertainty == .both
+        let bootstrapWork = wantBootstrap ? Double(options.bootstrap) : 0
+        let mcmcWork = wantMCMC ? Double(options.mcmcSteps + options.mcmcBurnIn) * 0.3 : 0
+        let total = max(bootstrapWork + mcmcWork, 1)
+        var samples: [Double] = []
+        var sampleCheckpoints: [[Int]]? = nil
+        if wantBootstrap && options.bootstrap > 0 {
+            let outcome = try Bootstrap.run(
+                model, noise: options.noise, mle: mle, samples: options.bootstrap, resample: options.resample,
+                seed: options.seed,
+                progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } },
+                isCancelled: isCancelled)
+            let predictions = outcome.predictions
+            result.uncertainty.bootstrap = .init(samples: options.bootstrap, failed: outcome.failed,
+                                                 resample: options.resample.rawValue,
+                                                 percentiles: Percentile.table(predictions))
+            if outcome.failed > options.bootstrap / 20 {
+                result.warnings.append(.init(code: "bootstrap_failures",
+                    message: "\(outcome.failed) of \(options.bootstrap) bootstrap refits failed; the interval rests on the rest"))
+            }
+            samples = predictions
+            sampleCheckpoints = outcome.draws.compactMap { $0?.checkpoints }
+            result.emergence.loss.intervalMethod = "bootstrap"
+        }
+        if wantMCMC {
+            let offset = 0.05 + 0.9 * bootstrapWork / total
+            let outcome = try Posterior.sample(
+                model, noise: options.noise, mle: mle, walkers: options.mcmcWalkers, steps: options.mcmcSteps,
+                burnIn: options.mcmcBurnIn, seed: options.seed,
+                progress: progress.map { p in { @Sendable step in
+                    if step % 100 == 0 { p(offset + 0.9 * 0.3 * Double(step) / total) } } },
+                isCancelled: isCancelled)
+            result.uncertainty.mcmc = .init(
+                walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
+                acceptance: outcome.acceptance, ess: outcome.ess, autocorrelationTime: outcome.autocorrelationTime,
+                rhat: outcome.rhat, percentiles: Percentile.table(outcome.predictions))
+            if !(outcome.rhat < 1.05) || !(outcome.ess >= 100) {
+                result.warnings.append(.init(code: "mcmc_not_converged",
+                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, effective sample size %.0f): run more steps", outcome.rhat, outcome.ess)))
+            }
+            if samples.isEmpty {
+                samples = outcome.predictions
+                sampleCheckpoints = nil
+                result.emergence.loss.intervalMethod = "mcmc"
+            }
+        }
+        if !samples.isEmpty {
+            result.emergence.loss.percentiles = Percentile.table(samples)
+            Diagnostics.intervalWarnings(samples: samples, result: &result)
+        }
+
+        // From loss to compute (METHOD.md §7).
+        if let law = lawFit?.law ?? options.scalingLaw {
+            let laws = lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
+                                  sampleCheckpoints: sampleCheckpoints, count: samples.count)
+            fillCompute(prediction: mle.prediction, samples: samples, law: law, laws: laws,
+                        rows: rows, result: &result)
+        }
+        progress?(1)
+        return result
+    }
+
+    /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).
+    static func lowLimit(_ rows: [Evaluation], options: FitOptions, warnings: inout [FitResult.Warning]) throws -> Double {
+        if let d0 = options.d0 { return d0 }
+        var counts: [Int: Int] = [:]
+        for e in rows where e.setting == .fewShot { counts[e.shots ?? 0, default: 0] += 1 }
+        guard let shots = counts.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key })?.key else {
+            throw FitError.invalidOptions([.init(field: "d0", reason: "is required when there are no few-shot rows to take the shots from")])
+        }
+        if counts.count > 1 {
+            warnings.append(.init(code: "mixed_shots",
+                message: "few-shot rows use different numbers of shots (\(counts.keys.sorted())); D0 = \(shots), the most common"))
+        }
+        if shots < 2 {
+            // ln D must be positive for the log-power law: a zero- or one-shot study extrapolates to D0 = 2.
+            warnings.append(.init(code: "d0_adjusted",
+                message: "few-shot rows use \(shots) shots; D0 must exceed 1, so D0 = 2 is used (set d0 to choose)"))
+            return 2
+        }
+        return Double(shots)
+    }
+
+    static func fillMaximumLikelihood(_ model: EmergenceModel, mle: MaximumLikelihoodFit, options: FitOptions, result: inout FitResult) {
+        let t = mle.theta
+        let n = Double(model.data.count)
+        result.parameters = .init(k: t[EmergenceModel.k], alpha: t[EmergenceModel.alpha], C: t[EmergenceModel.c],
+                                  A: t[EmergenceModel.a], B: t[EmergenceModel.b],
+                                  delta: model.withDelta ? t[EmergenceModel.delta] : 0, sigma: mle.sigma)
+        // Free parameters: θ plus σ under Gaussian noise.
+        let free = Double(model.parameterCount + (options.noise == .gaussian ? 1 : 0))
+        result.fit = .init(points: model.data.count, rss: mle.rss, rmse: sqrt(mle.rss / n),
+                           logLikelihood: mle.logLikelihood, aic: 2 * free - 2 * mle.logLikelihood,
+                           bic: free * log(n) - 2 * mle.logLikelihood)
+        result.emergence.loss.mle = mle.prediction
+        // Competing optima: another mode nearly as likely but predicting something else.
+        let ll: (LocalOptimum) -> Double = { o in
+            options.noise == .gaussian ? -n / 2 * log(max(o.objective, 1e-300) / n) : -o.objective
+        }
+        if let best = mle.optima.first {
+            for o in mle.optima.dropFirst() where abs(o.prediction - best.prediction) > 0.05 && ll(best) - ll(o) < 2 {
+                result.warnings.append(.init(code: "competing_optima", message: String(format:
+                    "another local optimum is nearly as likely (Δlog L = %.2f) but predicts E* = %.3f instead of %.3f",
+                    ll(best) - ll(o), o.prediction, best.prediction)))
+                break
+            }
+        }
+        // Form check: does the other form of the law fit clearly better?
+        var other = model
+        other.form = options.form == .logPower ? .power : .logPower
+        if let alt = MaximumLikelihood.fit(other, noise: options.noise, starts: MaximumLikelihood.startingPoints(other, count: 4)),
+           alt.logLikelihood - mle.logLikelihood > 3 {
+            result.warnings.append(.init(code: "form_misfit", message: String(format:
+                "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f)",
+                other.form.rawValue, alt.logLikelihood - mle.logLikelihood, alt.prediction)))
+        }
+    }
+
+    static func scalingLaw(_ rows: [Evaluation], options: FitOptions, result: inout FitResult) -> ScalingLawFit.Result? {
+        if let given = options.scalingLaw {
+            result.scalingLaw = .init(source: "given", lInf: given.lInf, a: given.a, b: given.b, points: nil, rmse: nil)
+            return nil
+        }
+        let (compute, loss) = checkpointCompute(rows)
+        guard let fit = ScalingLawFit.fit(compute: compute, loss: loss) else {
+            result.warnings.append(.init(code: "no_scaling_law",
+                message: "no scaling law: fewer than 3 checkpoints with distinct flops; give scaling_law to convert loss to FLOPs"))
+            return nil
+        }
+        result.scalingLaw = .init(source: "fitted", lInf: fit.law.lInf, a: fit.law.a, b: fit.law.b,
+                                  points: fit.points, rmse: fit.rmse)
+        return fit
+    }
+
+    /// One (flops, loss) point per checkpoint that has flops.
+    static func checkpointCompute(_ rows: [Evaluation], only: Set<String>? = nil) -> ([Double], [Double]) {
+        var seen: [String: (Double, Double)] = [:]
+        for e in rows.sorted(by: FitData.canonicalOrder) {
+            if let only, !only.contains(e.checkpoint) { continue }
+            if seen[e.checkpoint] == nil, let c = e.effectiveFlops { seen[e.checkpoint] = (c, e.pretrainLoss) }
+        }
+        let keys = seen.keys.sorted()
+        return (keys.map { seen[$0]!.0 }, keys.map { seen[$0]!.1 })
+    }
+
+    /// Scaling laws to pair with the E* samples: given → that law; fitted with a checkpoint bootstrap →
+    /// the law refitted on each draw's checkpoints; otherwise a checkpoint bootstrap of the law alone.
+    static func lawSamples(rows: [Evaluation], data: FitData, options: FitOptions, fitted: ScalingLawFit.Result?,
+                           sampleCheckpoints: [[Int]]?, count: Int) -> [ScalingLaw] {
+        if let given = options.scalingLaw { return [given] }
+        guard let fitted else { return [] }
+        // Checkpoint names in FitData's order.
+        var names = [String](repeating: "", count: data.checkpointCount)
+        let sortedRows = rows.sorted(by: FitData.canonicalOrder)
+        var order: [String: Int] = [:]
+        for e in sortedRows where order[e.checkpoint] == nil { order[e.checkpoint] = order.count }
+        for (name, i) in order { names[i] = name }
+        var byName: [String: (Double, Double)] = [:]
+        for e in sortedRows where byName[e.checkpoint] == nil {
+            if let c = e.effectiveFlops { byName[e.checkpoint] = (c, e.pretrainLoss) }
+        }
+        let draws: [[Int]]
+        if let sampleCheckpoints, options.resample == .checkpoints {
+            draws = sampleCheckpoints
+        } else {
+            var rng = SeededRandom(seed: options.seed, stream: 0x5CA1E)
+            let n = data.checkpointCount
+            draws = (0..<min(max(count, 1), 500)).map { _ in (0..<n).map { _ in rng.index(n) } }
+        }
+        return draws.map { draw in
+            let points = draw.compactMap { byName[names[$0]] }
+            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1))?.law ?? fitted.law
+        }
+    }
+
+    static func fillCompute(prediction: Double, samples: [Double], law: ScalingLaw, laws: [ScalingLaw],
+                            rows: [Evaluation], result: inout FitResult) {
+        let mleCompute = law.compute(atLoss: prediction)
+        var flops = FitResult.FlopsEstimate(mle: mleCompute, reachable: mleCompute != nil,
+                                            reachableFraction: nil, percentiles: nil, lowerBound: nil)
+        if mleCompute == nil {
+            result.warnings.append(.init(code: "unreachable", message: String(format:
+                "E* = %.3f is at or below the scaling law's irreducible loss L∞ = %.3f: no amount of compute reaches it under this law",
+                prediction, law.lInf)))
+        }
+        if !samples.isEmpty {
+            let computes: [Double] = samples.enumerated().map { i, e in
+                let l = laws.isEmpty ? law : laws[i % laws.count]
+                return l.compute(atLoss: e) ?? .infinity
+            }
+            let reachable = computes.filter(\.isFinite)
+            flops.reachableFraction = Double(reachable.count) / Double(computes.count)
+            flops.percentiles = Percentile.table(computes)
+            result.emergence.probabilityEmerged = cdf(computes)
+        }
+        let maxSeen = rows.compactMap(\.effectiveFlops).max() ?? 0
+        if let c = mleCompute, maxSeen > 0, c > 1000 * maxSeen {
+            result.warnings.append(.init(code: "long_compute_extrapolation", message: String(format:
+                "the predicted compute %.3g FLOPs is over 1000× the largest checkpoint (%.3g): the scaling law is extrapolated far", c, maxSeen)))
+        }
+        result.emergence.flops = flops
+    }
+
+    /// P(emerged by C) on a log-spaced grid spanning the samples' 1st to 99th percentiles.
+    static func cdf(_ computes: [Double]) -> [FitResult.ProbabilityPoint] {
+        let sorted = computes.sorted()
+        let finite = sorted.filter(\.isFinite)
+        guard let first = finite.first, let last = finite.last, first > 0 else { return [] }
+        let lo = log10(max(Percentile.of(sorted: finite, 1), first))
+        let hi = log10(max(Percentile.of(sorted: finite, 99), first))
+        let points = 25
+        let n = Double(sorted.count)
+        return (0..<points).map { i in
+            let c = hi > lo ? pow(10, lo + (hi - lo) * Double(i) / Double(points - 1)) : pow(10, lo)
+            // Count of samples ≤ c by binary search.
+            var a = 0, b = sorted.count
+            while a < b { let m = (a + b) / 2; if sorted[m] <= c { a = m + 1 } else { b = m } }
+            return .init(flops: c, p: Double(a) / n)
+        }
     }
 }

@@ -50,7 +50,8 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var A: Double
         public var B: Double
         public var delta: Double
-        public var sigma: Double
+        /// σ̂ of the Gaussian noise model; absent under the binomial likelihood.
+        public var sigma: Double?
     }
 
     public struct Statistics: Codable, Sendable, Equatable {
@@ -71,12 +72,12 @@ public struct FitResult: Codable, Sendable, Equatable {
 
     public struct LossEstimate: Codable, Sendable, Equatable {
         /// E* = E_θ(D0) at the MLE; absent when the data cannot pin it down.
-        public var mle: Double?
+        public var mle: Double? = nil
         /// For `no_signal`: E* lies below this loss (the lowest loss seen).
-        public var upperBound: Double?
+        public var upperBound: Double? = nil
         /// `bootstrap` or `mcmc`: where `percentiles` came from.
-        public var intervalMethod: String?
-        public var percentiles: Percentiles?
+        public var intervalMethod: String? = nil
+        public var percentiles: Percentiles? = nil
         enum CodingKeys: String, CodingKey {
             case mle, percentiles
             case upperBound = "upper_bound"

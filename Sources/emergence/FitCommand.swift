@@ -1,6 +1,106 @@
 import ArgumentParser
+import EmergenceCore
+import EmergenceService
+import Foundation
 
+/// `emergence fit FILE.csv …`: one fit, offline; prints the same JSON document the API serves.
 struct FitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fit", abstract: "(not implemented yet)")
-    func run() throws { throw ValidationError("fit: not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit the emergence law to a study CSV and print the prediction as JSON.")
+
+    @Argument(help: "Study CSV (header: checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions).")
+    var file: String
+
+    @OptionGroup var fit: FitFlags
+
+    func run() throws {
+        let evaluations = try StudyFile.read(file)
+        let options = try fit.options()
+        do {
+            let result = try EmergenceFit.run(evaluations, options: options)
+            var data = try result.jsonData()
+            data.append(0x0A)
+            FileHandle.standardOutput.write(data)
+        } catch let error as FitError {
+            StudyFile.fail(["\(file): \(error)"])
+        }
+    }
+}
+
+/// The fit options as flags, shared by `fit`, `calibrate` and `bench`.
+struct FitFlags: ParsableArguments {
+    @Option(help: "Keep only checkpoints with flops ≤ F (the prediction setting).") var maxFlops: Double?
+    @Option(help: "Emergence law: log-power (default) or power.") var form: String = "log-power"
+    @Option(help: "The low-data extrapolation limit D0 (default: the few-shot rows' shots).") var d0: Double?
+    @Flag(help: "Do not fit Δ (a separate few-shot floor).") var noDelta = false
+    @Option(help: "Noise model: gaussian (default) or binomial (needs n_questions).") var noise: String = "gaussian"
+    @Option(help: "Intervals from bootstrap (default), mcmc, both or none.") var uncertainty: String = "bootstrap"
+    @Option(help: "Bootstrap resamples.") var bootstrap: Int = 1000
+    @Option(help: "Bootstrap resamples checkpoints (default) or rows.") var resample: String = "checkpoints"
+    @Option(help: "MCMC steps per walker after burn-in.") var mcmcSteps: Int = 2000
+    @Option(help: "MCMC walkers (even).") var mcmcWalkers: Int = 32
+    @Option(help: "MCMC burn-in steps per walker.") var mcmcBurnIn: Int = 1000
+    @Option(help: "Random seed: the same data, options and seed give the same JSON.") var seed: UInt64 = 0
+    @Option(help: "A given compute scaling law L(C) = L∞ + a·C^-b as LINF,A,B (default: fitted to the checkpoints).")
+    var scalingLaw: String?
+
+    func options() throws -> FitOptions {
+        var o = FitOptions()
+        guard let f = FitOptions.Form(rawValue: form.replacingOccurrences(of: "-", with: "_")) else {
+            throw ValidationError("--form must be log-power or power, not '\(form)'")
+        }
+        o.form = f
+        guard let n = FitOptions.Noise(rawValue: noise) else { throw ValidationError("--noise must be gaussian or binomial, not '\(noise)'") }
+        o.noise = n
+        guard let u = FitOptions.Uncertainty(rawValue: uncertainty) else {
+            throw ValidationError("--uncertainty must be bootstrap, mcmc, both or none, not '\(uncertainty)'")
+        }
+        o.uncertainty = u
+        guard let r = FitOptions.Resample(rawValue: resample) else { throw ValidationError("--resample must be checkpoints or rows") }
+        o.resample = r
+        o.d0 = d0
+        o.delta = !noDelta
+        o.bootstrap = bootstrap
+        o.mcmcSteps = mcmcSteps
+        o.mcmcWalkers = mcmcWalkers
+        o.mcmcBurnIn = mcmcBurnIn
+        o.seed = seed
+        o.maxFlops = maxFlops
+        if let s = scalingLaw {
+            let parts = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 3, let l = parts[0], let a = parts[1], let b = parts[2] else {
+                throw ValidationError("--scaling-law must be three numbers LINF,A,B, not '\(s)'")
+            }
+            o.scalingLaw = ScalingLaw(lInf: l, a: a, b: b)
+        }
+        let problems = o.problems()
+        if !problems.isEmpty {
+            throw ValidationError(problems.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.reason)" }.joined(separator: "\n"))
+        }
+        return o
+    }
+}
+
+/// Reading a study CSV for the offline commands; bad input exits non-zero with a line per problem.
+enum StudyFile {
+    static func read(_ path: String) throws -> [Evaluation] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            fail(["\(path): cannot read the file"])
+        }
+        do {
+            let evaluations = try EvaluationCSV.parse([UInt8](data))
+            if !evaluations.contains(where: { $0.setting == .finetuned }) {
+                fail(["\(path): no finetuned rows: the emergence law needs evaluations with setting=finetuned"])
+            }
+            return evaluations
+        } catch let error as IngestionError {
+            fail(error.description.split(separator: "\n").map { "\(path): \($0)" })
+        }
+    }
+
+    static func fail(_ lines: [String]) -> Never {
+        FileHandle.standardError.write((lines.joined(separator: "\n") + "\n").data(using: .utf8)!)
+        Foundation.exit(1)
+    }
 }

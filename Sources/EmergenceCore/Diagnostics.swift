@@ -1,0 +1,115 @@
+import Foundation
+
+/// When the data cannot answer (METHOD.md §6): signal, emergence already seen, extrapolation length.
+enum Diagnostics {
+    struct Assessment {
+        var noSignal = false
+        var alreadyEmerged = false
+        var warnings: [FitResult.Warning] = []
+    }
+
+    /// Likelihood-ratio statistic 2·(log L_full − log L_floor) below which the ReLU's lift is treated as
+    /// noise. The lift adds four parameters (k, α, C, A) whose null distribution is not χ² (the elbow
+    /// is not identified when A = 0), so the threshold was set from simulated no-signal studies
+    /// (`emergence calibrate` reports the statistic), well above what pure noise produced there.
+    static let signalThreshold = 30.0
+
+    static func assess(_ model: EmergenceModel, mle: MaximumLikelihoodFit, noise: FitOptions.Noise) -> Assessment {
+        var out = Assessment()
+        let data = model.data
+        let theta = mle.theta
+        let statistic = 2 * (mle.logLikelihood - floorLogLikelihood(model, noise: noise))
+
+        // Lift of each row above the floor under the MLE, against the noise of one measurement.
+        var elbows = [Double](repeating: 0, count: data.groupD.count)
+        model.elbows(theta, into: &elbows)
+        let a = theta[EmergenceModel.a], b = theta[EmergenceModel.b]
+        let d = model.withDelta ? theta[EmergenceModel.delta] : 0
+        var liftedFinetuned = Set<Int>(), liftedFewShot = Set<Int>()
+        for i in 0..<data.count {
+            let lift = a * max(elbows[data.group[i]] - data.x[i], 0)
+            let floor = b + d * data.fewShot[i]
+            let noiseSD: Double
+            if let s = mle.sigma { noiseSD = s } else {
+                let p = min(max(floor + lift, 0.01), 0.99)
+                noiseSD = sqrt(p * (1 - p) / max(data.questions[i], 1))
+            }
+            guard lift > 2 * noiseSD else { continue }
+            if data.fewShot[i] == 0 {
+                liftedFinetuned.insert(data.checkpoint[i])
+            } else if data.y[i] - floor > noiseSD {
+                liftedFewShot.insert(data.checkpoint[i])
+            }
+        }
+
+        if statistic < signalThreshold || liftedFinetuned.isEmpty {
+            out.noSignal = true
+            out.warnings.append(.init(code: "no_signal", message: String(format:
+                "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): E* lies below every loss seen, so only a bound is given",
+                statistic, signalThreshold)))
+            return out
+        }
+        if liftedFinetuned.count < 4 {
+            out.warnings.append(.init(code: "few_checkpoints_above_floor", message:
+                "only \(liftedFinetuned.count) finetuned checkpoint(s) are above the floor (about 4 are needed to pin the elbow); treat the prediction as rough"))
+        }
+        if liftedFewShot.count >= 2 {
+            out.alreadyEmerged = true
+            out.warnings.append(.init(code: "already_emerged", message: String(format:
+                "few-shot accuracy is already above the floor for %d checkpoints: emergence has been observed; the elbow E* = %.3f is where it happened",
+                liftedFewShot.count, mle.prediction)))
+        }
+        let amounts = data.dataAmounts
+        if amounts.count == 3 {
+            out.warnings.append(.init(code: "few_data_amounts", message:
+                "only 3 finetuning data amounts: the law's three parameters are barely determined"))
+        }
+        if let lo = amounts.first, let hi = amounts.last {
+            let dataSpan = log(hi) - log(lo)
+            let extrapolation = log(lo) - log(data.d0)
+            if extrapolation > dataSpan {
+                out.warnings.append(.init(code: "long_extrapolation", message: String(format:
+                    "the extrapolation from the smallest data amount (%.0f) to D0 = %g spans %.1f in ln D, more than the data's own span (%.1f): intervals will be wide",
+                    lo, data.d0, extrapolation, dataSpan)))
+            }
+        }
+        return out
+    }
+
+    /// log L of the floor-only model μ = B + Δ·fewShot (A = 0), at its own MLE.
+    static func floorLogLikelihood(_ model: EmergenceModel, noise: FitOptions.Noise) -> Double {
+        let data = model.data
+        let n = Double(data.count)
+        let zero = [Double](repeating: 0, count: data.count)
+        guard let (b, d, _, rss) = MaximumLikelihood.linearFloorAndSlope(data, z: zero, withDelta: model.withDelta) else { return -.infinity }
+        switch noise {
+        case .gaussian:
+            return -n / 2 * (log(2 * .pi * max(rss / n, 1e-300)) + 1)
+        case .binomial:
+            var theta = [0, model.lower[EmergenceModel.alpha], 0, 0, b]
+            if model.withDelta { theta.append(d) }
+            // Under the binomial likelihood the floors' MLE are pooled proportions.
+            var sF = 0.0, nF = 0.0, sS = 0.0, nS = 0.0
+            for i in 0..<data.count {
+                let q = data.questions[i]
+                if data.fewShot[i] == 1 { sS += data.y[i] * q; nS += q } else { sF += data.y[i] * q; nF += q }
+            }
+            if model.withDelta {
+                theta[EmergenceModel.b] = nF > 0 ? sF / nF : b
+                theta[EmergenceModel.delta] = nS > 0 ? sS / nS - theta[EmergenceModel.b] : 0
+            } else {
+                theta[EmergenceModel.b] = (sF + sS) / max(nF + nS, 1)
+            }
+            return MaximumLikelihood.binomialLogLikelihood(model, theta)
+        }
+    }
+
+    static func intervalWarnings(samples: [Double], result: inout FitResult) {
+        let sorted = samples.sorted()
+        let width = Percentile.of(sorted: sorted, 95) - Percentile.of(sorted: sorted, 5)
+        if width > 0.15 {
+            result.warnings.append(.init(code: "wide_interval", message: String(format:
+                "the 5–95%% interval of E* is %.2f nats wide: the data do not pin the emergence point down", width)))
+        }
+    }
+}

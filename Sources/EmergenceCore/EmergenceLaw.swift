@@ -1,0 +1,159 @@
+import Foundation
+
+/// The emergence law (METHOD.md §3): where the ReLU's elbow sits after finetuning on D examples.
+///
+///     log power:  E_θ(D) = k · (ln D)^α + C
+///     power:      E_θ(D) = k · D^α + C
+public struct EmergenceLaw: Sendable, Equatable {
+    public var form: FitOptions.Form
+    public var k: Double
+    public var alpha: Double
+    public var C: Double
+
+    public init(form: FitOptions.Form, k: Double, alpha: Double, C: Double) {
+        self.form = form; self.k = k; self.alpha = alpha; self.C = C
+    }
+
+    /// E_θ(D).
+    public func elbow(at d: Double) -> Double {
+        k * EmergenceLaw.basis(form, alpha: alpha, d: d) + C
+    }
+
+    /// g(D) = (ln D)^α or D^α: the law is E = k·g + C.
+    @inline(__always)
+    static func basis(_ form: FitOptions.Form, alpha: Double, d: Double) -> Double {
+        switch form {
+        case .logPower: return pow(log(d), alpha)
+        case .power: return pow(d, alpha)
+        }
+    }
+
+    /// ∂g/∂α = g · ln(ln D) or g · ln D.
+    @inline(__always)
+    static func basisSlope(_ form: FitOptions.Form, alpha: Double, d: Double) -> Double {
+        switch form {
+        case .logPower: return pow(log(d), alpha) * log(log(d))
+        case .power: return pow(d, alpha) * log(d)
+        }
+    }
+}
+
+/// The full model of every observation (METHOD.md §3), with A and B shared by all data amounts:
+///
+///     finetuned with D examples:  μ = B     + A · max(E_θ(D)  − x, 0)
+///     few-shot:                   μ = B + Δ + A · max(E_θ(D0) − x, 0)
+///
+/// Parameters are kept in one vector θ = (k, α, C, A, B, Δ); without Δ the vector has five entries.
+struct EmergenceModel: Sendable {
+    static let k = 0, alpha = 1, c = 2, a = 3, b = 4, delta = 5
+
+    var data: FitData
+    var form: FitOptions.Form
+    var withDelta: Bool
+    /// When > 0, max(z, 0) is replaced by the softplus τ·ln(1 + e^(z/τ)) (METHOD.md §4): the
+    /// optimiser first walks a smoothed objective, whose kinks do not trap it, then polishes with the
+    /// exact ReLU (τ = 0), which is what every reported number uses.
+    var temperature: Double = 0
+
+    var parameterCount: Int { withDelta ? 6 : 5 }
+
+    /// Box bounds of θ: they keep the optimiser and the sampler's flat priors in a sane region.
+    /// α's range depends on the form (a power law in raw D needs much smaller exponents).
+    var lower: [Double] {
+        let xmin = data.x.min() ?? 0
+        var l = [0, form == .logPower ? 0.05 : 0.005, xmin - 5, 0, -0.5]
+        if withDelta { l.append(-0.5) }
+        return l
+    }
+    var upper: [Double] {
+        let xmax = data.x.max() ?? 0
+        var u = [50, form == .logPower ? 6 : 1.5, xmax + 5, 100, 1.5]
+        if withDelta { u.append(0.5) }
+        return u
+    }
+
+    func law(_ theta: [Double]) -> EmergenceLaw {
+        EmergenceLaw(form: form, k: theta[Self.k], alpha: theta[Self.alpha], C: theta[Self.c])
+    }
+
+    /// E* = E_θ(D0), the prediction.
+    func prediction(_ theta: [Double]) -> Double {
+        law(theta).elbow(at: data.d0)
+    }
+
+    /// Elbows per group, written into `elbows` (count = groups).
+    @inline(__always)
+    func elbows(_ theta: [Double], into elbows: inout [Double]) {
+        let k = theta[Self.k], alpha = theta[Self.alpha], c = theta[Self.c]
+        for g in 0..<data.groupD.count {
+            elbows[g] = k * EmergenceLaw.basis(form, alpha: alpha, d: data.groupD[g]) + c
+        }
+    }
+
+    /// The mean μ_i of every row.
+    func mean(_ theta: [Double]) -> [Double] {
+        var e = [Double](repeating: 0, count: data.groupD.count)
+        elbows(theta, into: &e)
+        let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
+        return (0..<data.count).map { i in
+            b + d * data.fewShot[i] + a * max(e[data.group[i]] - data.x[i], 0)
+        }
+    }
+
+    /// Weighted residuals r_i = w_i (y_i − μ_i) and, if asked, their Jacobian ∂r/∂θ (row-major, m × p).
+    /// `weights` nil means all ones. The ReLU's derivative is taken as 0 at the kink.
+    func residuals(_ theta: [Double], weights: [Double]?, r: inout [Double], jacobian: UnsafeMutablePointer<Double>?) {
+        let groups = data.groupD.count
+        let p = parameterCount
+        let k = theta[Self.k], alpha = theta[Self.alpha], c = theta[Self.c]
+        let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
+        let tau = temperature
+        // Per group: E, ∂E/∂k = g, ∂E/∂α = k·∂g/∂α.
+        var e = [Double](repeating: 0, count: groups)
+        var dk = [Double](repeating: 0, count: groups)
+        var dAlpha = [Double](repeating: 0, count: groups)
+        for g in 0..<groups {
+            let dd = data.groupD[g]
+            let basis = EmergenceLaw.basis(form, alpha: alpha, d: dd)
+            e[g] = k * basis + c
+            dk[g] = basis
+            if jacobian != nil { dAlpha[g] = k * EmergenceLaw.basisSlope(form, alpha: alpha, d: dd) }
+        }
+        data.x.withUnsafeBufferPointer { x in
+        data.y.withUnsafeBufferPointer { y in
+        data.group.withUnsafeBufferPointer { grp in
+        data.fewShot.withUnsafeBufferPointer { fs in
+            for i in 0..<x.count {
+                let g = grp[i]
+                let z = e[g] - x[i]
+                // h = ReLU(z) (or its softplus), h' its slope.
+                var h = 0.0, slope = 0.0
+                if tau > 0 {
+                    let u = z / tau
+                    h = u > 30 ? z : tau * log1p(exp(u))
+                    slope = 1 / (1 + exp(-u))
+                } else if z > 0 {
+                    h = z; slope = 1
+                }
+                let mu = b + d * fs[i] + a * h
+                let w = weights?[i] ?? 1
+                r[i] = w * (y[i] - mu)
+                if let J = jacobian {
+                    let row = J + i * p
+                    // r = w (y − μ) ⇒ ∂r/∂θ = −w ∂μ/∂θ.
+                    if slope > 0 {
+                        let s = w * a * slope
+                        row[Self.k] = -s * dk[g]
+                        row[Self.alpha] = -s * dAlpha[g]
+                        row[Self.c] = -s
+                        row[Self.a] = -w * h
+                    } else {
+                        row[Self.k] = 0; row[Self.alpha] = 0; row[Self.c] = 0; row[Self.a] = 0
+                    }
+                    row[Self.b] = -w
+                    if p == 6 { row[Self.delta] = -w * fs[i] }
+                }
+            }
+        }}}}
+    }
+}

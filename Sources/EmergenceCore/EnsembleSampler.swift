@@ -1,0 +1,136 @@
+import Foundation
+
+/// The affine-invariant ensemble sampler of Goodman & Weare (2010) with the "stretch move", as in
+/// emcee.
+///
+/// The ensemble is split in two halves; each walker X_k of one half moves against a walker X_j drawn
+/// from the other half:
+///
+///     Y = X_j + Z · (X_k − X_j),   Z ~ g(z) ∝ 1/√z on [1/a, a]   (a = 2)
+///     accept with probability min(1, Z^(d−1) · p(Y) / p(X_k))
+///
+/// Updating one half at a time against the other keeps detailed balance. The move is invariant to
+/// affine transformations of the parameters, so strongly correlated posteriors (k and α of the law)
+/// cost no tuning.
+public struct EnsembleSampler {
+    public var dimension: Int
+    public var walkers: Int
+    public var stretch: Double = 2
+    /// log p(θ) up to a constant; −∞ outside the support.
+    public var logProbability: ([Double]) -> Double
+
+    public init(dimension: Int, walkers: Int, logProbability: @escaping ([Double]) -> Double) {
+        precondition(walkers >= 2 * dimension && walkers % 2 == 0, "need an even number of walkers ≥ 2·dimension")
+        self.dimension = dimension
+        self.walkers = walkers
+        self.logProbability = logProbability
+    }
+
+    public struct Chain {
+        /// samples[step][walker] → θ, for the steps kept after burn-in.
+        public var samples: [[[Double]]]
+        public var acceptance: Double
+    }
+
+    /// Runs `burnIn + steps` ensemble steps from `initial` (one position per walker) and keeps the
+    /// last `steps`. `shouldStop` is polled once per step; returns nil when it stopped the run.
+    public func run(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
+                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> Chain? {
+        var position = initial
+        var logP = position.map(logProbability)
+        var kept: [[[Double]]] = []
+        kept.reserveCapacity(steps)
+        var accepted = 0, proposed = 0
+        let half = walkers / 2
+        let d = Double(dimension)
+        var proposal = [Double](repeating: 0, count: dimension)
+        for step in 0..<(burnIn + steps) {
+            if let shouldStop, shouldStop() { return nil }
+            for part in 0..<2 {
+                let mine = part == 0 ? 0..<half : half..<walkers
+                let other = part == 0 ? half..<walkers : 0..<half
+                for k in mine {
+                    let j = other.lowerBound + rng.index(half)
+                    // Z = ((a − 1)u + 1)² / a has density ∝ 1/√z on [1/a, a].
+                    let u = rng.uniform()
+                    let z = pow((stretch - 1) * u + 1, 2) / stretch
+                    for i in 0..<dimension {
+                        proposal[i] = position[j][i] + z * (position[k][i] - position[j][i])
+                    }
+                    let lp = logProbability(proposal)
+                    let logAccept = (d - 1) * log(z) + lp - logP[k]
+                    if step >= burnIn { proposed += 1 }
+                    if lp.isFinite && log(rng.uniform()) < logAccept {
+                        position[k] = proposal
+                        logP[k] = lp
+                        if step >= burnIn { accepted += 1 }
+                    }
+                }
+            }
+            if step >= burnIn { kept.append(position) }
+            onStep?(step)
+        }
+        return Chain(samples: kept, acceptance: proposed > 0 ? Double(accepted) / Double(proposed) : 0)
+    }
+}
+
+/// Convergence diagnostics of a scalar quantity traced by every walker (METHOD.md §5).
+public enum ChainDiagnostics {
+    /// Integrated autocorrelation time τ: the normalised autocorrelation function is averaged over
+    /// walkers and summed, τ = 1 + 2 Σ_{t=1}^{M} ρ(t), with Sokal's automatic window (the smallest M with
+    /// M ≥ 5 τ(M)), as emcee does.
+    public static func autocorrelationTime(_ chains: [[Double]]) -> Double {
+        guard let n = chains.first?.count, n > 2 else { return .nan }
+        let w = Double(chains.count)
+        var centred: [[Double]] = []
+        var variance = 0.0
+        for c in chains {
+            let mean = c.reduce(0, +) / Double(n)
+            let x = c.map { $0 - mean }
+            centred.append(x)
+            variance += x.reduce(0) { $0 + $1 * $1 } / Double(n)
+        }
+        variance /= w
+        guard variance > 0 else { return 1 }
+        var tau = 1.0
+        var lag = 1
+        while lag < n {
+            var acf = 0.0
+            for x in centred {
+                var s = 0.0
+                x.withUnsafeBufferPointer { p in
+                    for t in 0..<(n - lag) { s += p[t] * p[t + lag] }
+                }
+                acf += s / Double(n)
+            }
+            tau += 2 * acf / w / variance
+            if Double(lag) >= 5 * tau { break }
+            lag += 1
+        }
+        return max(tau, 1)
+    }
+
+    /// Split-R̂ (Gelman et al.): every walker's chain is cut in half and the halves are compared;
+    /// values near 1 mean the walkers agree, above ~1.05 that they have not mixed.
+    public static func splitRHat(_ chains: [[Double]]) -> Double {
+        guard let n0 = chains.first?.count, n0 >= 4 else { return .nan }
+        let n = n0 / 2
+        var halves: [ArraySlice<Double>] = []
+        for c in chains {
+            halves.append(c[0..<n])
+            halves.append(c[n..<(2 * n)])
+        }
+        let m = Double(halves.count), nn = Double(n)
+        let means = halves.map { $0.reduce(0, +) / nn }
+        let grand = means.reduce(0, +) / m
+        let between = nn / (m - 1) * means.reduce(0) { $0 + ($1 - grand) * ($1 - grand) }
+        var within = 0.0
+        for (h, mu) in zip(halves, means) {
+            within += h.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / (nn - 1)
+        }
+        within /= m
+        guard within > 0 else { return between > 0 ? .infinity : 1 }
+        let varianceEstimate = (nn - 1) / nn * within + between / nn
+        return sqrt(varianceEstimate / within)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// A bounded nonlinear least-squares problem: minimise Σ r_i(θ)² subject to lower ≤ θ ≤ upper.
+/// Kept apart from the solver and its result, as scipy's `least_squares` does.
+struct LeastSquaresProblem {
+    var parameterCount: Int
+    var residualCount: Int
+    var lower: [Double]
+    var upper: [Double]
+    /// Writes the residuals into r and, when the pointer is non-nil, the Jacobian ∂r/∂θ row-major (m × p).
+    var evaluate: (_ theta: [Double], _ r: inout [Double], _ jacobian: UnsafeMutablePointer<Double>?) -> Void
+}
+
+struct LeastSquaresResult {
+    var theta: [Double]
+    /// Σ r², at theta.
+    var cost: Double
+    var iterations: Int
+    var converged: Bool
+}
+
+/// Levenberg–Marquardt with box bounds by projection.
+///
+/// Each iteration solves (JᵀJ + λ·diag(JᵀJ)) δ = −Jᵀr over the free parameters (a parameter sitting
+/// on a bound whose descent direction points out of the box is held fixed), clamps θ + δ into the box,
+/// and accepts the step only if Σr² falls; λ shrinks on success and grows on failure.
+enum LevenbergMarquardt {
+    struct Options {
+        var maxIterations = 200
+        /// Stop when an accepted step lowers the cost by less than this fraction.
+        var relativeTolerance = 1e-10
+        var stepTolerance = 1e-12
+    }
+
+    static func solve(_ problem: LeastSquaresProblem, start: [Double], options: Options = Options()) -> LeastSquaresResult {
+        let m = problem.residualCount, p = problem.parameterCount
+        var theta = clamp(start, problem.lower, problem.upper)
+        var r = [Double](repeating: 0, count: m)
+        var trial = [Double](repeating: 0, count: m)
+        var J = [Double](repeating: 0, count: m * p)
+        J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+        var cost = sumOfSquares(r)
+        guard cost.isFinite else { return LeastSquaresResult(theta: theta, cost: .infinity, iterations: 0, converged: false) }
+        var lambda = 1e-3
+        var jtj = [Double](repeating: 0, count: p * p)
+        var jtr = [Double](repeating: 0, count: p)
+        var iterations = 0
+        var converged = false
+        var needJacobian = false
+
+        outer: while iterations < options.maxIterations {
+            iterations += 1
+            if needJacobian {
+                J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+                needJacobian = false
+            }
+            normalEquations(J, r, m: m, p: p, jtj: &jtj, jtr: &jtr)
+            // Free parameters: not pinned at a bound by a descent direction pointing outward.
+            var free: [Int] = []
+            for j in 0..<p {
+                let descent = -jtr[j]
+                let atLower = theta[j] <= problem.lower[j] && descent < 0
+                let atUpper = theta[j] >= problem.upper[j] && descent > 0
+                if !(atLower || atUpper) { free.append(j) }
+            }
+            if free.isEmpty { converged = true; break }
+            let gradientNorm = free.reduce(0) { max($0, abs(jtr[$1])) }
+            if gradientNorm < 1e-14 * max(cost, 1e-300) || gradientNorm == 0 { converged = true; break }
+
+            var inner = 0
+            while true {
+                inner += 1
+                let q = free.count
+                var a = [Double](repeating: 0, count: q * q)
+                var g = [Double](repeating: 0, count: q)
+                var maxDiag = 0.0
+                for j in free { maxDiag = max(maxDiag, jtj[j * p + j]) }
+                for (u, j) in free.enumerated() {
+                    for (v, l) in free.enumerated() { a[u * q + v] = jtj[j * p + l] }
+                    a[u * q + u] += lambda * max(jtj[j * p + j], 1e-9 * maxDiag + 1e-300)
+                    g[u] = -jtr[j]
+                }
+                if let delta = choleskySolve(&a, g, n: q) {
+                    var candidate = theta
+                    for (u, j) in free.enumerated() { candidate[j] += delta[u] }
+                    candidate = clamp(candidate, problem.lower, problem.upper)
+                    problem.evaluate(candidate, &trial, nil)
+                    let newCost = sumOfSquares(trial)
+                    if newCost.isFinite && newCost < cost {
+                        var stepSize = 0.0
+                        for j in 0..<p { stepSize = max(stepSize, abs(candidate[j] - theta[j]) / (abs(theta[j]) + 1e-8)) }
+                        let improvement = (cost - newCost) / max(cost, 1e-300)
+                        theta = candidate
+                        cost = newCost
+                        swap(&r, &trial)
+                        needJacobian = true
+                        lambda = max(lambda / 3, 1e-12)
+                        if improvement < options.relativeTolerance || stepSize < options.stepTolerance {
+                            converged = true
+                            break outer
+                        }
+                        continue outer
+                    }
+                }
+                lambda *= 4
+                if lambda > 1e12 || inner > 30 { converged = true; break outer }
+            }
+        }
+        return LeastSquaresResult(theta: theta, cost: cost, iterations: iterations, converged: converged)
+    }
+
+    @inline(__always)
+    static func sumOfSquares(_ r: [Double]) -> Double {
+        var s = 0.0
+        for v in r { s += v * v }
+        return s
+    }
+
+    static func clamp(_ theta: [Double], _ lower: [Double], _ upper: [Double]) -> [Double] {
+        var t = theta
+        for j in 0..<t.count { t[j] = min(max(t[j], lower[j]), upper[j]) }
+        return t
+    }
+
+    /// JᵀJ (p × p) and Jᵀr (p).
+    static func normalEquations(_ J: [Double], _ r: [Double], m: Int, p: Int, jtj: inout [Double], jtr: inout [Double]) {
+        for i in 0..<(p * p) { jtj[i] = 0 }
+        for j in 0..<p { jtr[j] = 0 }
+        J.withUnsafeBufferPointer { Jp in
+            for i in 0..<m {
+                let row = Jp.baseAddress! + i * p
+                let ri = r[i]
+                for j in 0..<p {
+                    let v = row[j]
+                    if v == 0 { continue }
+                    jtr[j] += v * ri
+                    for l in j..<p { jtj[j * p + l] += v * row[l] }
+                }
+            }
+        }
+        for j in 0..<p { for l in 0..<j { jtj[j * p + l] = jtj[l * p + j] } }
+    }
+
+    /// Solves A x = b for symmetric positive definite A (n × n, overwritten); nil if not PD.
+    static func choleskySolve(_ a: inout [Double], _ b: [Double], n: Int) -> [Double]? {
+        for j in 0..<n {
+            var s = a[j * n + j]
+            for k in 0..<j { s -= a[j * n + k] * a[j * n + k] }
+            guard s > 0, s.isFinite else { return nil }
+            let d = sqrt(s)
+            a[j * n + j] = d
+            for i in (j + 1)..<max(n, j + 1) {
+                var t = a[i * n + j]
+                for k in 0..<j { t -= a[i * n + k] * a[j * n + k] }
+                a[i * n + j] = t / d
+            }
+        }
+        var y = b
+        for i in 0..<n {
+            var t = y[i]
+            for k in 0..<i { t -= a[i * n + k] * y[k] }
+            y[i] = t / a[i * n + i]
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var t = y[i]
+            for k in (i + 1)..<max(n, i + 1) { t -= a[k * n + i] * y[k] }
+            y[i] = t / a[i * n + i]
+        }
+        return y
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+
+/// One local optimum of the likelihood.
+struct LocalOptimum: Sendable {
+    var theta: [Double]
+    /// The objective minimised: Σr² (Gaussian) or −log L (binomial).
+    var objective: Double
+    /// E* = E_θ(D0) there.
+    var prediction: Double
+}
+
+/// The maximum-likelihood fit of one model to one data set (METHOD.md §4).
+struct MaximumLikelihoodFit: Sendable {
+    var theta: [Double]
+    var rss: Double
+    var logLikelihood: Double
+    /// The Gaussian σ̂ = √(RSS/n); nil under the binomial likelihood.
+    var sigma: Double?
+    var prediction: Double
+    /// Every distinct local optimum the multi-start reached, best first.
+    var optima: [LocalOptimum]
+}
+
+/// Maximum likelihood by multi-start bounded least squares.
+///
+/// Gaussian noise (one σ): maximising the likelihood is minimising RSS = Σ (y − μ)², with σ̂² = RSS/n
+/// profiled out, log L = −n/2 · (ln(2π σ̂²) + 1).
+///
+/// Binomial noise (n_questions known): y·n ~ Binomial(n, μ). The likelihood is maximised by Fisher
+/// scoring written as iteratively reweighted least squares: with weights w_i = n_i / (μ_i (1 − μ_i))
+/// frozen at the current μ, minimise Σ w_i (y_i − μ_i)², update the weights, repeat. At the fixed
+/// point Σ w_i (y_i − μ_i) ∂μ_i/∂θ = 0, which is exactly the binomial score equation.
+enum MaximumLikelihood {
+    /// Probabilities are kept inside [ε, 1 − ε] in the binomial likelihood.
+    static let probabilityFloor = 1e-4
+    /// Softplus temperature (nats) of the smoothed first pass.
+    static let smoothingTemperature = 0.005
+
+    static func fit(_ model: EmergenceModel, noise: FitOptions.Noise, starts: [[Double]]) -> MaximumLikelihoodFit? {
+        var optima: [LocalOptimum] = []
+        // From each start, both a smoothed-then-exact path and a purely exact one: they end in
+        // different optima often enough on the ReLU's jagged objective to be worth the second run.
+        for start in starts {
+            for smooth in [true, false] {
+                guard let theta = localFit(model, noise: noise, start: start, smooth: smooth) else { continue }
+                let objective = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
+                guard objective.isFinite else { continue }
+                optima.append(LocalOptimum(theta: theta, objective: objective, prediction: model.prediction(theta)))
+            }
+        }
+        optima.sort { $0.objective < $1.objective }
+        // Keep one optimum per distinct prediction (within 0.005 nats).
+        var distinct: [LocalOptimum] = []
+        for o in optima where !distinct.contains(where: { abs($0.prediction - o.prediction) < 0.005 }) {
+            distinct.append(o)
+        }
+        guard let best = distinct.first else { return nil }
+        return summarize(model, noise: noise, theta: best.theta, optima: distinct)
+    }
+
+    static func summarize(_ model: EmergenceModel, noise: FitOptions.Noise, theta: [Double], optima: [LocalOptimum] = []) -> MaximumLikelihoodFit {
+        let n = Double(model.data.count)
+        let r = rss(model, theta)
+        switch noise {
+        case .gaussian:
+            let s2 = max(r / n, 1e-300)
+            return MaximumLikelihoodFit(theta: theta, rss: r, logLikelihood: -n / 2 * (log(2 * .pi * s2) + 1),
+                                        sigma: sqrt(s2), prediction: model.prediction(theta), optima: optima)
+        case .binomial:
+            return MaximumLikelihoodFit(theta: theta, rss: r, logLikelihood: binomialLogLikelihood(model, theta),
+                                        sigma: nil, prediction: model.prediction(theta), optima: optima)
+        }
+    }
+
+    /// One bounded local optimisation from `start`.
+    static func localFit(_ model: EmergenceModel, noise: FitOptions.Noise, start: [Double], smooth: Bool = true) -> [Double]? {
+        var theta = start
+        if smooth {
+            // First on the softplus-smoothed objective, then exactly.
+            var smoothed = model
+            smoothed.temperature = smoothingTemperature
+            guard let t = localFit(smoothed, noise: noise, start: start, smooth: false) else { return nil }
+            theta = t
+        }
+        var weights: [Double]? = nil
+        let rounds = noise == .gaussian ? 1 : 8
+        for round in 0..<rounds {
+            if noise == .binomial {
+                let mu = model.mean(theta)
+                weights = (0..<mu.count).map { i in
+                    let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
+                    return sqrt(model.data.questions[i] / (p * (1 - p)))
+                }
+            }
+            let w = weights
+            let problem = LeastSquaresProblem(
+                parameterCount: model.parameterCount, residualCount: model.data.count,
+                lower: model.lower, upper: model.upper,
+                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) })
+            let result = LevenbergMarquardt.solve(problem, start: theta)
+            guard result.cost.isFinite else { return nil }
+            let moved = zip(result.theta, theta).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
+            theta = result.theta
+            if round > 0 && moved < 1e-9 { break }
+        }
+        return theta
+    }
+
+    static func rss(_ model: EmergenceModel, _ theta: [Double]) -> Double {
+        var exact = model
+        exact.temperature = 0
+        let mu = exact.mean(theta)
+        var s = 0.0
+        for i in 0..<mu.count { let d = model.data.y[i] - mu[i]; s += d * d }
+        return s
+    }
+
+    /// Σ log Binomial(s_i | n_i, μ_i) with s_i = y_i n_i (lgamma makes non-integer counts harmless).
+    static func binomialLogLikelihood(_ model: EmergenceModel, _ theta: [Double]) -> Double {
+        let mu = model.mean(theta)
+        var ll = 0.0
+        for i in 0..<mu.count {
+            let n = model.data.questions[i]
+            let s = model.data.y[i] * n
+            let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
+            ll += lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+        }
+        return ll
+    }
+
+    /// Starting points from a grid over α and the elbows at the smallest and largest data amounts.
+    ///
+    /// For fixed (α, E(D_min), E(D_max)) the law is fixed (k = ΔE/Δg, C = E(D_min) − k·g(D_min)) and the
+    /// model is linear in (B, Δ, A), so those are solved exactly by least squares (A ≥ 0). The grid's
+    /// best points, kept diverse in E*, seed the local optimiser: the ReLU makes the objective
+    /// multi-modal, and one start is not enough.
+    static func startingPoints(_ model: EmergenceModel, count: Int = 10) -> [[Double]] {
+        let data = model.data
+        let amounts = data.dataAmounts
+        guard let dMin = amounts.first, let dMax = amounts.last,
+              let xMin = data.x.min(), let xMax = data.x.max() else { return [] }
+        let span = max(xMax - xMin, 0.05)
+        let lo = xMin - 0.6 * span - 0.05, hi = xMax + 0.05
+        let steps = 28
+        let grid = (0..<steps).map { lo + (hi - lo) * Double($0) / Double(steps - 1) }
+        let alphas: [Double] = model.form == .logPower ? [0.3, 0.6, 1, 1.5, 2, 3, 4.5] : [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8]
+        struct Candidate { var theta: [Double]; var rss: Double; var prediction: Double }
+        var candidates: [Candidate] = []
+        var elbows = [Double](repeating: 0, count: data.groupD.count)
+        var z = [Double](repeating: 0, count: data.count)
+        let lower = model.lower, upper = model.upper
+        for alpha in alphas {
+            let gMin = EmergenceLaw.basis(model.form, alpha: alpha, d: dMin)
+            let gMax = EmergenceLaw.basis(model.form, alpha: alpha, d: dMax)
+            let basis = data.groupD.map { EmergenceLaw.basis(model.form, alpha: alpha, d: $0) }
+            for iLo in 0..<steps {
+                for iHi in iLo..<steps {
+                    if gMax - gMin < 1e-12 && iHi != iLo { break }
+                    let k = gMax - gMin < 1e-12 ? 0 : (grid[iHi] - grid[iLo]) / (gMax - gMin)
+                    let c = grid[iLo] - k * gMin
+                    if k > upper[EmergenceModel.k] || c < lower[EmergenceModel.c] || c > upper[EmergenceModel.c] { continue }
+                    for g in 0..<elbows.count { elbows[g] = k * basis[g] + c }
+                    for i in 0..<data.count { z[i] = max(elbows[data.group[i]] - data.x[i], 0) }
+                    guard let (b, d, a, r) = linearFloorAndSlope(data, z: z, withDelta: model.withDelta) else { continue }
+                    var theta = [k, alpha, c, a, b]
+                    if model.withDelta { theta.append(d) }
+                    candidates.append(Candidate(theta: theta, rss: r, prediction: elbows[data.fewShotGroup ?? 0]))
+                }
+            }
+        }
+        candidates.sort { $0.rss < $1.rss }
+        var chosen: [Candidate] = []
+        for c in candidates where chosen.count < count {
+            if !chosen.contains(where: { abs($0.prediction - c.prediction) < 0.03 }) { chosen.append(c) }
+        }
+        // Also the best point of each α, so every curvature of the law is tried.
+        for alpha in alphas {
+            if let c = candidates.first(where: { $0.theta[EmergenceModel.alpha] == alpha }),
+               !chosen.contains(where: { $0.theta == c.theta }) { chosen.append(c) }
+        }
+        return chosen.map { LevenbergMarquardt.clamp($0.theta, lower, upper) }
+    }
+
+    /// Least squares for y ≈ B + Δ·fewShot + A·z with A ≥ 0; returns (B, Δ, A, RSS).
+    static func linearFloorAndSlope(_ data: FitData, z: [Double], withDelta: Bool) -> (Double, Double, Double, Double)? {
+        // Normal equations over features (1, f, z).
+        var s11 = 0.0, s1f = 0.0, s1z = 0.0, sff = 0.0, sfz = 0.0, szz = 0.0
+        var sy = 0.0, sfy = 0.0, szy = 0.0, syy = 0.0
+        for i in 0..<data.count {
+            let f = data.fewShot[i], zi = z[i], y = data.y[i]
+            s11 += 1; s1f += f; s1z += zi; sff += f * f; sfz += f * zi; szz += zi * zi
+            sy += y; sfy += f * y; szy += zi * y; syy += y * y
+        }
+        func solve(_ useDelta: Bool, _ useSlope: Bool) -> (Double, Double, Double, Double)? {
+            var idx: [Int] = [0]
+            if useDelta { idx.append(1) }
+            if useSlope { idx.append(2) }
+            let full = [[s11, s1f, s1z], [s1f, sff, sfz], [s1z, sfz, szz]]
+            let rhs = [sy, sfy, szy]
+            let n = idx.count
+            var a = [Double](repeating: 0, count: n * n)
+            var b = [Double](repeating: 0, count: n)
+            for (u, i) in idx.enumerated() {
+                for (v, j) in idx.enumerated() { a[u * n + v] = full[i][j] }
+                a[u * n + u] += 1e-12
+                b[u] = rhs[i]
+            }
+            guard let x = LevenbergMarquardt.choleskySolve(&a, b, n: n) else { return nil }
+            var beta = [0.0, 0.0, 0.0]
+            for (u, i) in idx.enumerated() { beta[i] = x[u] }
+            // RSS = yᵀy − 2βᵀXᵀy + βᵀXᵀXβ.
+            var r = syy
+            for i in 0..<3 {
+                r -= 2 * beta[i] * rhs[i]
+                for j in 0..<3 { r += beta[i] * full[i][j] * beta[j] }
+            }
+            return (beta[0], beta[1], beta[2], max(r, 0))
+        }
+        let hasFewShot = s1f > 0 && s1f < s11
+        let useDelta = withDelta && hasFewShot
+        if szz > 0, let fit = solve(useDelta, true), fit.2 >= 0 { return fit }
+        return solve(useDelta, false)
+    }
+}

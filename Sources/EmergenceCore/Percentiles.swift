@@ -1,0 +1,30 @@
+import Foundation
+
+/// The percentiles every interval reports (METHOD.md §5); the headline interval is 5–95.
+public enum Percentile {
+    public static let levels: [Double] = [5, 10, 25, 50, 75, 90, 95]
+
+    /// The q-th percentile (0–100) of sorted values by linear interpolation between order statistics
+    /// (numpy's default, "type 7"), so the numbers can be checked against a scipy reference.
+    public static func of(sorted v: [Double], _ q: Double) -> Double {
+        precondition(!v.isEmpty)
+        let h = (Double(v.count) - 1) * q / 100
+        let lo = Int(h.rounded(.down))
+        let hi = min(lo + 1, v.count - 1)
+        let lower = v[lo], upper = v[hi]
+        if lower == upper { return lower }   // also keeps +∞ samples from producing NaN
+        return lower + (h - Double(lo)) * (upper - lower)
+    }
+
+    /// The standard percentiles keyed by "5", "10", …; non-finite percentiles are omitted.
+    public static func table(_ values: [Double]) -> [String: Double] {
+        let v = values.sorted()
+        guard !v.isEmpty else { return [:] }
+        var out: [String: Double] = [:]
+        for q in levels {
+            let p = of(sorted: v, q)
+            if p.isFinite { out[String(Int(q))] = p }
+        }
+        return out
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Fits the compute scaling law L(C) = L∞ + a · C^(−b) (METHOD.md §7) to checkpoints' (flops, loss).
+///
+/// For a fixed L∞ the law is linear in logs, ln(L − L∞) = ln a − b · ln C, so a grid over L∞ with a
+/// linear regression at each point gives a start; Levenberg–Marquardt then minimises the squared
+/// error in loss over (L∞, ln a, b) with 0 ≤ L∞ < min L and b > 0.
+public enum ScalingLawFit {
+    public struct Result: Sendable {
+        public var law: ScalingLaw
+        public var rmse: Double
+        public var points: Int
+    }
+
+    public static func fit(compute: [Double], loss: [Double]) -> Result? {
+        let n = compute.count
+        guard n >= 3, Set(compute).count >= 3, let lMin = loss.min(), lMin > 0 else { return nil }
+        let lnC = compute.map(log)
+        var best: (theta: [Double], rss: Double)? = nil
+        let gridSteps = 40
+        for i in 0..<gridSteps {
+            let lInf = lMin * Double(i) / Double(gridSteps) * 0.995
+            // Regress ln(L − L∞) on ln C.
+            let ys = loss.map { log($0 - lInf) }
+            let mx = lnC.reduce(0, +) / Double(n), my = ys.reduce(0, +) / Double(n)
+            var sxy = 0.0, sxx = 0.0
+            for j in 0..<n { sxy += (lnC[j] - mx) * (ys[j] - my); sxx += (lnC[j] - mx) * (lnC[j] - mx) }
+            guard sxx > 0 else { continue }
+            let b = -sxy / sxx
+            guard b > 0 else { continue }
+            let lnA = my + b * mx
+            let theta = [lInf, lnA, b]
+            let r = rss(theta, lnC, loss)
+            if r.isFinite && r < (best?.rss ?? .infinity) { best = (theta, r) }
+        }
+        guard let start = best else { return nil }
+        let problem = LeastSquaresProblem(
+            parameterCount: 3, residualCount: n,
+            lower: [0, -100, 1e-5], upper: [lMin * 0.9999, 500, 3],
+            evaluate: { t, r, J in
+                for j in 0..<n {
+                    let power = exp(t[1] - t[2] * lnC[j])   // a · C^(−b)
+                    r[j] = loss[j] - (t[0] + power)
+                    if let J {
+                        J[j * 3 + 0] = -1
+                        J[j * 3 + 1] = -power
+                        J[j * 3 + 2] = power * lnC[j]
+                    }
+                }
+            })
+        let solved = LevenbergMarquardt.solve(problem, start: start.theta)
+        let theta = solved.cost <= start.rss ? solved.theta : start.theta
+        let cost = min(solved.cost, start.rss)
+        return Result(law: ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2]),
+                      rmse: sqrt(cost / Double(n)), points: n)
+    }
+
+    static func rss(_ t: [Double], _ lnC: [Double], _ loss: [Double]) -> Double {
+        var s = 0.0
+        for j in 0..<lnC.count { let d = loss[j] - (t[0] + exp(t[1] - t[2] * lnC[j])); s += d * d }
+        return s
+    }
+}
