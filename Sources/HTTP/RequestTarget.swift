@@ -13,12 +13,12 @@ struct RequestTarget {
         var pathAndQuery = Substring(target)
         if !target.hasPrefix("/") {
             // absolute-form: scheme "://" authority path-abempty [ "?" query ]
-            guard let schemeEnd = target.range(of: "://") else {
-                throw .badRequest("request-target must be origin-form or absolute-form")
+            let lower = target.lowercased()
+            let schemeLength: Int
+            if lower.hasPrefix("http://") { schemeLength = 7 } else if lower.hasPrefix("https://") { schemeLength = 8 } else {
+                throw .badRequest("request-target must be origin-form or an http(s) absolute-form")
             }
-            let scheme = target[..<schemeEnd.lowerBound].lowercased()
-            guard scheme == "http" || scheme == "https" else { throw .badRequest("unsupported URI scheme in request-target") }
-            let rest = target[schemeEnd.upperBound...]
+            let rest = target.dropFirst(schemeLength)
             guard let pathStart = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else {
                 guard !rest.isEmpty else { throw .badRequest("absolute-form target without authority") }
                 return RequestTarget(rawPath: "/", path: "/", queryItems: [])
