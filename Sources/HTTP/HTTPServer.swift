@@ -159,7 +159,9 @@ public final class HTTPServer: @unchecked Sendable {
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(configuration.host, "0", &hints, &result)
+        // "*" (or "") means every address: the IPv4 and IPv6 wildcards.
+        let wildcard = configuration.host == "*" || configuration.host.isEmpty
+        let rc = wildcard ? getaddrinfo(nil, "0", &hints, &result) : getaddrinfo(configuration.host, "0", &hints, &result)
         guard rc == 0, let first = result else {
             throw HTTPServerError("cannot resolve \(configuration.host): \(String(cString: gai_strerror(rc)))")
         }
