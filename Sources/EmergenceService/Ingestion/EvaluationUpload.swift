@@ -1,0 +1,73 @@
+import EmergenceCore
+
+/// The body formats `POST /v1/studies/{study}/evaluations` takes, chosen by Content-Type.
+public enum UploadFormat: String, Sendable, CaseIterable {
+    case csv
+    case json
+    case ndjson
+    /// An lm-evaluation-harness results file (sent as application/json; recognised by its `results`).
+    case lmEvalHarness = "lm-eval-harness"
+}
+
+public enum UploadError: Error, Equatable, CustomStringConvertible {
+    case unsupportedMediaType(String)
+    /// The body is gzip but was sent without `Content-Encoding: gzip`.
+    case undeclaredGzip
+
+    public var description: String {
+        switch self {
+        case .unsupportedMediaType(let t):
+            return "Content-Type \(t) is not accepted; send text/csv, application/json or application/x-ndjson"
+        case .undeclaredGzip:
+            return "the body is gzip-compressed; send it with Content-Encoding: gzip"
+        }
+    }
+}
+
+public enum EvaluationUpload {
+    /// The format for a Content-Type (parameters such as charset ignored); nil when unsupported.
+    /// Without a Content-Type the first byte decides: `[` or `{` is JSON, anything else CSV.
+    public static func format(contentType: String?, body: [UInt8]) -> UploadFormat? {
+        guard let contentType, !contentType.isEmpty else {
+            let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }
+            return first == 0x5B || first == 0x7B ? .json : .csv
+        }
+        let mime = contentType.split(separator: ";").first.map { String($0).trimmingASCIISpaces().lowercased() } ?? ""
+        switch mime {
+        case "text/csv", "application/csv": return .csv
+        case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+            return .ndjson
+        case "application/json", "text/json": return .json
+        default: return mime.hasSuffix("+json") ? .json : nil
+        }
+    }
+
+    /// Decodes a whole upload. JSON bodies that look like a harness results file are read as one.
+    /// - parameters: the request's query parameters (used by harness files only).
+    /// - Throws: `IngestionError` (every bad row) or `UploadError`.
+    public static func decode(_ body: [UInt8], contentType: String?, parameters: [String: String] = [:]) throws
+        -> (format: UploadFormat, evaluations: [Evaluation]) {
+        if body.count >= 2, body[0] == 0x1F, body[1] == 0x8B { throw UploadError.undeclaredGzip }
+        guard let format = format(contentType: contentType, body: body) else {
+            throw UploadError.unsupportedMediaType(contentType ?? "")
+        }
+        switch format {
+        case .csv:
+            return (.csv, try EvaluationCSV.parse(body))
+        case .ndjson:
+            return (.ndjson, try EvaluationJSON.parseLines(body))
+        case .json, .lmEvalHarness:
+            let root: JSONValue
+            do {
+                root = try JSONParser.parse(body)
+            } catch let e as JSONSyntaxError {
+                throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
+                                                           reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
+            }
+            if LMEvalHarness.isResultsFile(root) {
+                return (.lmEvalHarness, [try LMEvalHarness.evaluation(from: root, parameters: parameters)])
+            }
+            return (.json, try EvaluationJSON.evaluations(in: root))
+        }
+    }
+}
