@@ -38,6 +38,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Tiny server for bench/http/run.sh (HTTP module alone); not part of the product.
+        .executableTarget(name: "http-bench-server", dependencies: [
+            "HTTP", .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/http/BenchServer"),
+
         .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),

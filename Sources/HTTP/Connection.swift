@@ -304,7 +304,7 @@ final class Connection {
             // could destroy the response before the client reads it.
             shutdown(fd, Int32(SHUT_WR))
             phase = .lingering
-            lingerDeadline = loop.now + config.lingerTimeout
+            lingerDeadline = loop.now + (loop.draining ? min(config.lingerTimeout, Connection.drainingLinger) : config.lingerTimeout)
             input = []
             inputStart = 0
             if readEOF { close() }
@@ -362,6 +362,13 @@ final class Connection {
         case .lingering:
             if now > lingerDeadline { close() }
         }
+    }
+
+    /// During shutdown a lingering close only needs long enough for the response to leave.
+    static let drainingLinger = 0.2
+
+    func drainStarted(now: Double) {
+        if phase == .lingering { lingerDeadline = min(lingerDeadline, now + Connection.drainingLinger) }
     }
 
     /// True when the connection sits between requests and may be closed without losing anything.

@@ -27,7 +27,8 @@ final class EventLoop: @unchecked Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let listeners: [Int32]
-    private let mailbox = LockedValue<[Message]>([])
+    /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
+    private let mailbox = LockedValue<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64
     private var overflowConnections = 0
@@ -97,17 +98,21 @@ final class EventLoop: @unchecked Sendable {
 
     /// Thread-safe: queues a message and wakes the loop.
     func post(_ message: Message) {
-        mailbox.withLock { $0.append(message) }
-        var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
+        mailbox.withLock { box in
+            // After the loop stopped, its eventfd number may belong to someone else: never write then.
+            guard box.open else { return }
+            box.messages.append(message)
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
     }
 
     private func drainMailbox() {
         var counter: UInt64 = 0
         _ = read(wakeFD, &counter, 8)
-        let messages = mailbox.withLock { messages -> [Message] in
-            let taken = messages
-            messages.removeAll(keepingCapacity: true)
+        let messages = mailbox.withLock { box -> [Message] in
+            let taken = box.messages
+            box.messages.removeAll(keepingCapacity: true)
             return taken
         }
         for message in messages {
@@ -117,7 +122,9 @@ final class EventLoop: @unchecked Sendable {
             case .beginShutdown(let group):
                 draining = true
                 unregisterListeners()
-                for connection in Array(connections.values) where connection.isIdle { connection.close() }
+                for connection in Array(connections.values) {
+                    if connection.isIdle { connection.close() } else { connection.drainStarted(now: now) }
+                }
                 group.leave()
             case .stop:
                 stopped = true
@@ -156,7 +163,11 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { connection.close() }
-        Glibc.close(wakeFD)
+        mailbox.withLock { box in
+            box.open = false
+            box.messages = []
+            Glibc.close(wakeFD)
+        }
         Glibc.close(epollFD)
     }
 

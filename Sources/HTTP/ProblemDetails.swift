@@ -12,7 +12,7 @@ enum ProblemDetails {
         object["title"] = title
         object["status"] = status
         if let detail { object["detail"] = detail }
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) {
             return [UInt8](data)
         }
         return Array("{\"type\":\"about:blank\",\"status\":\(status)}".utf8)

@@ -1,0 +1,40 @@
+// A tiny server for bench/http/run.sh: the HTTP module alone, no emergence code.
+//   http-bench-server [port]     prints "listening <port>" once bound; SIGTERM/SIGINT stop it.
+import Foundation
+import HTTP
+import Logging
+
+let json4k: [UInt8] = {
+    var items: [String] = []
+    var text = ""
+    var i = 0
+    while true {
+        let item = "{\"id\":\(i),\"capability\":\"task-\(i)\",\"flops\":1.5e22}"
+        if text.utf8.count + item.utf8.count + 3 > 4096 { break }
+        items.append(item)
+        text = "[" + items.joined(separator: ",") + "]"
+        i += 1
+    }
+    return Array((text + String(repeating: " ", count: 4096 - text.utf8.count)).utf8)
+}()
+
+var logger = Logger(label: "http-bench")
+logger.logLevel = .warning
+let router = Router()
+router.add("GET", "/small") { _ in .text(200, "ok") }
+router.add("GET", "/json4k") { _ in .json(200, json4k) }
+router.add("POST", "/upload") { request in .json(200, Array("{\"received\":\(request.body.count)}".utf8)) }
+
+let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 : 0
+let server = HTTPServer(configuration: ServerConfiguration(host: "127.0.0.1", port: port), router: router, logger: logger)
+do {
+    try server.start()
+} catch {
+    FileHandle.standardError.write(Data("cannot start: \(error)\n".utf8))
+    exit(1)
+}
+server.installSignalHandlers()
+print("listening \(server.port)")
+fflush(stdout)
+server.waitUntilStopped()
+exit(0)
