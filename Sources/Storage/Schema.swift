@@ -5,7 +5,8 @@ public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, script: """
         CREATE TABLE study (
-            id           INTEGER PRIMARY KEY,
+            -- AUTOINCREMENT: an id (and the URL holding it) is never reused after a delete.
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
             name         TEXT    NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
             task         TEXT    CHECK (task IS NULL OR length(task) <= 200),
             chance       REAL    CHECK (chance IS NULL OR (chance >= 0 AND chance < 1)),
@@ -13,6 +14,8 @@ public enum Schema {
             description  TEXT    CHECK (description IS NULL OR length(description) <= 10000),
             -- Bumped by every upload that changes a row; fits record the version they saw.
             data_version INTEGER NOT NULL DEFAULT 0 CHECK (data_version >= 0),
+            -- Kept by uploads, so reading a study never counts its (possibly 10^5) rows.
+            evaluation_count INTEGER NOT NULL DEFAULT 0 CHECK (evaluation_count >= 0),
             created_at   TEXT    NOT NULL
         ) STRICT;
 
@@ -40,7 +43,7 @@ public enum Schema {
         );
 
         CREATE TABLE fit (
-            id               INTEGER PRIMARY KEY,
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
             study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
             status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
             progress         REAL    NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),

@@ -42,7 +42,7 @@ final class DatabaseTests: XCTestCase {
         let tables = try db.read { c in
             try c.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0)! }
         }
-        XCTAssertEqual(tables, ["evaluation", "fit", "study"])
+        XCTAssertEqual(tables, ["evaluation", "fit", "sqlite_sequence", "study"])
         let strict = try db.read { c in try c.query("SELECT name FROM pragma_table_list WHERE strict = 1 ORDER BY name") { $0.text(0)! } }
         XCTAssertEqual(strict, ["evaluation", "fit", "study"])
     }

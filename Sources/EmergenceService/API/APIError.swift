@@ -1,0 +1,94 @@
+import HTTP
+import Foundation
+import Storage
+
+/// A request that cannot be served, as an RFC 9457 problem.
+struct APIError: Error {
+    var status: Int
+    var title: String
+    var detail: String
+    var extensions: [String: Any] = [:]
+    var headers: HTTPHeaders = HTTPHeaders()
+
+    static func notFound(_ detail: String) -> APIError { APIError(status: 404, title: "Not Found", detail: detail) }
+
+    /// A bad query or path parameter (400), naming it.
+    static func badParameter(_ name: String, _ reason: String) -> APIError {
+        APIError(status: 400, title: "Bad Request", detail: "query parameter \(name) \(reason)",
+                 extensions: ["errors": [["field": name, "reason": reason]]])
+    }
+
+    var response: HTTPResponse {
+        .problem(status: status, title: title, detail: detail, extensions: extensions, headers: headers)
+    }
+}
+
+/// Most problems an upload lists (a 200k-row file of garbage would otherwise answer with megabytes).
+let maxListedProblems = 10_000
+
+extension IngestionError {
+    /// 422 listing each bad row: `errors: [{index, line?, field, reason}]`.
+    var response: HTTPResponse {
+        let listed = problems.prefix(maxListedProblems).map { p -> [String: Any] in
+            var o: [String: Any] = ["index": p.index, "field": p.field, "reason": p.reason]
+            if let line = p.line { o["line"] = line }
+            return o
+        }
+        let first = problems.first.map { p -> String in
+            let at = p.line.map { "line \($0)" } ?? (p.index >= 0 ? "row \(p.index)" : "the body")
+            return "\(at), \(p.field): \(p.reason)"
+        } ?? ""
+        var ext: [String: Any] = ["errors": Array(listed), "error_count": problems.count]
+        if problems.count > maxListedProblems { ext["errors_truncated"] = true }
+        let detail = problems.count == 1 ? "1 problem; nothing was stored: \(first)"
+            : "\(problems.count) problems; nothing was stored. First: \(first)"
+        return .problem(status: 422, title: "Unprocessable Content", detail: detail, extensions: ext)
+    }
+}
+
+/// Maps anything a handler throws to a response; unexpected errors are logged, not shown.
+func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
+    switch error {
+    case let e as APIError:
+        return e.response
+    case let e as IngestionError:
+        return e.response
+    case let e as UploadError:
+        return .problem(status: 415, title: "Unsupported Media Type", detail: e.description)
+    case let e as SQLiteError where e.isBusy:
+        return .problem(status: 503, title: "Service Unavailable", detail: "the database is busy; retry shortly",
+                        headers: ["Retry-After": "1"])
+    default:
+        log("\(error)")
+        return .problem(status: 500, title: "Internal Server Error", detail: "the server failed to complete the request; see its log")
+    }
+}
+
+/// Compact JSON with sorted keys: the API's one encoding.
+enum JSONBody {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try e.encode(value))
+    }
+
+    /// A JSON string literal for `s` (quotes included).
+    static func string(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
+}

@@ -1,0 +1,161 @@
+import EmergenceCore
+import Foundation
+import HTTP
+
+extension ServiceAPI {
+    static let optionNames: Set<String> = ["form", "d0", "delta", "noise", "uncertainty", "bootstrap", "resample",
+                                           "mcmc_steps", "mcmc_walkers", "mcmc_burn_in", "seed", "max_flops", "scaling_law"]
+
+    /// The body of `POST …/fits`: the CLI's options as JSON; an empty body means all defaults.
+    static func decodeOptions(_ body: [UInt8]) throws -> FitOptions {
+        let isBlank = body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        if isBlank { return FitOptions() }
+        func problem(_ field: String, _ reason: String) -> IngestionError {
+            IngestionError(problems: [RowProblem(index: -1, field: field, reason: reason)])
+        }
+        let root: JSONValue
+        do { root = try JSONParser.parse(body) } catch let e as JSONSyntaxError {
+            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
+                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
+        }
+        guard case .object(let members) = root else { throw problem("body", "expected a JSON object of fit options, got \(root.kindName)") }
+        // Unknown keys are refused: a misspelt option silently ignored would give a different fit than asked.
+        let unknown = members.map(\.0).filter { !optionNames.contains($0) }
+        if !unknown.isEmpty {
+            throw IngestionError(problems: unknown.map {
+                RowProblem(index: -1, field: $0, reason: "unknown option; expected one of \(optionNames.sorted().joined(separator: ", "))")
+            })
+        }
+        let options: FitOptions
+        do {
+            options = try JSONDecoder().decode(FitOptions.self, from: Data(body))
+        } catch let e as DecodingError {
+            throw problem(Self.field(of: e), Self.reason(of: e))
+        }
+        let problems = options.problems()
+        if !problems.isEmpty { throw IngestionError(problems: problems.map { RowProblem(index: -1, field: $0.field, reason: $0.reason) }) }
+        return options
+    }
+
+    private static func path(_ ctx: DecodingError.Context) -> String {
+        ctx.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    static func field(of e: DecodingError) -> String {
+        switch e {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return path(c).isEmpty ? "body" : path(c)
+        case .keyNotFound(let k, let c): return (path(c).isEmpty ? "" : path(c) + ".") + k.stringValue
+        @unknown default: return "body"
+        }
+    }
+
+    static func reason(of e: DecodingError) -> String {
+        switch e {
+        case .typeMismatch(let t, _): return "has the wrong type (expected \(t == Double.self ? "a number" : t == Bool.self ? "true or false" : t == String.self ? "a string" : t == Int.self || t == UInt64.self ? "a non-negative integer" : "\(t)"))"
+        case .valueNotFound: return "must not be null"
+        case .keyNotFound: return "is required"
+        case .dataCorrupted(let c):
+            let d = c.debugDescription
+            if d.contains("enum") || d.contains("Cannot initialize") { return "is not one of the accepted values" }
+            return "is not valid: \(d)"
+        @unknown default: return "is not valid"
+        }
+    }
+
+    func createFit(_ request: HTTPRequest) throws -> HTTPResponse {
+        let s = try study(request)
+        let options = try Self.decodeOptions(request.body)
+        if s.evaluations == 0 {
+            throw APIError(status: 409, title: "Conflict", detail: "study \(s.id) has no evaluations yet; upload some before fitting")
+        }
+        let (job, created) = try fits.enqueue(studyID: s.id, optionsJSON: try FitJob.canonicalJSON(options))
+        if created { pool.wake() }
+        var r = HTTPResponse.json(created ? 202 : 200, document(job, studyName: s.name))
+        r.headers.set("Location", "/v1/fits/\(job.id)")
+        return r
+    }
+
+    func listFits(_ request: HTTPRequest) throws -> HTTPResponse {
+        let s = try study(request)
+        let limit = try limit(request, fallback: 50, max: 500)
+        let before = try cursor(request, fallback: Int.max)
+        var status: FitJob.Status?
+        if let raw = request.query("status") {
+            guard let st = FitJob.Status(rawValue: raw) else {
+                throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled")
+            }
+            status = st
+        }
+        let page = try fits.list(studyID: s.id, status: status, before: before == 0 ? Int.max : before, limit: limit + 1)
+        let shown = page.prefix(limit)
+        // Listed without their results (fetch one fit for its result), so a page stays small.
+        var body = Array("{\"fits\":[".utf8)
+        for (i, job) in shown.enumerated() {
+            if i > 0 { body.append(0x2C) }
+            body += FitDocument.encode(job, studyName: s.name, progress: pool.progress(of: job.id))
+        }
+        body += Array("],\"next_cursor\":".utf8)
+        body += Array((page.count > limit ? shown.last.map { "\"\($0.id)\"" } ?? "null" : "null").utf8)
+        body.append(0x7D)
+        return .json(200, body)
+    }
+
+    func getFit(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try fitID(request)
+        guard let job = try fits.find(id: id) else { throw APIError.notFound("no fit with id \(id)") }
+        let name = try studies.find(id: job.studyID)?.name
+        return .json(200, document(job, studyName: name))
+    }
+
+    func cancelFit(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try fitID(request)
+        switch try fits.cancel(id: id) {
+        case .notFound:
+            throw APIError.notFound("no fit with id \(id)")
+        case .cancelled(let job):
+            return .json(200, document(job, studyName: nil))
+        case .cancelRequested(let job):
+            pool.cancel(id)
+            // The worker stops at its next check; the fit reads `cancelled` shortly after.
+            return .json(202, document(job, studyName: nil))
+        case .alreadyFinished(let job):
+            if job.status == .cancelled { return .json(200, document(job, studyName: nil)) }
+            throw APIError(status: 409, title: "Conflict", detail: "fit \(id) has already \(job.status.rawValue); only a queued or running fit can be cancelled")
+        }
+    }
+
+    /// The newest succeeded fit of a study, with a strong ETag (fit ids are never reused).
+    func prediction(_ request: HTTPRequest) throws -> HTTPResponse {
+        let s = try study(request)
+        guard let id = try fits.newestSucceededID(studyID: s.id) else {
+            let pending = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
+            var detail = "study \(s.id) has no succeeded fit yet"
+            if let p = pending {
+                detail += "; its newest fit (\(p.id)) is \(p.status.rawValue)" + (p.status.isFinished ? "" : ": poll /v1/fits/\(p.id)")
+            } else {
+                detail += "; request one with POST /v1/studies/\(s.id)/fits"
+            }
+            throw APIError.notFound(detail)
+        }
+        let etag = "\"fit-\(id)\""
+        if let inm = request.headers["If-None-Match"], Self.matches(ifNoneMatch: inm, etag: etag) {
+            return HTTPResponse(status: 304, headers: ["ETag": etag, "Cache-Control": "no-cache"])
+        }
+        guard let body = try succeededDocument(id: id, studyName: s.name) else { throw APIError.notFound("the fit was deleted") }
+        var r = HTTPResponse.json(200, body)
+        r.headers.set("ETag", etag)
+        r.headers.set("Cache-Control", "no-cache")
+        return r
+    }
+
+    /// RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly.
+    static func matches(ifNoneMatch header: String, etag: String) -> Bool {
+        if header.trimmingASCIISpaces() == "*" { return true }
+        for raw in header.split(separator: ",") {
+            var tag = String(raw).trimmingASCIISpaces()
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            if tag == etag { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,4 @@
+/// Placeholder until generated.
+enum OpenAPISpec {
+    static let bytes: [UInt8] = Array("{}".utf8)
+}

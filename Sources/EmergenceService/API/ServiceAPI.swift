@@ -1,0 +1,172 @@
+import EmergenceCore
+import Foundation
+import HTTP
+import Logging
+import Storage
+
+/// The HTTP API: routes, auth, and the handlers that join the stores and the fit pool.
+final class ServiceAPI: @unchecked Sendable {
+    let database: Database
+    let studies: StudyStore
+    let evaluations: EvaluationStore
+    let fits: FitStore
+    let pool: FitWorkerPool
+    let tokens: TokenSet
+    let logger: Logger
+    /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
+    private let documentCache = NSLock()
+    private var documents: [Int: [UInt8]] = [:]
+
+    init(database: Database, pool: FitWorkerPool, tokens: TokenSet, logger: Logger) {
+        self.database = database
+        studies = StudyStore(database: database)
+        evaluations = EvaluationStore(database: database)
+        fits = FitStore(database: database)
+        self.pool = pool
+        self.tokens = tokens
+        self.logger = logger
+    }
+
+    /// Every route, with the scope it needs (nil: open even when tokens are configured).
+    var routeTable: [(method: String, template: String, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse)] {
+        [
+            ("GET", "/healthz", nil, health),
+            ("GET", "/readyz", nil, ready),
+            ("GET", "/openapi.json", nil, openAPI),
+            ("POST", "/v1/studies", .write, createStudy),
+            ("GET", "/v1/studies", .read, listStudies),
+            ("GET", "/v1/studies/{study}", .read, getStudy),
+            ("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
+            ("POST", "/v1/studies/{study}/evaluations", .write, uploadEvaluations),
+            ("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
+            ("POST", "/v1/studies/{study}/fits", .write, createFit),
+            ("GET", "/v1/studies/{study}/fits", .read, listFits),
+            ("GET", "/v1/studies/{study}/prediction", .read, prediction),
+            ("GET", "/v1/fits/{id}", .read, getFit),
+            ("DELETE", "/v1/fits/{id}", .write, cancelFit),
+        ]
+    }
+
+    func register(on router: Router) {
+        for route in routeTable {
+            let handler = route.handler
+            let scope = route.scope
+            router.add(route.method, route.template) { [self] request in
+                if let scope {
+                    switch tokens.authorize(authorization: request.headers["Authorization"], needs: scope) {
+                    case .allowed: break
+                    case .unauthenticated(let why):
+                        return .problem(status: 401, title: "Unauthorized", detail: why,
+                                        headers: ["WWW-Authenticate": "Bearer realm=\"emergence\""])
+                    case .forbidden(let why):
+                        return .problem(status: 403, title: "Forbidden", detail: why)
+                    }
+                }
+                do {
+                    return try handler(request)
+                } catch {
+                    return problemResponse(for: error) { message in
+                        self.logger.error("\(request.method) \(request.path) failed: \(message)")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func study(_ request: HTTPRequest) throws -> Study {
+        let ref = request.pathParameters["study"] ?? ""
+        guard let s = try studies.find(reference: ref) else { throw APIError.notFound("no study with id or name \"\(ref)\"") }
+        return s
+    }
+
+    func fitID(_ request: HTTPRequest) throws -> Int {
+        let raw = request.pathParameters["id"] ?? ""
+        guard let id = Int(raw), id > 0, raw.allSatisfy(\.isASCII) else { throw APIError.notFound("no fit with id \"\(raw)\"") }
+        return id
+    }
+
+    /// `limit` in 1...max (default `fallback`).
+    func limit(_ request: HTTPRequest, fallback: Int, max: Int) throws -> Int {
+        guard let raw = request.query("limit") else { return fallback }
+        guard let n = Int(raw), n >= 1, n <= max else { throw APIError.badParameter("limit", "must be an integer in 1...\(max)") }
+        return n
+    }
+
+    /// An opaque cursor from a previous page (the last id seen), or `fallback`.
+    func cursor(_ request: HTTPRequest, fallback: Int) throws -> Int {
+        guard let raw = request.query("cursor") else { return fallback }
+        guard let n = Int(raw), n >= 0 else { throw APIError.badParameter("cursor", "is not a cursor this API returned") }
+        return n
+    }
+
+    func json<T: Encodable>(_ status: Int, _ value: T, headers: HTTPHeaders = HTTPHeaders()) throws -> HTTPResponse {
+        var r = HTTPResponse.json(status, try JSONBody.encode(value))
+        for (name, value) in headers { r.headers.set(name, value) }
+        return r
+    }
+
+    /// The document of a fit, from the cache when it is final.
+    func document(_ job: FitJob, studyName: String?) -> [UInt8] {
+        if job.status == .succeeded {
+            documentCache.lock()
+            if let d = documents[job.id] { documentCache.unlock(); return d }
+            documentCache.unlock()
+        }
+        let full: FitJob
+        if job.status == .succeeded && job.resultJSON == nil, let loaded = try? fits.find(id: job.id) { full = loaded } else { full = job }
+        let d = FitDocument.encode(full, studyName: studyName, progress: pool.progress(of: job.id))
+        if full.status == .succeeded {
+            documentCache.lock()
+            if documents.count > 1024 { documents.removeAll() }
+            documents[job.id] = d
+            documentCache.unlock()
+        }
+        return d
+    }
+
+    /// A succeeded fit's document: from the cache without touching the database when possible.
+    func succeededDocument(id: Int, studyName: String?) throws -> [UInt8]? {
+        documentCache.lock()
+        let cached = documents[id]
+        documentCache.unlock()
+        if let cached { return cached }
+        guard let job = try fits.find(id: id) else { return nil }
+        return document(job, studyName: studyName)
+    }
+
+    func forgetDocuments() {
+        documentCache.lock()
+        documents.removeAll()
+        documentCache.unlock()
+    }
+
+    // MARK: Health
+
+    func health(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(200, Array("{\"status\":\"ok\"}".utf8))
+    }
+
+    func ready(_ request: HTTPRequest) throws -> HTTPResponse {
+        struct Ready: Encodable {
+            var status: String
+            var schema_version: Int
+            var fits_running: Int
+            var fits_queued: Int
+        }
+        do {
+            let (version, queued) = try database.read { c in
+                (try c.userVersion(), try c.queryOne("SELECT count(*) FROM fit WHERE status = 'queued'") { $0.int(0)! } ?? 0)
+            }
+            return try json(200, Ready(status: "ready", schema_version: version, fits_running: pool.runningCount, fits_queued: queued))
+        } catch {
+            logger.error("readiness check failed: \(error)")
+            return .problem(status: 503, title: "Service Unavailable", detail: "the database cannot be read")
+        }
+    }
+
+    func openAPI(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(200, OpenAPISpec.bytes)
+    }
+}

@@ -1,0 +1,40 @@
+import HTTP
+
+extension ServiceAPI {
+    struct StudyPage: Encodable {
+        var studies: [Study]
+        var next_cursor: String?
+    }
+
+    func createStudy(_ request: HTTPRequest) throws -> HTTPResponse {
+        let draft = try StudyDraft.decode(request.body)
+        do {
+            let s = try studies.create(draft)
+            return try json(201, s, headers: ["Location": "/v1/studies/\(s.id)"])
+        } catch StudyStore.CreateError.nameTaken {
+            throw APIError(status: 409, title: "Conflict", detail: "a study named \"\(draft.name)\" already exists",
+                           extensions: ["errors": [["field": "name", "reason": "is already taken"]]])
+        }
+    }
+
+    func listStudies(_ request: HTTPRequest) throws -> HTTPResponse {
+        let limit = try limit(request, fallback: 100, max: 1000)
+        let after = try cursor(request, fallback: 0)
+        let page = try studies.list(after: after, limit: limit + 1)
+        let shown = Array(page.prefix(limit))
+        return try json(200, StudyPage(studies: shown, next_cursor: page.count > limit ? shown.last.map { String($0.id) } : nil))
+    }
+
+    func getStudy(_ request: HTTPRequest) throws -> HTTPResponse {
+        try json(200, try study(request))
+    }
+
+    func deleteStudy(_ request: HTTPRequest) throws -> HTTPResponse {
+        let s = try study(request)
+        // Running fits of the study are told to stop; their rows go with the study.
+        for job in try fits.list(studyID: s.id, status: .running, before: Int.max, limit: 1000) { pool.cancel(job.id) }
+        guard try studies.delete(id: s.id) else { throw APIError.notFound("no study with id \(s.id)") }
+        forgetDocuments()
+        return HTTPResponse(status: 204)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import HTTP
+import Logging
+import Storage
+
+/// The running service: database, fit workers, HTTP server. `emergence serve` and the end-to-end
+/// tests start it the same way.
+public final class EmergenceService: @unchecked Sendable {
+    public let configuration: ServiceConfiguration
+    public let router: Router
+    let database: Database
+    let pool: FitWorkerPool
+    let api: ServiceAPI
+    private let server: HTTPServer
+    private let logger: Logger
+
+    /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
+    public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
+        try self.init(configuration: configuration, logger: logger, runner: FitWorkerPool.emergenceFit)
+    }
+
+    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        database = try Database(path: configuration.databasePath, readers: configuration.readers)
+        pool = FitWorkerPool(database: database, workers: configuration.workers, logger: logger, runner: runner)
+        api = ServiceAPI(database: database, pool: pool, tokens: configuration.tokens, logger: logger)
+        router = Router()
+        api.register(on: router)
+        var http = ServerConfiguration(host: configuration.host, port: configuration.port)
+        // Bulk uploads: 200k rows of CSV are ~20 MB; gzip NDJSON expands to more.
+        http.maxBodyBytes = 256 * 1024 * 1024
+        http.maxDecompressedBodyBytes = 1024 * 1024 * 1024
+        server = HTTPServer(configuration: http, router: router, logger: logger)
+    }
+
+    /// Requeues interrupted fits, starts the workers and starts listening.
+    public func start() throws {
+        try pool.start()
+        try server.start()
+        logger.info("emergence listening on \(configuration.host):\(server.port) (database \(configuration.databasePath), \(configuration.workers) fit worker(s), \(configuration.tokens.isEmpty ? "no auth: loopback only" : "\(configuration.tokens.count) token(s)"))")
+    }
+
+    /// The bound port (after `start`).
+    public var port: Int { server.port }
+
+    /// Stops accepting, finishes in-flight requests, interrupts fits (they resume on the next start)
+    /// and folds the WAL into the database file.
+    public func shutdown() {
+        server.shutdown(deadline: 10)
+        server.waitUntilStopped()
+        pool.shutdown(timeout: 10)
+        do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+    }
+
+    /// What `emergence serve` runs: logs to stderr, starts, blocks until SIGINT/SIGTERM, shuts down.
+    public static func serve(_ configuration: ServiceConfiguration) throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .info
+            return h
+        }
+        try EmergenceService(configuration: configuration, logger: Logger(label: "emergence")).run()
+    }
+
+    /// Starts, then blocks until SIGINT/SIGTERM, then shuts down cleanly.
+    public func run() throws {
+        try start()
+        server.installSignalHandlers()
+        server.waitUntilStopped()
+        logger.info("shutting down")
+        pool.shutdown(timeout: 10)
+        do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+    }
+}

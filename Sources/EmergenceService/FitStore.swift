@@ -1,0 +1,152 @@
+import Storage
+
+/// Fits in the database. The `fit` table is the queue: workers claim the oldest queued row.
+struct FitStore {
+    let database: Database
+
+
+    private static func row(_ s: Statement) -> FitJob {
+        FitJob(id: s.int(0)!, studyID: s.int(1)!, status: FitJob.Status(rawValue: s.text(2)!) ?? .failed,
+               progress: s.double(3) ?? 0, optionsJSON: s.text(4)!, dataVersion: s.int(5)!,
+               cancelRequested: s.int(6) == 1, attempts: s.int(7) ?? 0, createdAt: s.text(8)!, startedAt: s.text(9),
+               finishedAt: s.text(10), resultJSON: s.textBytes(11), error: s.text(12))
+    }
+
+    /// Queues a fit, or returns the one already made for the same options on the same data
+    /// (queued, running or succeeded; a failed or cancelled one is retried). `created` says which.
+    func enqueue(studyID: Int, optionsJSON: String) throws -> (job: FitJob, created: Bool) {
+        let (id, created): (Int, Bool) = try database.write { c in
+            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0)! } ?? 0
+            if let existing = try c.queryOne("""
+                SELECT id FROM fit
+                WHERE study_id = ? AND data_version = ? AND options = ? AND status IN ('queued', 'running', 'succeeded')
+                  AND cancel_requested = 0
+                ORDER BY id DESC LIMIT 1
+                """, [.integer(Int64(studyID)), .integer(Int64(version)), .text(optionsJSON)], row: { $0.int(0)! }) {
+                return (existing, false)
+            }
+            try c.run("""
+                INSERT INTO fit (study_id, status, options, data_version, created_at)
+                VALUES (?, 'queued', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                """, .integer(Int64(studyID)), .text(optionsJSON), .integer(Int64(version)))
+            return (c.lastInsertRowID, true)
+        }
+        return (try find(id: id)!, created)
+    }
+
+    func find(id: Int) throws -> FitJob? {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts, created_at,
+                       started_at, finished_at, result, error
+                FROM fit WHERE id = ?
+                """, [.integer(Int64(id))], row: Self.row)
+        }
+    }
+
+    /// A study's fits, newest first, before the id `before`; optionally only one status.
+    func list(studyID: Int, status: FitJob.Status?, before: Int, limit: Int) throws -> [FitJob] {
+        try database.read { c in
+            try c.query("""
+                SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts, created_at,
+                       started_at, finished_at, NULL, error
+                FROM fit WHERE study_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)
+                ORDER BY id DESC LIMIT ?4
+                """, [.integer(Int64(studyID)), .integer(Int64(before)), status.map { .text($0.rawValue) } ?? .null,
+                      .integer(Int64(limit))], row: Self.row)
+        }
+    }
+
+    /// The id of the newest succeeded fit of a study (what `/prediction` serves).
+    func newestSucceededID(studyID: Int) throws -> Int? {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT id FROM fit WHERE study_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+                """, [.integer(Int64(studyID))]) { $0.int(0)! }
+        }
+    }
+
+    /// Marks the oldest queued fit running and returns it; nil when the queue is empty.
+    func claimNext() throws -> FitJob? {
+        let id: Int? = try database.write { c in
+            guard let id = try c.queryOne("SELECT id FROM fit WHERE status = 'queued' ORDER BY id LIMIT 1", row: { $0.int(0)! }) else {
+                return nil
+            }
+            try c.run("""
+                UPDATE fit SET status = 'running', started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), attempts = attempts + 1
+                WHERE id = ?
+                """, .integer(Int64(id)))
+            return id
+        }
+        return try id.flatMap { try find(id: $0) }
+    }
+
+    /// After a restart: fits left running by the previous process go back to the queue (or, when a
+    /// cancel was asked for, are cancelled). Returns how many were requeued.
+    func recoverInterrupted() throws -> Int {
+        try database.write { c in
+            try c.run("""
+                UPDATE fit SET status = 'cancelled', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE status = 'running' AND cancel_requested = 1
+                """)
+            try c.run("UPDATE fit SET status = 'queued', started_at = NULL, progress = 0 WHERE status = 'running'")
+            return c.changes
+        }
+    }
+
+    func succeed(id: Int, resultJSON: String) throws {
+        try database.write { c in
+            try c.run("""
+                UPDATE fit SET status = 'succeeded', progress = 1, result = ?, error = NULL,
+                               finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE id = ? AND status = 'running'
+                """, .text(resultJSON), .integer(Int64(id)))
+        }
+    }
+
+    func fail(id: Int, error: String, cancelled: Bool) throws {
+        try database.write { c in
+            try c.run("""
+                UPDATE fit SET status = ?, error = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE id = ? AND status = 'running'
+                """, .text(cancelled ? "cancelled" : "failed"), .text(error), .integer(Int64(id)))
+        }
+    }
+
+    func saveProgress(id: Int, _ p: Double) throws {
+        try database.write { c in
+            try c.run("UPDATE fit SET progress = ? WHERE id = ? AND status = 'running'", .real(min(1, max(0, p))), .integer(Int64(id)))
+        }
+    }
+
+    enum CancelOutcome { case cancelled(FitJob), cancelRequested(FitJob), alreadyFinished(FitJob), notFound }
+
+    /// Cancels a queued fit at once; for a running one records the request (the worker stops it).
+    func cancel(id: Int) throws -> CancelOutcome {
+        let outcome: Int = try database.write { c in
+            guard let status = try c.queryOne("SELECT status FROM fit WHERE id = ?", [.integer(Int64(id))], row: { $0.text(0)! }) else {
+                return 0
+            }
+            switch status {
+            case "queued":
+                try c.run("""
+                    UPDATE fit SET status = 'cancelled', cancel_requested = 1, error = 'cancelled before it started',
+                                   finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                    WHERE id = ?
+                    """, .integer(Int64(id)))
+                return 1
+            case "running":
+                try c.run("UPDATE fit SET cancel_requested = 1 WHERE id = ?", .integer(Int64(id)))
+                return 2
+            default:
+                return 3
+            }
+        }
+        guard outcome != 0, let job = try find(id: id) else { return .notFound }
+        switch outcome {
+        case 1: return .cancelled(job)
+        case 2: return .cancelRequested(job)
+        default: return .alreadyFinished(job)
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import EmergenceCore
+import Foundation
+import Logging
+import Storage
+
+/// Runs queued fits on a bounded set of Dispatch workers.
+///
+/// The queue itself lives in SQLite (`fit.status = 'queued'`), so it survives restarts; this pool
+/// only keeps what is live: which fits run, their progress, and cancel flags. Fits never run on the
+/// HTTP handler threads, so uploads and polls do not wait behind them.
+final class FitWorkerPool: @unchecked Sendable {
+    /// The fit procedure; tests may substitute one that blocks or fails.
+    typealias Runner = @Sendable ([Evaluation], FitOptions, @escaping @Sendable (Double) -> Void,
+                                  @escaping @Sendable () -> Bool) throws -> FitResult
+
+    private final class Live: @unchecked Sendable {
+        var progress: Double = 0
+        var cancelled = false
+        var progressSavedAt = Date.distantPast
+    }
+
+    private let fits: FitStore
+    private let evaluations: EvaluationStore
+    private let capacity: Int
+    private let runner: Runner
+    private let logger: Logger
+    private let workQueue = DispatchQueue(label: "emergence.fits", qos: .utility, attributes: .concurrent)
+    /// Serialises claiming, so `fill` never starts more than `capacity` fits.
+    private let scheduler = DispatchQueue(label: "emergence.fits.scheduler")
+    private let lock = NSLock()
+    private var live: [Int: Live] = [:]
+    private var stopping = false
+    private let idle = DispatchGroup()
+
+    /// Called after each fit finishes (tests wait on it; the service drops caches).
+    var onFinished: (@Sendable (Int) -> Void)?
+
+    init(database: Database, workers: Int, logger: Logger, runner: @escaping Runner = FitWorkerPool.emergenceFit) {
+        fits = FitStore(database: database)
+        evaluations = EvaluationStore(database: database)
+        capacity = max(1, workers)
+        self.runner = runner
+        self.logger = logger
+    }
+
+    static let emergenceFit: Runner = { rows, options, progress, isCancelled in
+        try EmergenceFit.run(rows, options: options, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// Requeues fits a previous process left running, then starts working.
+    func start() throws {
+        let recovered = try fits.recoverInterrupted()
+        if recovered > 0 { logger.info("requeued \(recovered) fit(s) interrupted by the last shutdown") }
+        wake()
+    }
+
+    /// Starts queued fits while there is a free worker. Cheap; call after every enqueue.
+    func wake() {
+        scheduler.async { self.fill() }
+    }
+
+    private func fill() {
+        while true {
+            lock.lock()
+            let full = live.count >= capacity || stopping
+            lock.unlock()
+            if full { return }
+            let job: FitJob?
+            do { job = try fits.claimNext() } catch {
+                logger.error("cannot claim a queued fit: \(error)")
+                // The database may be busy or the disk full; try again shortly rather than stall the queue.
+                scheduler.asyncAfter(deadline: .now() + 1) { self.fill() }
+                return
+            }
+            guard let job else { return }
+            let state = Live()
+            state.cancelled = job.cancelRequested
+            lock.lock()
+            live[job.id] = state
+            lock.unlock()
+            idle.enter()
+            workQueue.async { self.run(job, state) }
+        }
+    }
+
+    private func run(_ job: FitJob, _ state: Live) {
+        defer {
+            lock.lock()
+            live[job.id] = nil
+            lock.unlock()
+            idle.leave()
+            onFinished?(job.id)
+            wake()
+        }
+        let started = Date()
+        do {
+            let options = try JSONDecoder().decode(FitOptions.self, from: Data(job.optionsJSON.utf8))
+            let data = try evaluations.all(studyID: job.studyID)
+            let lock = self.lock
+            let fits = self.fits
+            let result = try runner(data.rows, options, { p in
+                lock.lock()
+                state.progress = p
+                let save = Date().timeIntervalSince(state.progressSavedAt) > 2
+                if save { state.progressSavedAt = Date() }
+                lock.unlock()
+                // Persist now and then, so a poll after a restart still shows roughly where it was.
+                if save { try? fits.saveProgress(id: job.id, p) }
+            }, {
+                lock.lock()
+                defer { lock.unlock() }
+                return state.cancelled
+            })
+            let json = String(decoding: try result.jsonData(pretty: false), as: UTF8.self)
+            try fits.succeed(id: job.id, resultJSON: json)
+            logger.info("fit \(job.id) succeeded in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        } catch FitError.cancelled {
+            lock.lock()
+            let shuttingDown = stopping
+            lock.unlock()
+            // Stopped for a shutdown: leave it 'running' so the next start requeues it.
+            if shuttingDown && !isCancelRequested(job.id) {
+                logger.info("fit \(job.id) interrupted by shutdown; it will resume on the next start")
+                return
+            }
+            try? fits.fail(id: job.id, error: "cancelled", cancelled: true)
+            logger.info("fit \(job.id) cancelled")
+        } catch {
+            try? fits.fail(id: job.id, error: "\(error)", cancelled: false)
+            logger.warning("fit \(job.id) failed: \(error)")
+        }
+    }
+
+    private func isCancelRequested(_ id: Int) -> Bool {
+        (try? fits.find(id: id))?.cancelRequested ?? false
+    }
+
+    /// Live progress of a running fit (nil when not running here).
+    func progress(of id: Int) -> Double? {
+        lock.lock()
+        defer { lock.unlock() }
+        return live[id]?.progress
+    }
+
+    var runningCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return live.count
+    }
+
+    /// Asks a running fit to stop; it ends as `cancelled`.
+    func cancel(_ id: Int) {
+        lock.lock()
+        live[id]?.cancelled = true
+        lock.unlock()
+    }
+
+    /// Stops claiming, interrupts running fits (they stay queued in the database for the next start)
+    /// and waits up to `timeout` for workers to return.
+    func shutdown(timeout: TimeInterval = 10) {
+        lock.lock()
+        stopping = true
+        for state in live.values { state.cancelled = true }
+        lock.unlock()
+        _ = idle.wait(timeout: .now() + timeout)
+    }
+}

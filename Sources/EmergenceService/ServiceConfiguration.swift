@@ -1,0 +1,39 @@
+import Foundation
+
+/// Everything `emergence serve` needs; each field has a flag and an environment variable.
+public struct ServiceConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var databasePath: String = "./emergence.sqlite"
+    /// Fit threads; fits are CPU-bound, so more than the core count only adds waiting.
+    public var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+    public var tokens: TokenSet = TokenSet(entries: [])
+    /// Read connections to SQLite.
+    public var readers: Int = 4
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Refuses set-ups that would expose the service by accident.
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw Invalid(description: "port must be in 0...65535 (got \(port))") }
+        guard workers >= 1 && workers <= 256 else { throw Invalid(description: "workers must be in 1...256 (got \(workers))") }
+        if tokens.isEmpty && !Self.isLoopback(host) {
+            throw Invalid(description: """
+                refusing to listen on \(host) without authentication: with no EMERGENCE_TOKENS set the API is open, \
+                so it only binds a loopback address (127.0.0.1, ::1, localhost). Set EMERGENCE_TOKENS \
+                (TOKEN:read|write|admin, comma-separated) to serve other hosts.
+                """)
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let h = host.lowercased()
+        if h == "localhost" || h == "::1" || h == "[::1]" { return true }
+        let parts = h.split(separator: ".")
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,90 @@
+/// A study: one task on one model family (METHOD.md §2). Evaluations and fits belong to one.
+public struct Study: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var task: String?
+    /// The accuracy floor (0.25 for 4-way multiple choice).
+    public var chance: Double?
+    public var shots: Int?
+    public var description: String?
+    /// Bumped by every upload that changes a row; a fit records the version it saw.
+    public var dataVersion: Int
+    public var evaluations: Int
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, task, chance, shots, description, evaluations
+        case dataVersion = "data_version"
+        case createdAt = "created_at"
+    }
+}
+
+/// The body of `POST /v1/studies`.
+public struct StudyDraft: Sendable, Equatable {
+    public var name: String
+    public var task: String?
+    public var chance: Double?
+    public var shots: Int?
+    public var description: String?
+
+    public init(name: String, task: String? = nil, chance: Double? = nil, shots: Int? = nil, description: String? = nil) {
+        self.name = name
+        self.task = task
+        self.chance = chance
+        self.shots = shots
+        self.description = description
+    }
+
+    static let fields: Set<String> = ["name", "task", "chance", "shots", "description"]
+
+    /// Reads and validates a JSON body; every problem is reported (index -1: the body as a whole).
+    static func decode(_ body: [UInt8]) throws -> StudyDraft {
+        let root: JSONValue
+        do { root = try JSONParser.parse(body) } catch let e as JSONSyntaxError {
+            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
+                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
+        }
+        guard case .object(let members) = root else {
+            throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "expected a JSON object, got \(root.kindName)")])
+        }
+        var problems: [RowProblem] = []
+        func bad(_ f: String, _ r: String) { problems.append(RowProblem(index: -1, field: f, reason: r)) }
+        var draft = StudyDraft(name: "")
+        var sawName = false
+        for (key, value) in members {
+            if case .null = value, key != "name" { continue }
+            switch key {
+            case "name":
+                guard case .string(let s) = value else { bad("name", "must be a string (got \(value.kindName))"); sawName = true; continue }
+                sawName = true
+                draft.name = s
+                if s.isEmpty || s.count > 200 { bad("name", "must be 1 to 200 characters") }
+                else if s.allSatisfy(\.isNumber) { bad("name", "must not be all digits (it would read as a study id)") }
+                else if s != s.trimmingASCIISpaces() { bad("name", "must not start or end with spaces") }
+                else if s.contains("/") { bad("name", "must not contain '/' (it names a URL path segment)") }
+            case "task":
+                guard case .string(let s) = value else { bad("task", "must be a string (got \(value.kindName))"); continue }
+                if s.count > 200 { bad("task", "must be at most 200 characters") }
+                draft.task = s
+            case "description":
+                guard case .string(let s) = value else { bad("description", "must be a string (got \(value.kindName))"); continue }
+                if s.count > 10_000 { bad("description", "must be at most 10000 characters") }
+                draft.description = s
+            case "chance":
+                guard case .number(let d) = value, d.isFinite else { bad("chance", "must be a number in [0, 1)"); continue }
+                if !(d >= 0 && d < 1) { bad("chance", "must be a number in [0, 1)") }
+                draft.chance = d
+            case "shots":
+                guard case .number(let d) = value, let i = NumberText.integer(d), i >= 0 else {
+                    bad("shots", "must be an integer >= 0"); continue
+                }
+                draft.shots = i
+            default:
+                bad(key, "unknown field; expected one of \(fields.sorted().joined(separator: ", "))")
+            }
+        }
+        if !sawName { bad("name", "is required") }
+        if !problems.isEmpty { throw IngestionError(problems: problems) }
+        return draft
+    }
+}

@@ -1,0 +1,72 @@
+import Storage
+
+/// Studies in the database.
+struct StudyStore {
+    let database: Database
+
+    enum CreateError: Error { case nameTaken }
+
+    func create(_ d: StudyDraft) throws -> Study {
+        let id: Int = try database.write { c in
+            let taken = try c.queryOne("SELECT 1 FROM study WHERE name = ?", [.text(d.name)]) { _ in true } ?? false
+            if taken { throw CreateError.nameTaken }
+            let s = try c.prepare("""
+                INSERT INTO study (name, task, chance, shots, description, created_at)
+                VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                """)
+            s.bind(1, d.name)
+            s.bind(2, d.task)
+            s.bind(3, d.chance)
+            s.bind(4, d.shots)
+            s.bind(5, d.description)
+            try s.run()
+            return c.lastInsertRowID
+        }
+        return try find(id: id)!
+    }
+
+    private static func row(_ s: Statement) -> Study {
+        Study(id: s.int(0)!, name: s.text(1)!, task: s.text(2), chance: s.double(3), shots: s.int(4),
+              description: s.text(5), dataVersion: s.int(6)!, evaluations: s.int(7) ?? 0, createdAt: s.text(8)!)
+    }
+
+    func find(id: Int) throws -> Study? {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT id, name, task, chance, shots, description, data_version,
+                       evaluation_count, created_at
+                FROM study WHERE id = ?
+                """, [.integer(Int64(id))], row: Self.row)
+        }
+    }
+
+    /// By id when the reference is all digits (names never are), else by name.
+    func find(reference: String) throws -> Study? {
+        if let id = Int(reference), reference.allSatisfy(\.isASCII) { return try find(id: id) }
+        return try database.read { c in
+            try c.queryOne("""
+                SELECT id, name, task, chance, shots, description, data_version,
+                       evaluation_count, created_at
+                FROM study WHERE name = ?
+                """, [.text(reference)], row: Self.row)
+        }
+    }
+
+    func list(after: Int, limit: Int) throws -> [Study] {
+        try database.read { c in
+            try c.query("""
+                SELECT id, name, task, chance, shots, description, data_version,
+                       evaluation_count, created_at
+                FROM study WHERE id > ? ORDER BY id LIMIT ?
+                """, [.integer(Int64(after)), .integer(Int64(limit))], row: Self.row)
+        }
+    }
+
+    /// Deletes the study with its evaluations and fits (ON DELETE CASCADE). False when absent.
+    func delete(id: Int) throws -> Bool {
+        try database.write { c in
+            try c.run("DELETE FROM study WHERE id = ?", .integer(Int64(id)))
+            return c.changes == 1
+        }
+    }
+}
