@@ -26,14 +26,26 @@ extension ServiceAPI {
                 RowProblem(index: -1, field: $0, reason: "unknown option; expected one of \(optionNames.sorted().joined(separator: ", "))")
             })
         }
+        // Integer options are checked here: Foundation's decoder reports "-1" for a UInt64 as invalid
+        // JSON with no field name, which would not tell the client which option was wrong.
+        var problems: [RowProblem] = []
+        for (key, value) in members where ["seed", "bootstrap", "mcmc_steps", "mcmc_walkers", "mcmc_burn_in"].contains(key) {
+            guard case .number(let d) = value else { continue }
+            if NumberText.integer(d) == nil && !(key == "seed" && d.rounded() == d && d >= 0 && d <= 1.8446744073709552e19) {
+                problems.append(RowProblem(index: -1, field: key, reason: "must be an integer"))
+            } else if d < 0 {
+                problems.append(RowProblem(index: -1, field: key, reason: "must be an integer >= 0"))
+            }
+        }
+        if !problems.isEmpty { throw IngestionError(problems: problems) }
         let options: FitOptions
         do {
             options = try JSONDecoder().decode(FitOptions.self, from: Data(body))
         } catch let e as DecodingError {
             throw problem(Self.field(of: e), Self.reason(of: e))
         }
-        let problems = options.problems()
-        if !problems.isEmpty { throw IngestionError(problems: problems.map { RowProblem(index: -1, field: $0.field, reason: $0.reason) }) }
+        let optionProblems = options.problems()
+        if !optionProblems.isEmpty { throw IngestionError(problems: optionProblems.map { RowProblem(index: -1, field: $0.field, reason: $0.reason) }) }
         return options
     }
 

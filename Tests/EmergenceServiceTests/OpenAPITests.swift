@@ -1,0 +1,50 @@
+import XCTest
+import Foundation
+@testable import EmergenceService
+
+final class OpenAPITests: XCTestCase {
+    private func spec() throws -> [String: Any] {
+        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(OpenAPISpec.bytes)) as? [String: Any])
+    }
+
+    func testRouterRoutesAndSpecPathsAreTheSameSet() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = ServiceConfiguration()
+        config.databasePath = dir.appendingPathComponent("db.sqlite").path
+        config.port = 0
+        let service = try EmergenceService(configuration: config)
+        let routes = Set(service.router.routes.map { "\($0.method) \($0.template)" })
+
+        let paths = try XCTUnwrap(try spec()["paths"] as? [String: [String: Any]])
+        let methods: Set<String> = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
+        var documented = Set<String>()
+        for (path, item) in paths {
+            for key in item.keys where methods.contains(key) { documented.insert("\(key.uppercased()) \(path)") }
+        }
+        XCTAssertEqual(routes, documented, "routes not documented: \(routes.subtracting(documented)); documented but not routed: \(documented.subtracting(routes))")
+        XCTAssertEqual(routes.count, 14)
+    }
+
+    func testEveryOperationDocumentsItsErrorsAsProblems() throws {
+        let paths = try XCTUnwrap(try spec()["paths"] as? [String: [String: Any]])
+        for (path, item) in paths {
+            for (method, op) in item where method != "parameters" {
+                let responses = try XCTUnwrap((op as? [String: Any])?["responses"] as? [String: Any], "\(method) \(path)")
+                XCTAssertNotNil(responses["default"], "\(method) \(path) has no default (problem) response")
+                XCTAssertNotNil(responses["400"], "\(method) \(path)")
+                XCTAssertTrue(responses.keys.contains { $0.hasPrefix("2") }, "\(method) \(path) has no success response")
+            }
+        }
+    }
+
+    /// The served copy is the repository's openapi.json, byte for byte.
+    func testServedSpecIsTheRepositoryFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("openapi.json")
+        let onDisk = try String(contentsOf: file, encoding: .utf8)
+        XCTAssertEqual(onDisk, OpenAPISpec.text, "run python3 bench/service/embed_openapi.py")
+        XCTAssertEqual(try spec()["openapi"] as? String, "3.1.0")
+    }
+}
