@@ -102,8 +102,11 @@ final class EventLoop: @unchecked Sendable {
             // After the loop stopped, its eventfd number may belong to someone else: never write then.
             guard box.open else { return }
             box.messages.append(message)
-            var one: UInt64 = 1
-            _ = write(wakeFD, &one, 8)
+            // One wake-up per batch: the loop takes every queued message after reading the eventfd.
+            if box.messages.count == 1 {
+                var one: UInt64 = 1
+                _ = write(wakeFD, &one, 8)
+            }
         }
     }
 

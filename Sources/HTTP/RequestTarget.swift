@@ -35,7 +35,7 @@ struct RequestTarget {
         } else {
             rawPath = pathAndQuery
         }
-        if rawPath.contains("#") { throw .badRequest("fragment in request-target") }
+        if rawPath.utf8.contains(0x23) { throw .badRequest("fragment in request-target") }
         let path = try percentDecode(rawPath, plusAsSpace: false)
         return RequestTarget(rawPath: String(rawPath), path: path, queryItems: queryItems)
     }
@@ -66,8 +66,8 @@ func hexValue(_ byte: UInt8) -> UInt8? {
 
 /// Decodes %XX escapes; a malformed escape, a decoded NUL or invalid UTF-8 is a 400.
 func percentDecode<S: StringProtocol>(_ text: S, plusAsSpace: Bool) throws(HTTPParseError) -> String {
+    if !text.utf8.contains(0x25) && !(plusAsSpace && text.utf8.contains(0x2B)) { return String(text) }
     let utf8 = Array(text.utf8)
-    if !utf8.contains(0x25) && !(plusAsSpace && utf8.contains(0x2B)) { return String(text) }
     var out: [UInt8] = []
     out.reserveCapacity(utf8.count)
     var i = 0

@@ -26,7 +26,10 @@ router.add("GET", "/json4k") { _ in .json(200, json4k) }
 router.add("POST", "/upload") { request in .json(200, Array("{\"received\":\(request.body.count)}".utf8)) }
 
 let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 : 0
-let server = HTTPServer(configuration: ServerConfiguration(host: "127.0.0.1", port: port), router: router, logger: logger)
+var configuration = ServerConfiguration(host: "127.0.0.1", port: port)
+// Overrides for experiments; the benchmark itself uses the defaults.
+if let loops = ProcessInfo.processInfo.environment["HTTP_BENCH_LOOPS"].flatMap(Int.init) { configuration.eventLoopCount = loops }
+let server = HTTPServer(configuration: configuration, router: router, logger: logger)
 do {
     try server.start()
 } catch {
