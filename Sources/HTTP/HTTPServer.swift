@@ -95,7 +95,9 @@ public final class HTTPServer: @unchecked Sendable {
             loop.post(.beginShutdown(acknowledged))
         }
         // Only once no loop polls them may the listeners be closed (their numbers could be reused).
-        acknowledged.wait()
+        if acknowledged.wait(timeout: .now() + 5) == .timedOut {
+            logger.error("an event loop did not acknowledge shutdown; closing listeners anyway")
+        }
         listeners.forEach { Glibc.close($0) }
         while connectionCount > 0 && Socket.monotonicNow() < until {
             usleep(5_000)

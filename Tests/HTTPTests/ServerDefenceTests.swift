@@ -23,6 +23,7 @@ final class ServerDefenceTests: XCTestCase {
         XCTAssertEqual(response.status, status, name, file: file, line: line)
         XCTAssertEqual(response.headers["Connection"], "close", name, file: file, line: line)
         XCTAssertEqual(response.headers["Content-Type"], "application/problem+json", name, file: file, line: line)
+        XCTAssertNotNil(response.headers["Date"], name, file: file, line: line)
         XCTAssertTrue(try client.isClosedByServer(), "\(name): connection left open", file: file, line: line)
         try fixture.assertStillServing(file: file, line: line)
     }
@@ -102,6 +103,33 @@ final class ServerDefenceTests: XCTestCase {
         try assertRejected("GET /hello HTTP/1.2\r\nHost: t\r\n\r\n", 505, "HTTP/1.2")
         try assertRejected("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Encoding: br\r\nContent-Length: 5\r\n\r\nhello", 415, "brotli body")
         try assertRejected("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 5\r\n\r\nhello", 417, "unknown expectation")
+    }
+
+    func testClientVanishingMidRequestLeavesServerServing() throws {
+        for partial in ["GET /hel", "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc",
+                        "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"] {
+            let client = try fixture.client()
+            try client.send(partial)
+            client.close()
+        }
+        try waitUntil { fixture.server.connectionCount == 0 }
+        try fixture.assertStillServing()
+    }
+
+    func testHandlerConcurrencyIsBounded() throws {
+        let bounded = try TestServer { $0.handlerConcurrency = 2 }
+        defer { bounded.stop() }
+        let blocked = try (0..<2).map { _ in try bounded.client() }
+        for client in blocked { try client.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n") }
+        usleep(100_000)
+        let waiting = try bounded.client()
+        try waiting.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        // Both handler slots are taken, so this request cannot have been answered yet.
+        XCTAssertFalse(waiting.isReadable(within: 300), "more handlers ran than handlerConcurrency allows")
+        bounded.gate.signal()
+        bounded.gate.signal()
+        for client in blocked { XCTAssertEqual(try client.readResponse().text, "unblocked") }
+        XCTAssertEqual(try waiting.readResponse().text, "hello")
     }
 
     func testConnectionLimitAnswers503() throws {

@@ -87,6 +87,13 @@ final class RawClient {
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// True when bytes (or EOF) become readable within `milliseconds`.
+    func isReadable(within milliseconds: Int32) -> Bool {
+        if !buffer.isEmpty { return true }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, milliseconds) > 0
+    }
+
     /// Reads more bytes; false at EOF. Throws on timeout or error.
     @discardableResult
     private func fill() throws -> Bool {
