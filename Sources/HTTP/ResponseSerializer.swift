@@ -3,34 +3,36 @@ import Glibc
 /// Turns a response into the bytes of an HTTP/1.1 message (RFC 9112 §4–6).
 enum ResponseSerializer {
     /// Header fields the server owns; a handler's own values for them are dropped.
-    private static let framingFields: Set<String> = ["content-length", "transfer-encoding", "connection", "date", "keep-alive"]
+    private static let framingFields = ["Content-Length", "Transfer-Encoding", "Connection", "Date", "Keep-Alive"]
 
     static func serialize(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, echoKeepAlive: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(response.status) \(StatusPhrase.phrase(response.status))\r\n"
-        text.reserveCapacity(256)
-        for field in response.headers where !framingFields.contains(field.name.lowercased()) {
-            // A handler must not be able to split the response with CR/LF in a value.
-            guard field.name.utf8.allSatisfy(CharacterClasses.isToken),
-                  field.value.utf8.allSatisfy(CharacterClasses.isFieldValue) else { continue }
-            text += field.name
-            text += ": "
-            text += field.value
-            text += "\r\n"
-        }
-        text += "Date: "
-        text += HTTPDate.now()
-        text += "\r\n"
         let bodyless = response.status < 200 || response.status == 204 || response.status == 304
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + (headOnly || bodyless ? 0 : response.body.count))
+        func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+        append("HTTP/1.1 \(response.status) \(StatusPhrase.phrase(response.status))\r\n")
+        for field in response.headers {
+            if framingFields.contains(where: { asciiCaseInsensitiveEquals($0, field.name) }) { continue }
+            // A handler must not be able to split the response with CR/LF in a value.
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(CharacterClasses.isToken),
+                  field.value.utf8.allSatisfy(CharacterClasses.isFieldValue) else { continue }
+            append(field.name)
+            append(": ")
+            append(field.value)
+            append("\r\n")
+        }
+        append("Date: ")
+        append(HTTPDate.now())
+        append("\r\n")
         if !bodyless {
-            text += "Content-Length: \(response.body.count)\r\n"
+            append("Content-Length: \(response.body.count)\r\n")
         }
         if !keepAlive {
-            text += "Connection: close\r\n"
+            append("Connection: close\r\n")
         } else if echoKeepAlive {
-            text += "Connection: keep-alive\r\n"
+            append("Connection: keep-alive\r\n")
         }
-        text += "\r\n"
-        var bytes = Array(text.utf8)
+        append("\r\n")
         if !headOnly && !bodyless {
             bytes.append(contentsOf: response.body)
         }
