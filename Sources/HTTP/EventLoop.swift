@@ -22,7 +22,9 @@ final class EventLoop: @unchecked Sendable {
     let router: Router
     let handlerPool: HandlerPool
     let logger: Logger
-    private unowned let server: HTTPServer
+    /// Strong on purpose: a server dropped without shutdown must not leave loops with a dangling
+    /// reference. The cycle is broken when shutdown releases its loops.
+    private let server: HTTPServer
 
     private let epollFD: Int32
     private let wakeFD: Int32

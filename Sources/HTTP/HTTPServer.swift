@@ -106,6 +106,7 @@ public final class HTTPServer: @unchecked Sendable {
         if left > 0 { logger.warning("closing connections at the shutdown deadline", metadata: ["count": "\(left)"]) }
         for loop in loops { loop.post(.stop) }
         loopThreads.wait()
+        loops = []
         for source in signalSources { source.cancel() }
         if !signalSources.isEmpty {
             signal(SIGTERM, SIG_DFL)
