@@ -156,22 +156,21 @@ public final class HTTPServer: @unchecked Sendable {
 
     // MARK: setup
 
-    private func bindListeners() throws -> [Int32] {
+    private typealias ListenAddress = (family: Int32, storage: sockaddr_storage, length: socklen_t)
+
+    /// Resolves `host` (nil: the wildcards) to socket addresses, without duplicates.
+    private static func resolve(_ host: String?) throws -> [ListenAddress] {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
-        // "*" (or "") means every address: the IPv4 and IPv6 wildcards.
-        let wildcard = configuration.host == "*" || configuration.host.isEmpty
-        let rc = wildcard ? getaddrinfo(nil, "0", &hints, &result) : getaddrinfo(configuration.host, "0", &hints, &result)
+        let rc = getaddrinfo(host, "0", &hints, &result)
         guard rc == 0, let first = result else {
-            throw HTTPServerError("cannot resolve \(configuration.host): \(String(cString: gai_strerror(rc)))")
+            throw HTTPServerError("cannot resolve \(host ?? "*"): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(result) }
-
-        var addresses: [(family: Int32, storage: sockaddr_storage, length: socklen_t)] = []
-        var seen = Set<[UInt8]>()
+        var addresses: [ListenAddress] = []
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let info = cursor {
             cursor = info.pointee.ai_next
@@ -181,15 +180,44 @@ public final class HTTPServer: @unchecked Sendable {
             withUnsafeMutableBytes(of: &storage) { raw in
                 raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(length)))
             }
-            let key = withUnsafeBytes(of: &storage) { Array($0.prefix(Int(length))) }
-            if seen.insert(key).inserted { addresses.append((info.pointee.ai_family, storage, length)) }
+            addresses.append((info.pointee.ai_family, storage, length))
         }
+        return addresses
+    }
+
+    private func bindListeners() throws -> [Int32] {
+        // "*" (or "") means the IPv4 and IPv6 wildcards; "localhost" means both loopbacks whatever
+        // /etc/hosts says (::1 only where the system has IPv6).
+        var addresses: [ListenAddress] = []
+        var optional = Set<Int>()
+        switch configuration.host {
+        case "*", "":
+            addresses = try HTTPServer.resolve(nil)
+        case "localhost":
+            addresses = try HTTPServer.resolve("127.0.0.1")
+            if let v6 = try? HTTPServer.resolve("::1") {
+                optional.formUnion(addresses.count..<(addresses.count + v6.count))
+                addresses += v6
+            }
+        default:
+            addresses = try HTTPServer.resolve(configuration.host)
+        }
+        var seen = Set<[UInt8]>()
+        var unique: [ListenAddress] = []
+        var uniqueOptional = Set<Int>()
+        for (index, var address) in addresses.enumerated() {
+            let key = withUnsafeBytes(of: &address.storage) { Array($0.prefix(Int(address.length))) }
+            guard seen.insert(key).inserted else { continue }
+            if optional.contains(index) { uniqueOptional.insert(unique.count) }
+            unique.append(address)
+        }
+        addresses = unique
         guard !addresses.isEmpty else { throw HTTPServerError("no IPv4 or IPv6 address for \(configuration.host)") }
 
         var fds: [Int32] = []
         var port = UInt16(clamping: configuration.port)
         do {
-            for var address in addresses {
+            for (index, var address) in addresses.enumerated() {
                 let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
                 guard fd >= 0 else { throw HTTPServerError("socket: \(Socket.errnoDescription)") }
                 fds.append(fd)
@@ -204,6 +232,10 @@ public final class HTTPServer: @unchecked Sendable {
                 }
                 let bound = withUnsafePointer(to: &address.storage) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
+                }
+                if bound != 0 && uniqueOptional.contains(index) && (errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT) {
+                    Glibc.close(fds.removeLast())
+                    continue
                 }
                 guard bound == 0 else {
                     throw HTTPServerError("bind \(configuration.host):\(port): \(Socket.errnoDescription)")

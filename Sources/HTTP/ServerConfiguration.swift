@@ -2,9 +2,9 @@ import Foundation
 
 /// Every limit and timeout of the server. Defaults follow issue 3; tests shorten the timeouts.
 public struct ServerConfiguration: Sendable {
-    /// Host to bind: an IPv4 or IPv6 literal, a name such as "localhost", or "*" for the IPv4 and
-    /// IPv6 wildcards. Every address it resolves to is bound (IPv6 ones with IPV6_V6ONLY), all on
-    /// the same port.
+    /// Host to bind: an IPv4 or IPv6 literal, "localhost" (127.0.0.1 and ::1), "*" (the IPv4 and
+    /// IPv6 wildcards) or another name (every address it resolves to). Each address gets its own
+    /// listener (IPv6 ones with IPV6_V6ONLY), all on the same port.
     public var host: String = "127.0.0.1"
     /// 0 picks an ephemeral port; read it back from `HTTPServer.port`.
     public var port: Int = 8080

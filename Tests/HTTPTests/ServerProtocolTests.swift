@@ -225,6 +225,16 @@ final class ServerProtocolTests: XCTestCase {
         XCTAssertTrue(response.text.hasPrefix("[::1]:"), response.text)
     }
 
+    func testLocalhostListensOnBothLoopbacksWithOnePort() throws {
+        let both = try TestServer { $0.host = "localhost" }
+        defer { both.stop() }
+        for ipv6 in [false, true] {
+            let client = try RawClient(port: both.port, ipv6: ipv6)
+            try client.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 200)
+        }
+    }
+
     func testWildcardHostListensOnIPv4AndIPv6WithOnePort() throws {
         let both = try TestServer { $0.host = "*" }
         defer { both.stop() }
