@@ -58,25 +58,30 @@ public struct StudyDraft: Sendable, Equatable {
                 guard case .string(let s) = value else { bad("name", "must be a string (got \(value.kindName))"); sawName = true; continue }
                 sawName = true
                 draft.name = s
-                if s.isEmpty || s.count > 200 { bad("name", "must be 1 to 200 characters") }
-                else if s.allSatisfy(\.isNumber) { bad("name", "must not be all digits (it would read as a study id)") }
-                else if s != s.trimmingASCIISpaces() { bad("name", "must not start or end with spaces") }
+                // Mirrors the pattern in openapi.json: 1–200 code points, no '/', no control characters,
+                // no space at either end, and not all ASCII digits (those read as an id).
+                let spaces: Set<Unicode.Scalar> = [" ", "\t", "\n", "\r"]
+                let scalars = s.unicodeScalars
+                if scalars.isEmpty || scalars.count > 200 { bad("name", "must be 1 to 200 characters") }
+                else if scalars.allSatisfy({ $0.value >= 0x30 && $0.value <= 0x39 }) { bad("name", "must not be all digits (it would read as a study id)") }
+                else if spaces.contains(scalars.first!) || spaces.contains(scalars.last!) { bad("name", "must not start or end with spaces") }
                 else if s.contains("/") { bad("name", "must not contain '/' (it names a URL path segment)") }
+                else if scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { bad("name", "must not contain control characters") }
             case "task":
                 guard case .string(let s) = value else { bad("task", "must be a string (got \(value.kindName))"); continue }
-                if s.count > 200 { bad("task", "must be at most 200 characters") }
+                if s.unicodeScalars.count > 200 { bad("task", "must be at most 200 characters") }
                 draft.task = s
             case "description":
                 guard case .string(let s) = value else { bad("description", "must be a string (got \(value.kindName))"); continue }
-                if s.count > 10_000 { bad("description", "must be at most 10000 characters") }
+                if s.unicodeScalars.count > 10_000 { bad("description", "must be at most 10000 characters") }
                 draft.description = s
             case "chance":
                 guard case .number(let d) = value, d.isFinite else { bad("chance", "must be a number in [0, 1)"); continue }
                 if !(d >= 0 && d < 1) { bad("chance", "must be a number in [0, 1)") }
                 draft.chance = d
             case "shots":
-                guard case .number(let d) = value, let i = NumberText.integer(d), i >= 0 else {
-                    bad("shots", "must be an integer >= 0"); continue
+                guard case .number(let d) = value, let i = NumberText.integer(d), i >= 0, i <= 1_000_000 else {
+                    bad("shots", "must be an integer in 0...1000000"); continue
                 }
                 draft.shots = i
             default:

@@ -42,7 +42,9 @@ struct StudyStore {
 
     /// By id when the reference is all digits (names never are), else by name.
     func find(reference: String) throws -> Study? {
-        if let id = Int(reference), reference.allSatisfy(\.isASCII) { return try find(id: id) }
+        if !reference.isEmpty, reference.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return try Int(reference).flatMap { try find(id: $0) }
+        }
         return try database.read { c in
             try c.queryOne("""
                 SELECT id, name, task, chance, shots, description, data_version,

@@ -1,6 +1,6 @@
 /// The emergence database schema. CHECK constraints repeat the upload rules of METHOD.md §2
 /// (`Evaluation.problems()`), so a bug in a code path that skips validation still cannot store a bad
-/// row. Append new migrations; never edit a shipped one.
+/// row. `x < 9e999` reads "finite": SQLite parses 9e999 as +Inf and stores NaN as NULL. Append new migrations; never edit a shipped one.
 public enum Schema {
     public static let migrations: [Migration] = [
         Migration(version: 1, script: """
@@ -24,13 +24,13 @@ public enum Schema {
             study_id          INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
             checkpoint        TEXT    NOT NULL CHECK (length(checkpoint) > 0),
             model             TEXT,
-            parameters        REAL    CHECK (parameters IS NULL OR (parameters > 0 AND parameters < 1e308)),
-            tokens            REAL    CHECK (tokens IS NULL OR (tokens > 0 AND tokens < 1e308)),
-            flops             REAL    CHECK (flops IS NULL OR (flops > 0 AND flops < 1e308)),
-            pretrain_loss     REAL    NOT NULL CHECK (pretrain_loss > 0 AND pretrain_loss < 1e308),
+            parameters        REAL    CHECK (parameters IS NULL OR (parameters > 0 AND parameters < 9e999)),
+            tokens            REAL    CHECK (tokens IS NULL OR (tokens > 0 AND tokens < 9e999)),
+            flops             REAL    CHECK (flops IS NULL OR (flops > 0 AND flops < 9e999)),
+            pretrain_loss     REAL    NOT NULL CHECK (pretrain_loss > 0 AND pretrain_loss < 9e999),
             setting           TEXT    NOT NULL CHECK (setting IN ('few_shot', 'finetuned')),
             shots             INTEGER CHECK (shots IS NULL OR shots >= 0),
-            finetune_examples REAL    CHECK (finetune_examples IS NULL OR (finetune_examples >= 0 AND finetune_examples < 1e308)),
+            finetune_examples REAL    CHECK (finetune_examples IS NULL OR (finetune_examples >= 0 AND finetune_examples < 9e999)),
             subset            TEXT,
             accuracy          REAL    NOT NULL CHECK (accuracy >= 0 AND accuracy <= 1),
             n_questions       INTEGER CHECK (n_questions IS NULL OR n_questions > 0),

@@ -28,11 +28,15 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["id"] as? Int, id)
         XCTAssertEqual(try t.request("GET", "/v1/studies/\(id)").json["name"] as? String, "mmlu")
         XCTAssertEqual(try t.request("GET", "/v1/studies/nope").status, 404)
+        // "+1" is a name, not an id (only all-digit references are ids).
+        XCTAssertEqual(try t.request("GET", "/v1/studies/+\(id)").status, 404)
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "+\#(id)"}"#).status, 201)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/+\(id)").json["name"] as? String, "+\(id)")
         let dup = try t.request("POST", "/v1/studies", body: #"{"name": "mmlu"}"#)
         XCTAssertEqual(dup.status, 409)
         XCTAssertEqual(dup.headers["Content-Type"], "application/problem+json")
         let list = try t.request("GET", "/v1/studies")
-        XCTAssertEqual((list.json["studies"] as? [[String: Any]])?.count, 1)
+        XCTAssertEqual((list.json["studies"] as? [[String: Any]])?.count, 2)
         XCTAssertEqual(try t.request("DELETE", "/v1/studies/mmlu").status, 204)
         XCTAssertEqual(try t.request("GET", "/v1/studies/\(id)").status, 404)
     }
@@ -43,6 +47,9 @@ final class ServiceAPITests: XCTestCase {
         let r = try t.request("POST", "/v1/studies", body: #"{"name": "123", "chance": 1.5, "shots": -1, "colour": "red"}"#)
         XCTAssertEqual(r.status, 422)
         XCTAssertEqual(Set(r.errors.map { $0["field"] as! String }), ["name", "chance", "shots", "colour"])
+        for bad in [" a", "a ", "a/b", "a\\u0001b", ""] {
+            XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "\#(bad)"}"#).status, 422, bad)
+        }
         XCTAssertEqual(try t.request("POST", "/v1/studies", body: "{").status, 422)
         XCTAssertEqual(try t.request("POST", "/v1/studies", body: "{}").errors.first?["field"] as? String, "name")
     }
@@ -186,6 +193,17 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(try fields(#"{"d0": 0.5, "mcmc_walkers": 7}"#), ["d0", "mcmc_walkers"])
         XCTAssertEqual(try fields(#"{"scaling_law": {"l_inf": 1, "a": -1, "b": 0.1}}"#), ["scaling_law.a"])
         XCTAssertEqual(try fields("[1]"), ["body"])
+    }
+
+    func testExtremeFiniteValuesAreAcceptedByValidationAndSchemaAlike() throws {
+        let t = try TestService()
+        defer { t.close() }
+        _ = try makeStudy(t)
+        // Validation and CHECKs agree on the extremes: the largest finite loss is accepted.
+        let r = try t.request("POST", "/v1/studies/mmlu/evaluations",
+                              body: #"[{"checkpoint": "c", "pretrain_loss": 1.7976931348623157e308, "setting": "few_shot", "accuracy": 2.2e-309}]"#,
+                              headers: [("Content-Type", "application/json")])
+        XCTAssertEqual(r.status, 200, r.text)
     }
 
     func testFailedFitRecordsTheError() throws {

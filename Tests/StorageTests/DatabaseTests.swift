@@ -113,6 +113,8 @@ final class DatabaseTests: XCTestCase {
         let count = try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! } }
         XCTAssertEqual(count, 0)
         try db.write { try insertEvaluation($0, study: study, setting: "finetuned", shots: nil, d: 64) }
+        // The largest finite loss passes validation, so the CHECK must take it too.
+        try db.write { try insertEvaluation($0, study: study, checkpoint: "max", loss: .greatestFiniteMagnitude) }
     }
 
     func testIdentityIndexFoldsNulls() throws {

@@ -55,6 +55,12 @@ func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
         return e.response
     case let e as UploadError:
         return .problem(status: 415, title: "Unsupported Media Type", detail: e.description)
+    case let e as SQLiteError where e.isConstraintViolation:
+        // Validation should have caught it first; the schema's CHECKs are the backstop. Still the
+        // client's data, so a 422, but logged: it means the two sets of rules have drifted apart.
+        log("constraint violation (validation gap): \(e)")
+        return .problem(status: 422, title: "Unprocessable Content",
+                        detail: "a value was refused by the database's constraints: \(e.message)")
     case let e as SQLiteError where e.isBusy:
         return .problem(status: 503, title: "Service Unavailable", detail: "the database is busy; retry shortly",
                         headers: ["Retry-After": "1"])

@@ -89,7 +89,7 @@ extension ServiceAPI {
 
     func listFits(_ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
-        let limit = try limit(request, fallback: 50, max: 500)
+        let limit = try limit(request, fallback: 50, max: 1000)
         let before = try cursor(request, fallback: Int.max)
         var status: FitJob.Status?
         if let raw = request.query("status") {

@@ -518,7 +518,8 @@ enum OpenAPISpec {
             "headers": {
               "Location": {
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
                 }
               }
             }
@@ -610,7 +611,8 @@ enum OpenAPISpec {
             "in": "header",
             "required": false,
             "schema": {
-              "type": "string"
+              "type": "string",
+              "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
             }
           }
         ],
@@ -627,12 +629,14 @@ enum OpenAPISpec {
             "headers": {
               "ETag": {
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
                 }
               },
               "Cache-Control": {
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
                 }
               }
             }
@@ -642,7 +646,8 @@ enum OpenAPISpec {
             "headers": {
               "ETag": {
                 "schema": {
-                  "type": "string"
+                  "type": "string",
+                  "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
                 }
               }
             }
@@ -763,7 +768,8 @@ enum OpenAPISpec {
         "description": "Study id or name.",
         "schema": {
           "type": "string",
-          "minLength": 1
+          "minLength": 1,
+          "pattern": "^[^/\\u0000-\\u001f\\u007f]+$"
         }
       },
       "fitId": {
@@ -772,7 +778,7 @@ enum OpenAPISpec {
         "required": true,
         "schema": {
           "type": "string",
-          "minLength": 1
+          "pattern": "^[0-9]{1,18}$"
         }
       },
       "limit": {
@@ -791,7 +797,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "next_cursor of the previous page.",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[0-9]{0,18}$"
         }
       },
       "fCheckpoint": {
@@ -799,7 +806,8 @@ enum OpenAPISpec {
         "in": "query",
         "required": false,
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "fSetting": {
@@ -819,7 +827,8 @@ enum OpenAPISpec {
         "in": "query",
         "required": false,
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "fStatus": {
@@ -843,7 +852,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: the task to take (required when the file holds several).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "metric": {
@@ -852,7 +862,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: the metric (default acc).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qCheckpoint": {
@@ -861,7 +872,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: checkpoint of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qModel": {
@@ -870,7 +882,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: model of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qParameters": {
@@ -879,7 +892,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: parameters of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qTokens": {
@@ -888,7 +902,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: tokens of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qFlops": {
@@ -897,7 +912,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: flops of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qPretrainLoss": {
@@ -906,7 +922,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: pretrain_loss of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qSetting": {
@@ -915,7 +932,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: setting of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qShots": {
@@ -924,7 +942,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: shots of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qFinetuneExamples": {
@@ -933,7 +952,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: finetune_examples of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qSubset": {
@@ -942,7 +962,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: subset of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       },
       "qNQuestions": {
@@ -951,7 +972,8 @@ enum OpenAPISpec {
         "required": false,
         "description": "Harness files: n_questions of the evaluation (overrides the file).",
         "schema": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
         }
       }
     },
@@ -978,7 +1000,8 @@ enum OpenAPISpec {
         "headers": {
           "WWW-Authenticate": {
             "schema": {
-              "type": "string"
+              "type": "string",
+              "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
             }
           }
         }
@@ -1055,7 +1078,8 @@ enum OpenAPISpec {
         "headers": {
           "Retry-After": {
             "schema": {
-              "type": "string"
+              "type": "string",
+              "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
             }
           }
         }
@@ -1190,7 +1214,7 @@ enum OpenAPISpec {
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
-            "pattern": "^[^/\\s](?:[^/]*[^/\\s])?$",
+            "pattern": "^(?:[^/ \\t\\n\\r\\u0000-\\u001f\\u007f0-9]|[^/ \\t\\n\\r\\u0000-\\u001f\\u007f0-9][^/\\u0000-\\u001f\\u007f]*[^/ \\t\\n\\r\\u0000-\\u001f\\u007f]|[^/ \\t\\n\\r\\u0000-\\u001f\\u007f][^/\\u0000-\\u001f\\u007f]*[^/ \\t\\n\\r\\u0000-\\u001f\\u007f0-9]|[^/ \\t\\n\\r\\u0000-\\u001f\\u007f][^/\\u0000-\\u001f\\u007f]*[^/\\u0000-\\u001f\\u007f0-9][^/\\u0000-\\u001f\\u007f]*[^/ \\t\\n\\r\\u0000-\\u001f\\u007f])$",
             "description": "Unique; not all digits; no '/'."
           },
           "task": {
@@ -1214,7 +1238,8 @@ enum OpenAPISpec {
               "integer",
               "null"
             ],
-            "minimum": 0
+            "minimum": 0,
+            "maximum": 1000000
           },
           "description": {
             "type": [

@@ -96,7 +96,7 @@ final class ServiceAPI: @unchecked Sendable {
 
     /// An opaque cursor from a previous page (the last id seen), or `fallback`.
     func cursor(_ request: HTTPRequest, fallback: Int) throws -> Int {
-        guard let raw = request.query("cursor") else { return fallback }
+        guard let raw = request.query("cursor"), !raw.isEmpty else { return fallback }
         guard let n = Int(raw), n >= 0 else { throw APIError.badParameter("cursor", "is not a cursor this API returned") }
         return n
     }

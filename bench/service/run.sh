@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Service benchmark (issue 4): bulk ingest of 200,000 evaluations as gzip NDJSON (and gzip CSV) in
+# rows/s, GET /v1/studies/{study}/prediction req/s with wrk, and upload/poll latency with 2 fits
+# running beside an idle baseline.
+#   bench/service/run.sh [wrk-seconds]          (default 5; needs wrk and a release build)
+# EMERGENCE_BIN=path uses an existing release binary instead of building one.
+# Targets: ingest >= 200,000 rows/s; upload/poll latency with 2 fits running ~ the idle figures.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+duration="${1:-5}"
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl not found" >&2; exit 1; }
+
+if [ -z "${EMERGENCE_BIN:-}" ]; then
+  swift build -c release --scratch-path .build-svc-release --product emergence >&2
+  EMERGENCE_BIN=.build-svc-release/release/emergence
+fi
+work=$(mktemp -d)
+rows=200000
+python3 bench/service/make_rows.py "$rows" ndjson | gzip -6 >"$work/rows.ndjson.gz"
+python3 bench/service/make_rows.py "$rows" csv | gzip -6 >"$work/rows.csv.gz"
+
+"$EMERGENCE_BIN" serve --port 0 --db "$work/bench.sqlite" --workers 2 >"$work/server.log" 2>&1 &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+port=""
+for _ in $(seq 200); do
+  port=$(sed -n 's/.*emergence listening on [^ ]*:\([0-9]*\) .*/\1/p' "$work/server.log" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || { echo "server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+base="http://127.0.0.1:$port"
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$pid/status"; }
+
+echo "emergence serve (pid $pid) on $base, $(nproc) cores, $rows rows per upload"
+echo
+echo "## Bulk ingest (one POST each, all-or-nothing transaction, synchronous=FULL)"
+printf '| %-24s | %8s | %12s | %12s | %s\n' upload seconds "rows/s" "target" "result"
+printf '|--------------------------|----------|--------------|--------------|------\n'
+ingest() {  # name content-type file study
+  local t
+  t=$(curl -sS -o "$work/reply.json" -w '%{time_total}' -X POST "$base/v1/studies/$4/evaluations" \
+      -H "Content-Type: $2" -H 'Content-Encoding: gzip' --data-binary "@$3")
+  grep -q '"inserted"' "$work/reply.json" || { echo "upload failed: $(head -c 300 "$work/reply.json")" >&2; exit 1; }
+  awk -v n="$1" -v t="$t" -v r="$rows" -v reply="$(tr -d '\n' <"$work/reply.json")" \
+    'BEGIN { printf "| %-24s | %8.3f | %12.0f | %12s | %s\n", n, t, r / t, ">= 200000", reply }'
+}
+for i in 1 2 3; do
+  curl -sS -o /dev/null -X POST "$base/v1/studies" -d "{\"name\": \"bulk-ndjson-$i\"}"
+  ingest "gzip NDJSON, new rows #$i" application/x-ndjson "$work/rows.ndjson.gz" "bulk-ndjson-$i"
+done
+ingest "gzip NDJSON, all updates" application/x-ndjson "$work/rows.ndjson.gz" "bulk-ndjson-1"
+curl -sS -o /dev/null -X POST "$base/v1/studies" -d '{"name": "bulk-csv"}'
+ingest "gzip CSV, new rows" text/csv "$work/rows.csv.gz" bulk-csv
+echo "RSS after ingest: $(rss)"
+
+echo
+echo "## Latency: idle vs. with 2 fits running (median / max of 20 requests, ms)"
+curl -sS -o /dev/null -X POST "$base/v1/studies" -d '{"name": "mmlu"}'
+study_csv=bench/service/mmlu-like.csv
+curl -sS -o /dev/null -X POST "$base/v1/studies/mmlu/evaluations" -H 'Content-Type: text/csv' --data-binary "@$study_csv"
+small="$work/small.ndjson"
+python3 bench/service/make_rows.py 100 ndjson >"$small"
+curl -sS -o /dev/null -X POST "$base/v1/studies" -d '{"name": "small"}'
+measure() {  # label
+  local up poll
+  up=$(for i in $(seq 20); do curl -sS -o /dev/null -w '%{time_total}\n' -X POST "$base/v1/studies/small/evaluations" \
+        -H 'Content-Type: application/x-ndjson' --data-binary "@$small"; done | sort -n | awk '{a[NR]=$1} END {printf "%.1f / %.1f", a[int(NR/2)+1]*1000, a[NR]*1000}')
+  poll=$(for i in $(seq 20); do curl -sS -o /dev/null -w '%{time_total}\n' "$base/v1/fits/1"; done \
+        | sort -n | awk '{a[NR]=$1} END {printf "%.1f / %.1f", a[int(NR/2)+1]*1000, a[NR]*1000}')
+  printf '| %-22s | %-22s | %-22s |\n' "$1" "$up" "$poll"
+}
+printf '| %-22s | %-22s | %-22s |\n' state "upload 100 rows" "GET /v1/fits/1"
+printf '|------------------------|------------------------|------------------------|\n'
+# Fit 1 is quick (it makes /prediction answer); fits 2 and 3 are long (bootstrap 100,000) and keep both workers busy.
+curl -sS -o /dev/null -X POST "$base/v1/studies/mmlu/fits" -d '{"max_flops": 2e22, "seed": 1, "bootstrap": 100}'
+for _ in $(seq 600); do curl -s "$base/v1/fits/1" | grep -q '"status":"succeeded"' && break; sleep 0.1; done
+measure "idle"
+curl -sS -o /dev/null -X POST "$base/v1/studies/mmlu/fits" -d '{"seed": 2, "bootstrap": 100000}'
+curl -sS -o /dev/null -X POST "$base/v1/studies/mmlu/fits" -d '{"seed": 3, "bootstrap": 100000}'
+sleep 1
+running=$(curl -s "$base/readyz")
+measure "2 fits running"
+echo "readyz during the run: $running"
+
+echo
+echo "## GET /v1/studies/mmlu/prediction with wrk (${duration}s per run; 2 fits still running in the 2nd table row set)"
+printf '| %-28s | %5s | %10s | %9s | %9s | %7s |\n' case conns "req/s" p50 p99 non-2xx
+printf '|------------------------------|-------|------------|-----------|-----------|---------|\n'
+run_wrk() {  # label conns [header]
+  local result
+  if [ -n "${3:-}" ]; then
+    result=$(wrk -t2 -c"$2" -d"${duration}s" --latency -H "$3" "$base/v1/studies/mmlu/prediction")
+  else
+    result=$(wrk -t2 -c"$2" -d"${duration}s" --latency "$base/v1/studies/mmlu/prediction")
+  fi
+  printf '| %-28s | %5s | %10s | %9s | %9s | %7s |\n' "$1" "$2" "$(awk '/Requests\/sec/ {print $2}' <<<"$result")" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$result")" "$(awk '$1 == "99%" {print $2}' <<<"$result")" \
+    "$(awk '/Non-2xx/ {print $5}' <<<"$result")"
+}
+run_wrk "200 + body, 2 fits running" 64
+run_wrk "304 (If-None-Match)" 64 'If-None-Match: "fit-1"'
+curl -sS -o /dev/null -X DELETE "$base/v1/fits/2"
+curl -sS -o /dev/null -X DELETE "$base/v1/fits/3"
+sleep 1
+run_wrk "200 + body, idle" 64
+run_wrk "200 + body, idle" 1
+echo "RSS at the end: $(rss)"
+echo "(non-2xx in the 304 row are the 304s themselves)"
