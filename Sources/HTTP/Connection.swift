@@ -176,7 +176,8 @@ final class Connection {
         switch head.framing {
         case .length(let length):
             remainingLength = length
-            body.reserveCapacity(head.contentCoding == .identity ? length : 0)
+            // Reserve only what a lying Content-Length cannot abuse; larger bodies grow as they arrive.
+            body.reserveCapacity(head.contentCoding == .identity ? min(length, 1 << 20) : 0)
         case .chunked:
             chunked = ChunkedDecoder(maxBodyBytes: config.maxBodyBytes, maxMetadataBytes: config.maxHeaderBytes)
         case .none:

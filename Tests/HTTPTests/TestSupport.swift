@@ -194,7 +194,18 @@ final class TestServer {
         return Array((text + "]").utf8)
     }()
 
-    static let huge: [UInt8] = (0..<(4 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+    /// 4 MiB of a non-repeating byte pattern, so a misplaced or lost chunk shows.
+    static let huge: [UInt8] = {
+        var bytes = [UInt8](repeating: 0, count: 4 * 1024 * 1024)
+        var state: UInt32 = 2463534242
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<buffer.count {
+                state ^= state << 13; state ^= state >> 17; state ^= state << 5
+                buffer[i] = UInt8(truncatingIfNeeded: state)
+            }
+        }
+        return bytes
+    }()
 
     static func addRoutes(_ router: Router, gate: DispatchSemaphore) {
         router.add("GET", "/hello") { _ in .text(200, "hello") }
