@@ -61,22 +61,32 @@ public final class Router: @unchecked Sendable {
             }
             decoded.append(segment)
         }
-        // Best match per method: fewest parameters, i.e. most literal segments.
-        var byMethod: [String: (route: Route, parameters: [String: String], score: Int)] = [:]
-        for route in lock.withLock({ $0 }) {
+        let routes = lock.withLock { $0 }
+        // Best match for the method (HEAD falls back to GET): fewest parameters, i.e. most literal segments.
+        let isHead = request.method == "HEAD"
+        var best: (route: Route, parameters: [String: String])?
+        var bestIsExact = false
+        for route in routes {
+            let exact = route.method == request.method
+            guard exact || (isHead && route.method == "GET") else { continue }
             guard let parameters = Router.match(route.segments, decoded) else { continue }
-            let score = parameters.count
-            if let existing = byMethod[route.method], existing.score <= score { continue }
-            byMethod[route.method] = (route, parameters, score)
+            if let current = best {
+                // An explicit HEAD route beats GET; otherwise prefer fewer parameters.
+                if bestIsExact && !exact { continue }
+                if bestIsExact == exact && current.parameters.count <= parameters.count { continue }
+            }
+            best = (route, parameters)
+            bestIsExact = exact
         }
-        if byMethod.isEmpty { return Router.notFound(request.path) }
-
-        let method = request.method == "HEAD" && byMethod["HEAD"] == nil ? "GET" : request.method
-        if let found = byMethod[method] {
+        if let found = best {
             request.pathParameters = found.parameters
             return found.route.handler(request)
         }
-        let allow = Router.allowValue(Set(byMethod.keys))
+        // No handler for this method: 404, or 405/OPTIONS listing the methods the path has.
+        var methods = Set<String>()
+        for route in routes where Router.match(route.segments, decoded) != nil { methods.insert(route.method) }
+        if methods.isEmpty { return Router.notFound(request.path) }
+        let allow = Router.allowValue(methods)
         if request.method == "OPTIONS" {
             return HTTPResponse(status: 204, headers: ["Allow": allow])
         }
