@@ -138,6 +138,9 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/evaluations?limit=0").status, 400)
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/evaluations?cursor=x").status, 400)
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/evaluations?setting=zero").status, 400)
+        let control = try t.request("GET", "/v1/studies/mmlu/evaluations?checkpoint=a%08b")
+        XCTAssertEqual(control.status, 400)
+        XCTAssertEqual(control.errors.first?["field"] as? String, "checkpoint")
     }
 
     func testFitQueuedRunsAndIsReusedOnUnchangedData() throws {

@@ -18,13 +18,17 @@ extension ServiceAPI {
         let s = try study(request)
         var parameters: [String: String] = [:]
         for item in request.queryItems where parameters[item.name] == nil { parameters[item.name] = item.value }
+        let clock = ContinuousClock()
+        let t0 = clock.now
         let (format, rows) = try EvaluationUpload.decode(request.body, contentType: request.headers["Content-Type"],
                                                          parameters: parameters)
+        let t1 = clock.now
         if rows.isEmpty {
             throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "the upload holds no evaluations")])
         }
         let outcome = try evaluations.upsert(studyID: s.id, rows)
-        logger.info("study \(s.id): \(format.rawValue) upload, \(outcome.inserted) inserted, \(outcome.updated) updated")
+        let t2 = clock.now
+        logger.info("study \(s.id): \(format.rawValue) upload of \(request.body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated (decode \(t1 - t0), store \(t2 - t1))")
         return try json(200, UploadReply(format: format.rawValue, inserted: outcome.inserted, updated: outcome.updated,
                                          data_version: outcome.dataVersion))
     }

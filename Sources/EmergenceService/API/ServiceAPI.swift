@@ -62,6 +62,10 @@ final class ServiceAPI: @unchecked Sendable {
                         return .problem(status: 403, title: "Forbidden", detail: why)
                     }
                 }
+                // Control characters never belong in a query value (openapi.json says so for each one).
+                for item in request.queryItems where item.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    return APIError.badParameter(item.name, "must not contain control characters").response
+                }
                 do {
                     return try handler(request)
                 } catch {

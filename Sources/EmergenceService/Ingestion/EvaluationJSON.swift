@@ -6,6 +6,7 @@ import EmergenceCore
 public enum EvaluationJSON {
     /// A JSON array of evaluation objects, or an object holding one under `evaluations`.
     public static func parse(_ bytes: [UInt8]) throws -> [Evaluation] {
+        if let rows = bytes.withUnsafeBufferPointer(FastEvaluationJSON.document) { return rows }
         let root: JSONValue
         do {
             root = try JSONParser.parse(bytes)
@@ -62,6 +63,14 @@ public enum EvaluationJSON {
                 while s < end, buf[s] == 0x20 || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
                 if s == end { continue }
                 defer { index += 1 }
+                var fast = FastEvaluationJSON(buf, start: s, end: end)
+                if let e = fast.evaluation() {
+                    fast.skipSpace()
+                    if fast.atEnd {
+                        if problems.isEmpty { out.append(e) }
+                        continue
+                    }
+                }
                 let value: JSONValue
                 do {
                     value = try JSONParser.parse(buf, start: start, end: end)

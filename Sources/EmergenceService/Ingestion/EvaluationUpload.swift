@@ -57,6 +57,7 @@ public enum EvaluationUpload {
         case .ndjson:
             return (.ndjson, try EvaluationJSON.parseLines(body))
         case .json, .lmEvalHarness:
+            if let rows = body.withUnsafeBufferPointer(FastEvaluationJSON.document) { return (.json, rows) }
             let root: JSONValue
             do {
                 root = try JSONParser.parse(body)

@@ -256,40 +256,47 @@ struct JSONParser {
     }
 
     private mutating func number() throws -> Double {
+        guard let v = JSONParser.scanNumber(bytes, &pos, end) else { throw fail("invalid number") }
+        return v
+    }
+
+    /// Reads an RFC 8259 number at `pos` (advancing past it); nil when the text there is not one.
+    static func scanNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ pos: inout Int, _ end: Int) -> Double? {
         let start = pos
-        if bytes[pos] == 0x2D { pos += 1 }
-        guard pos < end, NumberText.isDigit(bytes[pos]) else { throw fail("invalid number") }
+        if pos < end, bytes[pos] == 0x2D { pos += 1 }
+        guard pos < end, NumberText.isDigit(bytes[pos]) else { return nil }
+        var integral = true
         if bytes[pos] == 0x30 {
             pos += 1
         } else {
             while pos < end, NumberText.isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < end, bytes[pos] == 0x2E {
+            integral = false
             pos += 1
-            guard pos < end, NumberText.isDigit(bytes[pos]) else { throw fail("invalid number: digits must follow '.'") }
+            guard pos < end, NumberText.isDigit(bytes[pos]) else { return nil }
             while pos < end, NumberText.isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < end, bytes[pos] == 0x65 || bytes[pos] == 0x45 {
+            integral = false
             pos += 1
             if pos < end, bytes[pos] == 0x2B || bytes[pos] == 0x2D { pos += 1 }
-            guard pos < end, NumberText.isDigit(bytes[pos]) else { throw fail("invalid number: digits must follow the exponent") }
+            guard pos < end, NumberText.isDigit(bytes[pos]) else { return nil }
             while pos < end, NumberText.isDigit(bytes[pos]) { pos += 1 }
         }
         // Small integers (shots, n_questions, most D) need no strtod.
-        let n = pos - start
-        if n <= 15 {
+        if integral && pos - start <= 15 {
             var v: Int64 = 0
-            var neg = false
             var i = start
-            if bytes[i] == 0x2D { neg = true; i += 1 }
-            var integral = true
-            while i < pos { let b = bytes[i]; if !NumberText.isDigit(b) { integral = false; break }; v = v * 10 + Int64(b - 0x30); i += 1 }
-            if integral { return neg ? -Double(v) : Double(v) }
+            let negative = bytes[i] == 0x2D
+            if negative { i += 1 }
+            while i < pos { v = v * 10 + Int64(bytes[i] &- 0x30); i += 1 }
+            return negative ? -Double(v) : Double(v)
         }
         switch NumberText.parse(bytes, start, pos) {
         case .number(let v): return v
-        case .notFinite: return start < pos && bytes[start] == 0x2D ? -.infinity : .infinity
-        case .notANumber: throw fail("invalid number")
+        case .notFinite: return bytes[start] == 0x2D ? -.infinity : .infinity
+        case .notANumber: return nil
         }
     }
 }
