@@ -39,6 +39,9 @@ for route in /small /json4k; do
   done
 done
 echo "RSS after: $(rss)"
+echo
+echo "--- baseline (bench/http/baseline.txt) ---"
+cat bench/http/baseline.txt
 kill -TERM "$pid"
 trap - EXIT
 if wait "$pid"; then echo "server exited 0 after SIGTERM"; else echo "server exited with status $?"; fi
