@@ -23,7 +23,7 @@ port=$(awk '/listening/ {print $2}' "$out")
 rss() { awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$pid/status"; }
 
 echo "server pid $pid on 127.0.0.1:$port, $(nproc) cores, wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), ${duration}s per run"
-echo "RSS before: $(rss)"
+echo "RSS before: $(rss); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| %-8s | %5s | %10s | %9s | %9s | %13s | %7s |\n' route conns "req/s" "p50" "p99" "socket errors" "non-2xx"
 printf '|----------|-------|------------|-----------|-----------|---------------|---------|\n'
 for route in /small /json4k; do
@@ -38,7 +38,7 @@ for route in /small /json4k; do
     printf '| %-8s | %5s | %10s | %9s | %9s | %13s | %7s |\n' "$route" "$conns" "$rps" "$p50" "$p99" "${errors:-0}" "${non2xx:-0}"
   done
 done
-echo "RSS after: $(rss)"
+echo "RSS after: $(rss); load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews p99)"
 echo
 echo "--- baseline (bench/http/baseline.txt) ---"
 cat bench/http/baseline.txt
