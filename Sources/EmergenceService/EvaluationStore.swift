@@ -1,4 +1,5 @@
 import EmergenceCore
+import Foundation
 import Storage
 
 /// A stored evaluation: the uploaded fields plus the row id (the pagination cursor).
@@ -44,6 +45,39 @@ struct EvaluationStore {
     /// A row whose identity exists updates it; the study's data version moves only when a value
     /// actually changed, so a retried upload does not invalidate earlier fits.
     func upsert(studyID: Int, _ rows: [Evaluation]) throws -> UpsertOutcome {
+        try store(studyID: studyID, rows: { emit in rows.forEach(emit) })
+    }
+
+    /// Stores rows as `produce` parses them (on another thread), all in one transaction that commits
+    /// only if `produce` returns normally and stored at least one row; if it throws, everything is
+    /// rolled back and its error rethrown. Parsing and the SQLite work thus overlap.
+    func upsert(studyID: Int, streaming produce: @escaping @Sendable (_ emit: (Evaluation) -> Void) throws -> Void) throws -> UpsertOutcome {
+        let channel = RowChannel()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global(qos: .userInitiated).async {
+            do {
+                try produce { channel.send($0) }
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+            done.signal()
+        }
+        do {
+            let outcome = try store(studyID: studyID, rows: { emit in
+                while let batch = channel.receive() { batch.forEach(emit) }
+                if let error = channel.failure { throw error }
+            })
+            done.wait()
+            return outcome
+        } catch {
+            channel.cancel()
+            done.wait()
+            throw error
+        }
+    }
+
+    private func store(studyID: Int, rows produce: ((Evaluation) -> Void) throws -> Void) throws -> UpsertOutcome {
         try database.write { c in
             // Both statements use the same numbered parameters, bound once per row.
             let insert = try c.prepare("""
@@ -76,17 +110,27 @@ struct EvaluationStore {
                 s.bind(13, e.nQuestions)
             }
             var inserted = 0, updated = 0, changed = 0
-            for e in rows {
-                bindRow(insert, e)
-                try insert.run()
-                if c.changes == 1 {
-                    inserted += 1
-                    continue
+            var failure: Error?
+            try produce { e in
+                guard failure == nil else { return }
+                do {
+                    bindRow(insert, e)
+                    try insert.run()
+                    if c.changes == 1 {
+                        inserted += 1
+                        return
+                    }
+                    updated += 1
+                    bindRow(update, e)
+                    try update.run()
+                    changed += c.changes
+                } catch {
+                    failure = error
                 }
-                updated += 1
-                bindRow(update, e)
-                try update.run()
-                changed += c.changes
+            }
+            if let failure { throw failure }
+            if inserted + updated == 0 {
+                throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "the upload holds no evaluations")])
             }
             if inserted + changed > 0 {
                 try c.run("UPDATE study SET data_version = data_version + 1, evaluation_count = evaluation_count + ? WHERE id = ?",

@@ -32,9 +32,6 @@ final class FitWorkerPool: @unchecked Sendable {
     private var stopping = false
     private let idle = DispatchGroup()
 
-    /// Called after each fit finishes (tests wait on it; the service drops caches).
-    var onFinished: (@Sendable (Int) -> Void)?
-
     init(database: Database, workers: Int, logger: Logger, runner: @escaping Runner = FitWorkerPool.emergenceFit) {
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
@@ -89,7 +86,6 @@ final class FitWorkerPool: @unchecked Sendable {
             live[job.id] = nil
             lock.unlock()
             idle.leave()
-            onFinished?(job.id)
             wake()
         }
         let started = Date()

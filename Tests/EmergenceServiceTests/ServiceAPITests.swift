@@ -72,6 +72,31 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["data_version"] as? Int, 0)
     }
 
+    /// Rows are stored while the rest of the upload is still being parsed; a bad row late in a large
+    /// upload must still roll back the thousands already written in the transaction.
+    func testLateBadRowInALargeUploadStoresNothing() throws {
+        let t = try TestService()
+        defer { t.close() }
+        _ = try makeStudy(t)
+        var lines: [String] = []
+        for i in 0..<20_000 {
+            let accuracy = i == 17_000 ? "1.5" : "0.5"
+            lines.append(#"{"checkpoint": "c\#(i)", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": \#(accuracy)}"#)
+        }
+        let r = try t.request("POST", "/v1/studies/mmlu/evaluations", body: lines.joined(separator: "\n"),
+                              headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(r.status, 422)
+        XCTAssertEqual(r.errors.map { $0["index"] as? Int }, [17_000])
+        XCTAssertEqual(r.errors.first?["line"] as? Int, 17_001)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["evaluations"] as? Int, 0)
+        XCTAssertEqual((try t.request("GET", "/v1/studies/mmlu/evaluations").json["evaluations"] as? [Any])?.count, 0)
+        // The same upload without the bad row is taken whole.
+        lines[17_000] = #"{"checkpoint": "c17000", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.5}"#
+        let ok = try t.request("POST", "/v1/studies/mmlu/evaluations", body: lines.joined(separator: "\n"),
+                               headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(ok.json["inserted"] as? Int, 20_000, ok.text)
+    }
+
     func testUploadsUpsertByIdentityAndBumpDataVersionOnlyOnChange() throws {
         let t = try TestService()
         defer { t.close() }

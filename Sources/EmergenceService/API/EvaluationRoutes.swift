@@ -16,20 +16,21 @@ extension ServiceAPI {
 
     func uploadEvaluations(_ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
-        var parameters: [String: String] = [:]
-        for item in request.queryItems where parameters[item.name] == nil { parameters[item.name] = item.value }
+        var query: [String: String] = [:]
+        for item in request.queryItems where query[item.name] == nil { query[item.name] = item.value }
+        let parameters = query
         let clock = ContinuousClock()
         let t0 = clock.now
-        let (format, rows) = try EvaluationUpload.decode(request.body, contentType: request.headers["Content-Type"],
-                                                         parameters: parameters)
+        let body = request.body
+        let contentType = request.headers["Content-Type"]
+        let format = FormatBox()
+        // Parsing runs on another thread and feeds the writer as it goes (see EvaluationStore).
+        let outcome = try evaluations.upsert(studyID: s.id, streaming: { emit in
+            format.value = try EvaluationUpload.decode(body, contentType: contentType, parameters: parameters, emit: emit)
+        })
         let t1 = clock.now
-        if rows.isEmpty {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "the upload holds no evaluations")])
-        }
-        let outcome = try evaluations.upsert(studyID: s.id, rows)
-        let t2 = clock.now
-        logger.info("study \(s.id): \(format.rawValue) upload of \(request.body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated (decode \(t1 - t0), store \(t2 - t1))")
-        return try json(200, UploadReply(format: format.rawValue, inserted: outcome.inserted, updated: outcome.updated,
+        logger.info("study \(s.id): \(format.value.rawValue) upload of \(body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated in \(t1 - t0)")
+        return try json(200, UploadReply(format: format.value.rawValue, inserted: outcome.inserted, updated: outcome.updated,
                                          data_version: outcome.dataVersion))
     }
 
@@ -46,4 +47,9 @@ extension ServiceAPI {
         let shown = Array(page.prefix(limit))
         return try json(200, EvaluationPage(evaluations: shown, next_cursor: page.count > limit ? shown.last.map { String($0.id) } : nil))
     }
+}
+
+/// The format the parsing thread found, read by the handler after the upload (set before it returns).
+final class FormatBox: @unchecked Sendable {
+    var value: UploadFormat = .json
 }

@@ -17,6 +17,16 @@ public enum EvaluationCSV {
     }
 
     public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> [Evaluation] {
+        var out: [Evaluation] = []
+        out.reserveCapacity(max(16, buffer.count / 96))
+        try parse(buffer) { out.append($0) }
+        return out
+    }
+
+    /// Streams rows to `emit` as they are read, until the first bad row (after which it only collects
+    /// problems); throws `IngestionError` at the end if there were any. A consumer must therefore
+    /// treat the emitted rows as provisional until this returns.
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, emit: (Evaluation) -> Void) throws {
         var scanner = CSVScanner(bytes: buffer)
         var problems: [RowProblem] = []
         var cells: [CSVScanner.Cell] = []
@@ -53,8 +63,6 @@ public enum EvaluationCSV {
         if !problems.isEmpty { throw IngestionError(problems: problems) }
         let width = cells.count
 
-        var out: [Evaluation] = []
-        out.reserveCapacity(max(16, buffer.count / 96))
         var index = 0
         while true {
             let line = scanner.line
@@ -79,7 +87,7 @@ public enum EvaluationCSV {
                 read(f, cells[c], &scanner, &draft)
             }
             if let e = draft.finish() {
-                if problems.isEmpty { out.append(e) }
+                if problems.isEmpty { emit(e) }
             } else {
                 for p in draft.problems {
                     problems.append(RowProblem(index: index, line: line, field: p.field, reason: p.reason))
@@ -87,7 +95,6 @@ public enum EvaluationCSV {
             }
         }
         if !problems.isEmpty { throw IngestionError(problems: problems) }
-        return out
     }
 
     private static func read(_ f: EvaluationField, _ cell: CSVScanner.Cell, _ scanner: inout CSVScanner,

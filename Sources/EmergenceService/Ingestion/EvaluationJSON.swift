@@ -47,9 +47,15 @@ public enum EvaluationJSON {
 
     /// NDJSON (`application/x-ndjson`): one evaluation object per line; blank lines skipped.
     public static func parseLines(_ bytes: [UInt8]) throws -> [Evaluation] {
+        var out: [Evaluation] = []
+        out.reserveCapacity(bytes.count / 160)
+        try parseLines(bytes) { out.append($0) }
+        return out
+    }
+
+    /// Streams rows to `emit` (see `EvaluationCSV.parse(_:emit:)` for the contract).
+    static func parseLines(_ bytes: [UInt8], emit: (Evaluation) -> Void) throws {
         try bytes.withUnsafeBufferPointer { buf in
-            var out: [Evaluation] = []
-            out.reserveCapacity(buf.count / 160)
             var problems: [RowProblem] = []
             var start = 0, line = 1, index = 0
             if buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { start = 3 }
@@ -67,7 +73,7 @@ public enum EvaluationJSON {
                 if let e = fast.evaluation() {
                     fast.skipSpace()
                     if fast.atEnd {
-                        if problems.isEmpty { out.append(e) }
+                        if problems.isEmpty { emit(e) }
                         continue
                     }
                 }
@@ -80,12 +86,11 @@ public enum EvaluationJSON {
                     continue
                 }
                 switch evaluation(from: value) {
-                case .success(let e): if problems.isEmpty { out.append(e) }
+                case .success(let e): if problems.isEmpty { emit(e) }
                 case .failure(let p): problems += p.map { RowProblem(index: index, line: thisLine, field: $0.field, reason: $0.reason) }
                 }
             }
             if !problems.isEmpty { throw IngestionError(problems: problems) }
-            return out
         }
     }
 

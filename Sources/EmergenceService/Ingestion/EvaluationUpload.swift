@@ -71,4 +71,23 @@ public enum EvaluationUpload {
             return (.json, try EvaluationJSON.evaluations(in: root))
         }
     }
+
+    /// Like `decode`, but hands rows to `emit` while reading CSV and NDJSON, so storing can overlap
+    /// parsing. Rows are provisional: the call throws at the end if any row was bad.
+    static func decode(_ body: [UInt8], contentType: String?, parameters: [String: String],
+                       emit: (Evaluation) -> Void) throws -> UploadFormat {
+        if body.count >= 2, body[0] == 0x1F, body[1] == 0x8B { throw UploadError.undeclaredGzip }
+        switch format(contentType: contentType, body: body) {
+        case .csv?:
+            try body.withUnsafeBufferPointer { try EvaluationCSV.parse($0, emit: emit) }
+            return .csv
+        case .ndjson?:
+            try EvaluationJSON.parseLines(body, emit: emit)
+            return .ndjson
+        default:
+            let (format, rows) = try decode(body, contentType: contentType, parameters: parameters)
+            rows.forEach(emit)
+            return format
+        }
+    }
 }
