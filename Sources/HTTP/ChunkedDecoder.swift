@@ -23,7 +23,7 @@ struct ChunkedDecoder {
     private var decodedBytes = 0
     private var metadataBytes = 0
     let maxBodyBytes: Int
-    /// Bound on chunk-size lines, extensions and trailers together, so they cannot be used to stream
+    /// Bound on chunk extensions and trailer fields together, so they cannot be used to stream
     /// unbounded bytes that never count as body.
     let maxMetadataBytes: Int
 
@@ -52,14 +52,23 @@ struct ChunkedDecoder {
             }
             let byte = input[i]
             i += 1
-            metadataBytes += 1
-            if metadataBytes > maxMetadataBytes {
-                throw HTTPParseError(status: 431, detail: "chunk metadata or trailer section exceeds \(maxMetadataBytes) bytes")
+            switch state {
+            case .sizeWhitespace, .extensions, .trailerLineStart, .trailerLine, .trailerLF, .finalLF:
+                // Extensions and trailers carry no body bytes, so they get a budget of their own.
+                // Size lines and CRLFs need none: every chunk before the last adds at least one
+                // body byte, so the body limit already bounds them.
+                metadataBytes += 1
+                if metadataBytes > maxMetadataBytes {
+                    throw HTTPParseError(status: 431, detail: "chunk extensions or trailer section exceed \(maxMetadataBytes) bytes")
+                }
+            default:
+                break
             }
             switch state {
             case .size:
                 if let digit = hexValue(byte) {
                     sizeDigits += 1
+                    if sizeDigits > 32 { throw .badRequest("chunk size has more than 32 digits") }
                     if size > (Int.max >> 4) { throw HTTPParseError(status: 413, detail: "chunk size too large") }
                     size = size << 4 | Int(digit)
                     if decodedBytes + size > maxBodyBytes {

@@ -126,6 +126,27 @@ final class ParserTests: XCTestCase {
         XCTAssertNoThrow(try dechunk("5 ; ext\r\nhello\r\n0\r\n\r\n", splitEvery: 3), "BWS before an extension is allowed")
     }
 
+    func testManySmallChunksAreNotMetadataAbuse() throws {
+        // 5,000 one-byte chunks: about 30 KB of size lines, more than the 16 KiB extension budget.
+        let message = String(repeating: "1\r\na\r\n", count: 5000) + "0\r\n\r\n"
+        let (body, _) = try dechunk(message, splitEvery: 4096)
+        XCTAssertEqual(body.count, 5000)
+    }
+
+    func testExtensionAndTrailerBudget() {
+        let longExtension = "1;" + String(repeating: "x", count: 20_000) + "\r\na\r\n0\r\n\r\n"
+        XCTAssertThrowsError(try dechunk(longExtension, splitEvery: 512)) { error in
+            XCTAssertEqual((error as? HTTPParseError)?.status, 431)
+        }
+        let manyTrailers = "0\r\n" + String(repeating: "X-T: 1\r\n", count: 3000) + "\r\n"
+        XCTAssertThrowsError(try dechunk(manyTrailers, splitEvery: 512)) { error in
+            XCTAssertEqual((error as? HTTPParseError)?.status, 431)
+        }
+        XCTAssertThrowsError(try dechunk(String(repeating: "0", count: 40) + "1\r\na\r\n0\r\n\r\n", splitEvery: 512)) { error in
+            XCTAssertEqual((error as? HTTPParseError)?.status, 400)
+        }
+    }
+
     func testGzipInflaterLimitAndTruncation() throws {
         let original = [UInt8](repeating: 7, count: 100_000)
         let compressed = gzip(original)
