@@ -27,7 +27,12 @@ public final class Database: @unchecked Sendable {
             throw SQLiteError(code: SQLITE_ERROR, message: "cannot switch \(path) to WAL mode (got \(mode ?? "nothing"))")
         }
         // A 64 MiB page cache keeps a 200k-row upload's table and index pages in memory until commit.
-        try writer.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
+        // Checkpoints run in the background (below) instead of inside the commit of whichever write
+        // crossed the threshold: a durable commit needs only the WAL fsync.
+        try writer.execute("""
+            PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;
+            PRAGMA wal_autocheckpoint = 0;
+            """)
         try writer.migrate(migrations)
 
         var readers_: [Connection] = []
@@ -38,6 +43,28 @@ public final class Database: @unchecked Sendable {
             readers_.append(r)
         }
         idleReaders = readers_
+
+        checkpointer = try Connection(path: path)
+        sqlite3_busy_timeout(checkpointer.handle, busyTimeoutMilliseconds)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "storage.checkpoint", qos: .utility))
+        timer.schedule(deadline: .now() + checkpointInterval, repeating: checkpointInterval)
+        timer.setEventHandler { [weak self] in self?.backgroundCheckpoint() }
+        timer.resume()
+        checkpointTimer = timer
+    }
+
+    deinit {
+        checkpointTimer?.cancel()
+    }
+
+    private let checkpointer: Connection
+    private var checkpointTimer: DispatchSourceTimer?
+    private let checkpointInterval: DispatchTimeInterval = .seconds(1)
+
+    /// Copies committed WAL frames into the database file without blocking readers or the writer
+    /// (PASSIVE), so the WAL stays small; runs on the timer's queue, the only user of `checkpointer`.
+    private func backgroundCheckpoint() {
+        try? checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     /// Runs `body` in an immediate transaction on the writer; committed (durably) when it returns.

@@ -184,6 +184,27 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(after, ["before", "during"])
     }
 
+    func testBackgroundCheckpointMovesTheWALIntoTheFile() throws {
+        let p = path()
+        let db = try Database(path: p)
+        let s = try db.write { try insertStudy($0, "s") }
+        try db.write { c in for i in 0..<2000 { try insertEvaluation(c, study: s, checkpoint: "c\(i)") } }
+        let wal = { (try? FileManager.default.attributesOfItem(atPath: p + "-wal")[.size] as? Int) ?? 0 }
+        XCTAssertGreaterThan(wal(), 0)
+        // Within a few timer ticks the frames are in the main file: a fresh connection that ignores
+        // the WAL (immutable=1 reads the file alone) sees the rows.
+        let deadline = Date().addingTimeInterval(10)
+        var seen = 0
+        while Date() < deadline {
+            // Before the first checkpoint even the schema is only in the WAL: "no such table" then.
+            let c = try Connection(path: "file:\(p)?immutable=1", readOnly: true)
+            seen = (try? c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! }) ?? 0
+            if seen == 2000 { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        XCTAssertEqual(seen, 2000)
+    }
+
     func testCommittedWritesSurviveReopening() throws {
         let p = path()
         do {
