@@ -43,7 +43,7 @@ let package = Package(
             "HTTP", .product(name: "Logging", package: "swift-log"),
         ], path: "bench/http/BenchServer"),
 
-        .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"]),
+        .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "HTTP", "Storage"],

@@ -7,8 +7,9 @@ import Foundation
 /// all its rows; this keeps the noise in a checkpoint's measured loss, which all its rows share, in
 /// the resamples. By row: few-shot and finetuned rows are drawn separately.
 ///
-/// Each resample is refit by the local optimiser started from the MLE and from every competing local
-/// optimum the full-data multi-start found, so a resample that prefers another mode can reach it.
+/// Each resample is refit by the local optimiser (softplus-smoothed pass, then exact) started from the
+/// MLE and from the best competing local optimum the full-data multi-start found, so a resample that
+/// prefers another mode can reach it.
 enum Bootstrap {
     struct Draw: Sendable {
         var prediction: Double
@@ -34,8 +35,11 @@ enum Bootstrap {
         let otherCheckpoints = (0..<data.checkpointCount).filter { c in !rowsOfCheckpoint[c].contains { data.fewShot[$0] == 0 } }
         let fewShotRows = (0..<data.count).filter { data.fewShot[$0] == 1 }
         let finetunedRows = (0..<data.count).filter { data.fewShot[$0] == 0 }
+        // The MLE and the best competing optimum (if any) that predicts something else.
         var starts = [mle.theta]
-        for o in mle.optima.dropFirst().prefix(2) { starts.append(o.theta) }
+        if let other = mle.optima.dropFirst().first(where: { abs($0.prediction - mle.prediction) > 0.02 }) {
+            starts.append(other.theta)
+        }
 
         let results = UnsafeMutableBufferPointer<Draw?>.allocate(capacity: samples)
         results.initialize(repeating: nil)
@@ -70,7 +74,11 @@ enum Bootstrap {
                 resampled.data = data.subset(rows)
                 var best: (objective: Double, theta: [Double])? = nil
                 for start in starts {
-                    guard let theta = MaximumLikelihood.localFit(resampled, noise: noise, start: start) else { continue }
+                    // Smoothed first, then exact: a refit from the MLE with the exact ReLU alone
+                    // stays in the MLE's kink-bounded basin and makes the intervals too narrow
+                    // (90% intervals covered 78–79% of simulated truths that way, 81–85% with the
+                    // smoothed pass; `emergence calibrate`).
+                    guard let theta = MaximumLikelihood.localFit(resampled, noise: noise, start: start, smooth: true) else { continue }
                     let objective = noise == .gaussian
                         ? MaximumLikelihood.rss(resampled, theta)
                         : -MaximumLikelihood.binomialLogLikelihood(resampled, theta)

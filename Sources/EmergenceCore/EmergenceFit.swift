@@ -89,9 +89,11 @@ public enum EmergenceFit {
         let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
         result.warnings.append(contentsOf: assessment.warnings)
         if assessment.noSignal {
-            // Only a bound exists: E* lies below every loss seen (METHOD.md §6). No point estimate.
+            // Only a bound exists: E* lies below every loss seen (METHOD.md §6). No point estimate,
+            // and none of the warnings that describe one.
             result.status = .noSignal
             result.parameters = nil
+            result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
             let bound = data.x.min()!
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
             if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound) {

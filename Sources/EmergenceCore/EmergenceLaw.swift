@@ -100,24 +100,53 @@ struct EmergenceModel: Sendable {
         }
     }
 
+    /// Σ (y_i − μ_i)² under the exact ReLU, without allocating: the MCMC's and the bootstrap's hot path.
+    func rss(_ theta: UnsafeBufferPointer<Double>) -> Double {
+        let k = theta[Self.k], alpha = theta[Self.alpha], c = theta[Self.c]
+        let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
+        let groups = data.groupD.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: groups) { e in
+            for g in 0..<groups { e[g] = k * EmergenceLaw.basis(form, alpha: alpha, d: data.groupD[g]) + c }
+            var s = 0.0
+            data.x.withUnsafeBufferPointer { x in
+            data.y.withUnsafeBufferPointer { y in
+            data.group.withUnsafeBufferPointer { grp in
+            data.fewShot.withUnsafeBufferPointer { fs in
+                for i in 0..<x.count {
+                    let z = e[grp[i]] - x[i]
+                    let r = y[i] - (b + d * fs[i] + (z > 0 ? a * z : 0))
+                    s += r * r
+                }
+            }}}}
+            return s
+        }
+    }
+
     /// Weighted residuals r_i = w_i (y_i − μ_i) and, if asked, their Jacobian ∂r/∂θ (row-major, m × p).
     /// `weights` nil means all ones. The ReLU's derivative is taken as 0 at the kink.
     func residuals(_ theta: [Double], weights: [Double]?, r: inout [Double], jacobian: UnsafeMutablePointer<Double>?) {
+        if let weights {
+            weights.withUnsafeBufferPointer { residuals(theta, wp: $0.baseAddress, r: &r, jacobian: jacobian) }
+        } else {
+            residuals(theta, wp: nil, r: &r, jacobian: jacobian)
+        }
+    }
+
+    private func residuals(_ theta: [Double], wp: UnsafePointer<Double>?, r: inout [Double], jacobian: UnsafeMutablePointer<Double>?) {
         let groups = data.groupD.count
         let p = parameterCount
         let k = theta[Self.k], alpha = theta[Self.alpha], c = theta[Self.c]
         let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
         let tau = temperature
         // Per group: E, ∂E/∂k = g, ∂E/∂α = k·∂g/∂α.
-        var e = [Double](repeating: 0, count: groups)
-        var dk = [Double](repeating: 0, count: groups)
-        var dAlpha = [Double](repeating: 0, count: groups)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * groups) { scratch in
+        let e = scratch.baseAddress!, dk = e + groups, dAlpha = e + 2 * groups
         for g in 0..<groups {
             let dd = data.groupD[g]
             let basis = EmergenceLaw.basis(form, alpha: alpha, d: dd)
             e[g] = k * basis + c
             dk[g] = basis
-            if jacobian != nil { dAlpha[g] = k * EmergenceLaw.basisSlope(form, alpha: alpha, d: dd) }
+            dAlpha[g] = jacobian != nil ? k * EmergenceLaw.basisSlope(form, alpha: alpha, d: dd) : 0
         }
         data.x.withUnsafeBufferPointer { x in
         data.y.withUnsafeBufferPointer { y in
@@ -128,15 +157,17 @@ struct EmergenceModel: Sendable {
                 let z = e[g] - x[i]
                 // h = ReLU(z) (or its softplus), h' its slope.
                 var h = 0.0, slope = 0.0
-                if tau > 0 {
-                    let u = z / tau
-                    h = u > 30 ? z : tau * log1p(exp(u))
-                    slope = 1 / (1 + exp(-u))
+                if tau > 0 && abs(z) < 35 * tau {
+                    // softplus = max(z, 0) + τ·ln(1 + e^(−|z|/τ)); slope = logistic(z/τ).
+                    // Beyond 35τ both equal the ReLU's to double precision, so most rows skip exp.
+                    let e = exp(-abs(z) / tau)
+                    h = max(z, 0) + tau * log1p(e)
+                    slope = z >= 0 ? 1 / (1 + e) : e / (1 + e)
                 } else if z > 0 {
                     h = z; slope = 1
                 }
                 let mu = b + d * fs[i] + a * h
-                let w = weights?[i] ?? 1
+                let w = wp.map { $0[i] } ?? 1
                 r[i] = w * (y[i] - mu)
                 if let J = jacobian {
                     let row = J + i * p
@@ -155,5 +186,6 @@ struct EmergenceModel: Sendable {
                 }
             }
         }}}}
+        }
     }
 }

@@ -28,7 +28,7 @@ enum LevenbergMarquardt {
     struct Options {
         var maxIterations = 200
         /// Stop when an accepted step lowers the cost by less than this fraction.
-        var relativeTolerance = 1e-10
+        var relativeTolerance = 1e-9
         var stepTolerance = 1e-12
     }
 

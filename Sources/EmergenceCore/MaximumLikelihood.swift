@@ -107,12 +107,7 @@ enum MaximumLikelihood {
     }
 
     static func rss(_ model: EmergenceModel, _ theta: [Double]) -> Double {
-        var exact = model
-        exact.temperature = 0
-        let mu = exact.mean(theta)
-        var s = 0.0
-        for i in 0..<mu.count { let d = model.data.y[i] - mu[i]; s += d * d }
-        return s
+        theta.withUnsafeBufferPointer { model.rss($0) }
     }
 
     /// Σ log Binomial(s_i | n_i, μ_i) with s_i = y_i n_i (lgamma makes non-integer counts harmless).
@@ -134,7 +129,7 @@ enum MaximumLikelihood {
     /// model is linear in (B, Δ, A), so those are solved exactly by least squares (A ≥ 0). The grid's
     /// best points, kept diverse in E*, seed the local optimiser: the ReLU makes the objective
     /// multi-modal, and one start is not enough.
-    static func startingPoints(_ model: EmergenceModel, count: Int = 10) -> [[Double]] {
+    static func startingPoints(_ model: EmergenceModel, count: Int = 10, perAlpha: Bool = true) -> [[Double]] {
         let data = model.data
         let amounts = data.dataAmounts
         guard let dMin = amounts.first, let dMax = amounts.last,
@@ -174,7 +169,7 @@ enum MaximumLikelihood {
             if !chosen.contains(where: { abs($0.prediction - c.prediction) < 0.03 }) { chosen.append(c) }
         }
         // Also the best point of each α, so every curvature of the law is tried.
-        for alpha in alphas {
+        for alpha in alphas where perAlpha {
             if let c = candidates.first(where: { $0.theta[EmergenceModel.alpha] == alpha }),
                !chosen.contains(where: { $0.theta == c.theta }) { chosen.append(c) }
         }

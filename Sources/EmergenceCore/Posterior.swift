@@ -1,11 +1,16 @@
 import Foundation
 
-/// The Bayesian posterior over (θ, log σ) sampled by the ensemble MCMC (METHOD.md §5).
+/// The Bayesian posterior sampled by the ensemble MCMC (METHOD.md §5).
 ///
-///     Gaussian:  log p = −n·log σ − RSS(θ) / (2σ²)         (flat priors on θ within bounds, and on log σ)
+///     Gaussian:  log p = −n·log σ − RSS(θ) / (2σ²)
 ///     binomial:  log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ))
 ///
-/// The bounds are EmergenceModel's, and log σ ∈ [ln 1e-5, 0].
+/// The walkers move in u = (E*, E_max, α, A, B, Δ, log σ), where E* = E_θ(D0) and E_max = E_θ(D_max),
+/// the elbow at the largest data amount; (k, C) follow as k = (E_max − E*) / (g(D_max) − g(D0)),
+/// C = E* − k·g(D0). In (k, α, C) the posterior is a narrow curved ridge (k and α trade off), which the
+/// stretch move crosses slowly; in u the quantity we report is a coordinate and the ridge is
+/// nearly straight. Priors are flat and bounded in u (E_max ≥ E*, i.e. k ≥ 0) and within
+/// EmergenceModel's bounds on θ; log σ ∈ [ln 1e-5, 0].
 enum Posterior {
     struct Outcome: Sendable {
         var predictions: [Double]
@@ -24,36 +29,58 @@ enum Posterior {
         let p = model.parameterCount
         let gaussian = noise == .gaussian
         let dim = gaussian ? p + 1 : p
-        var lower = model.lower, upper = model.upper
-        if gaussian { lower.append(log(1e-5)); upper.append(0) }
+        let lowerTheta = model.lower, upperTheta = model.upper
+        let d0 = model.data.d0
+        let dMax = model.data.dataAmounts.last ?? d0
+        let form = model.form
         let n = Double(model.data.count)
-        let logProbability: ([Double]) -> Double = { t in
-            for i in 0..<dim where !(t[i] >= lower[i] && t[i] <= upper[i]) { return -.infinity }
-            if gaussian {
-                let theta = Array(t[0..<p])
-                let logSigma = t[p]
-                let rss = MaximumLikelihood.rss(model, theta)
-                return -n * logSigma - rss / (2 * exp(2 * logSigma))
-            }
-            return MaximumLikelihood.binomialLogLikelihood(model, t)
+        // u → θ; nil outside the support.
+        let toTheta: ([Double], UnsafeMutableBufferPointer<Double>) -> Bool = { u, theta in
+            let alpha = u[1 + 1]
+            let g0 = EmergenceLaw.basis(form, alpha: alpha, d: d0)
+            let gMax = EmergenceLaw.basis(form, alpha: alpha, d: dMax)
+            guard gMax > g0, u[1] >= u[0] else { return false }
+            let k = (u[1] - u[0]) / (gMax - g0)
+            theta[EmergenceModel.k] = k
+            theta[EmergenceModel.alpha] = alpha
+            theta[EmergenceModel.c] = u[0] - k * g0
+            for j in 3..<p { theta[j] = u[j] }
+            for j in 0..<p where !(theta[j] >= lowerTheta[j] && theta[j] <= upperTheta[j]) { return false }
+            return true
         }
-        var center = mle.theta
+        let logProbability: ([Double]) -> Double = { u in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: p) { theta in
+                guard toTheta(u, theta) else { return -.infinity }
+                if gaussian {
+                    let logSigma = u[p]
+                    guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
+                    return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma))
+                }
+                return MaximumLikelihood.binomialLogLikelihood(model, Array(theta))
+            }
+        }
+        let fromTheta: ([Double]) -> [Double] = { t in
+            var u = t
+            u[0] = model.prediction(t)
+            u[1] = model.law(t).elbow(at: dMax)
+            return u
+        }
+        var center = fromTheta(mle.theta)
         if gaussian { center.append(log(max(mle.sigma ?? 1e-3, 1e-5))) }
-        let scale = initialScale(model, noise: noise, mle: mle, dimension: dim)
+        let thetaScale = initialScale(model, noise: noise, mle: mle, dimension: dim)
+        // Scales of E* and E_max: propagate θ's standard errors through the law (a rough guide).
+        var scale = thetaScale
+        let spread = max(thetaScale[EmergenceModel.c], 1e-3)
+        scale[0] = spread; scale[1] = spread
         var rng = SeededRandom(seed: seed, stream: 0xC0FFEE)
-        // Walkers start in a small ball around the MLE, scaled by the Gauss–Newton standard errors,
-        // reflected into the support.
+        // Walkers start in a small ball around the MLE, scaled by the Gauss–Newton standard errors.
         var initial: [[Double]] = []
         for _ in 0..<walkers {
             var w = center
-            for _ in 0..<100 {
-                for i in 0..<dim {
-                    var v = center[i] + 0.1 * scale[i] * rng.normal()
-                    if v < lower[i] { v = lower[i] + (lower[i] - v) }
-                    if v > upper[i] { v = upper[i] - (v - upper[i]) }
-                    w[i] = min(max(v, lower[i]), upper[i])
-                }
+            for _ in 0..<1000 {
+                for i in 0..<dim { w[i] = center[i] + 0.1 * scale[i] * rng.normal() }
                 if logProbability(w).isFinite { break }
+                w = center
             }
             initial.append(w)
         }
@@ -68,7 +95,7 @@ enum Posterior {
         predictions.reserveCapacity(walkers * steps)
         for stepPositions in chain.samples {
             for (w, t) in stepPositions.enumerated() {
-                let e = model.prediction(Array(t[0..<p]))
+                let e = t[0]
                 traces[w].append(e)
                 predictions.append(e)
             }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderTests_EmergenceCoreTests: XCTestCase { func testBuilds() { XCTAssertTrue(true) } }
