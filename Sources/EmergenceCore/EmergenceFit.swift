@@ -96,7 +96,7 @@ public enum EmergenceFit {
             result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
             let bound = data.x.min()!
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
-            if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound) {
+            if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound), c.isFinite {
                 result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
             }
             return result
@@ -139,11 +139,11 @@ public enum EmergenceFit {
                 isCancelled: isCancelled)
             result.uncertainty.mcmc = .init(
                 walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
-                acceptance: outcome.acceptance, ess: outcome.ess, autocorrelationTime: outcome.autocorrelationTime,
-                rhat: outcome.rhat, percentiles: Percentile.table(outcome.predictions))
+                acceptance: outcome.acceptance, ess: finite(outcome.ess), autocorrelationTime: finite(outcome.autocorrelationTime),
+                rhat: finite(outcome.rhat), percentiles: Percentile.table(outcome.predictions))
             if !(outcome.rhat < 1.05) || !(outcome.ess >= 100) {
                 result.warnings.append(.init(code: "mcmc_not_converged",
-                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, effective sample size %.0f): run more steps", outcome.rhat, outcome.ess)))
+                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, effective sample size %.0f): run more steps, or rely on the bootstrap", outcome.rhat, outcome.ess)))
             }
             if samples.isEmpty {
                 samples = outcome.predictions
@@ -168,6 +168,8 @@ public enum EmergenceFit {
     }
 
     /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).
+    static func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+
     static func lowLimit(_ rows: [Evaluation], options: FitOptions, warnings: inout [FitResult.Warning]) throws -> Double {
         if let d0 = options.d0 { return d0 }
         var counts: [Int: Int] = [:]
@@ -282,7 +284,8 @@ public enum EmergenceFit {
 
     static func fillCompute(prediction: Double, samples: [Double], law: ScalingLaw, laws: [ScalingLaw],
                             rows: [Evaluation], result: inout FitResult) {
-        let mleCompute = law.compute(atLoss: prediction)
+        // A compute beyond ~1e308 FLOPs is as unreachable as E* ≤ L∞, and JSON has no infinity.
+        let mleCompute = law.compute(atLoss: prediction).flatMap { $0.isFinite ? $0 : nil }
         var flops = FitResult.FlopsEstimate(mle: mleCompute, reachable: mleCompute != nil,
                                             reachableFraction: nil, percentiles: nil, lowerBound: nil)
         if mleCompute == nil {

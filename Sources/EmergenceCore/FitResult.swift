@@ -130,11 +130,12 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var steps: Int
         public var burnIn: Int
         public var acceptance: Double
-        /// Effective sample size of E* (ensemble integrated autocorrelation time, Sokal window).
-        public var ess: Double
-        public var autocorrelationTime: Double
-        /// Split-R̂ of E* over walkers' half-chains.
-        public var rhat: Double
+        /// Effective sample size of E* (ensemble integrated autocorrelation time, Sokal window);
+        /// absent when undefined (a chain that never moved).
+        public var ess: Double?
+        public var autocorrelationTime: Double?
+        /// Split-R̂ of E* over walkers' half-chains; absent when undefined.
+        public var rhat: Double?
         public var percentiles: Percentiles
         enum CodingKeys: String, CodingKey {
             case walkers, steps, acceptance, ess, rhat, percentiles

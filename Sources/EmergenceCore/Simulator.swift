@@ -36,6 +36,20 @@ public struct SimulationTruth: Codable, Sendable, Equatable {
         case finetunedModelParameters = "finetuned_model_parameters"
         case noSignal = "no_signal"
     }
+
+    /// Like the shared truth files, a study without emergence says `"emergence_loss": null`.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(study, forKey: .study); try c.encode(seed, forKey: .seed); try c.encode(form, forKey: .form)
+        try c.encode(k, forKey: .k); try c.encode(alpha, forKey: .alpha); try c.encode(C, forKey: .C)
+        try c.encode(A, forKey: .A); try c.encode(B, forKey: .B); try c.encode(delta, forKey: .delta)
+        try c.encode(D0, forKey: .D0)
+        try c.encode(emergenceLoss, forKey: .emergenceLoss)
+        try c.encode(emergenceFlops, forKey: .emergenceFlops)
+        try c.encode(scalingLaw, forKey: .scalingLaw)
+        try c.encode(finetunedModelParameters, forKey: .finetunedModelParameters)
+        try c.encode(noSignal, forKey: .noSignal)
+    }
 }
 
 public struct SimulationScenario: Sendable {

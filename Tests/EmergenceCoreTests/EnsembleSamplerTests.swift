@@ -68,7 +68,8 @@ final class EnsembleSamplerTests: XCTestCase {
         let mcmc = try XCTUnwrap(result.uncertainty.mcmc)
         let boot = try XCTUnwrap(result.uncertainty.bootstrap)
         XCTAssertGreaterThan(mcmc.acceptance, 0.1)
-        XCTAssertGreaterThan(mcmc.ess, 50)
+        XCTAssertGreaterThan(try XCTUnwrap(mcmc.ess), 50)
+        XCTAssertLessThan(try XCTUnwrap(mcmc.rhat), 1.2)
         XCTAssertEqual(try XCTUnwrap(mcmc.percentiles["50"]), try XCTUnwrap(boot.percentiles["50"]), accuracy: 0.06)
         XCTAssertEqual(result.emergence.loss.intervalMethod, "bootstrap")
     }
