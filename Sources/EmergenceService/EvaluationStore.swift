@@ -54,7 +54,9 @@ struct EvaluationStore {
     func upsert(studyID: Int, streaming produce: @escaping @Sendable (_ emit: (Evaluation) -> Void) throws -> Void) throws -> UpsertOutcome {
         let channel = RowChannel()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global(qos: .userInitiated).async {
+        // A serial queue of its own: it gets an overcommit thread at once, where a global
+        // (non-overcommit) queue may wait behind CPU-bound work for a free thread.
+        DispatchQueue(label: "emergence.upload.parse", qos: .userInitiated).async {
             do {
                 try produce { channel.send($0) }
                 channel.finish(nil)

@@ -24,7 +24,11 @@ final class FitWorkerPool: @unchecked Sendable {
     private let capacity: Int
     private let runner: Runner
     private let logger: Logger
-    private let workQueue = DispatchQueue(label: "emergence.fits", qos: .utility, attributes: .concurrent)
+    /// One serial queue per worker slot. Serial queues run on libdispatch's overcommit threads, so a
+    /// long fit never holds one of the few non-overcommit threads that concurrent queues (the HTTP
+    /// handlers among them) share, which would starve other work for the length of a fit.
+    private let slots: [DispatchQueue]
+    private var freeSlots: [Int]
     /// Serialises claiming, so `fill` never starts more than `capacity` fits.
     private let scheduler = DispatchQueue(label: "emergence.fits.scheduler")
     private let lock = NSLock()
@@ -36,6 +40,8 @@ final class FitWorkerPool: @unchecked Sendable {
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
         capacity = max(1, workers)
+        slots = (0..<max(1, workers)).map { DispatchQueue(label: "emergence.fit.\($0)", qos: .utility) }
+        freeSlots = Array((0..<max(1, workers)).reversed())
         self.runner = runner
         self.logger = logger
     }
@@ -74,16 +80,18 @@ final class FitWorkerPool: @unchecked Sendable {
             state.cancelled = job.cancelRequested
             lock.lock()
             live[job.id] = state
+            let slot = freeSlots.removeLast()
             lock.unlock()
             idle.enter()
-            workQueue.async { self.run(job, state) }
+            slots[slot].async { self.run(job, state, slot: slot) }
         }
     }
 
-    private func run(_ job: FitJob, _ state: Live) {
+    private func run(_ job: FitJob, _ state: Live, slot: Int) {
         defer {
             lock.lock()
             live[job.id] = nil
+            freeSlots.append(slot)
             lock.unlock()
             idle.leave()
             wake()
