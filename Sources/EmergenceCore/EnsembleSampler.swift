@@ -78,34 +78,29 @@ public struct EnsembleSampler {
 public enum ChainDiagnostics {
     /// Integrated autocorrelation time τ: the normalised autocorrelation function is averaged over
     /// walkers and summed, τ = 1 + 2 Σ_{t=1}^{M} ρ(t), with Sokal's automatic window (the smallest M with
-    /// M ≥ 5 τ(M)), as emcee does.
+    /// M ≥ 5 τ(M)), as emcee does. The autocovariances come from an FFT (Wiener–Khinchin: the inverse
+    /// transform of |FFT(x)|² of the zero-padded chain), O(N log N) per walker.
     public static func autocorrelationTime(_ chains: [[Double]]) -> Double {
         guard let n = chains.first?.count, n > 2 else { return .nan }
-        let w = Double(chains.count)
-        var centred: [[Double]] = []
-        var variance = 0.0
+        var size = 1
+        while size < 2 * n { size <<= 1 }
+        var acf = [Double](repeating: 0, count: n)
+        var re = [Double](repeating: 0, count: size), im = [Double](repeating: 0, count: size)
         for c in chains {
             let mean = c.reduce(0, +) / Double(n)
-            let x = c.map { $0 - mean }
-            centred.append(x)
-            variance += x.reduce(0) { $0 + $1 * $1 } / Double(n)
+            for i in 0..<size { re[i] = i < n ? c[i] - mean : 0; im[i] = 0 }
+            FFT.transform(&re, &im, inverse: false)
+            for i in 0..<size { re[i] = re[i] * re[i] + im[i] * im[i]; im[i] = 0 }
+            FFT.transform(&re, &im, inverse: true)
+            guard re[0] > 0 else { continue }
+            for t in 0..<n { acf[t] += re[t] / re[0] }
         }
-        variance /= w
-        guard variance > 0 else { return 1 }
+        let w = Double(chains.count)
+        guard acf[0] > 0 else { return 1 }
         var tau = 1.0
-        var lag = 1
-        while lag < n {
-            var acf = 0.0
-            for x in centred {
-                var s = 0.0
-                x.withUnsafeBufferPointer { p in
-                    for t in 0..<(n - lag) { s += p[t] * p[t + lag] }
-                }
-                acf += s / Double(n)
-            }
-            tau += 2 * acf / w / variance
+        for lag in 1..<n {
+            tau += 2 * acf[lag] / w
             if Double(lag) >= 5 * tau { break }
-            lag += 1
         }
         return max(tau, 1)
     }
@@ -132,5 +127,41 @@ public enum ChainDiagnostics {
         guard within > 0 else { return between > 0 ? .infinity : 1 }
         let varianceEstimate = (nn - 1) / nn * within + between / nn
         return sqrt(varianceEstimate / within)
+    }
+}
+
+/// An in-place iterative radix-2 complex FFT (length a power of two). The inverse is unscaled
+/// (callers here only use ratios of its outputs).
+enum FFT {
+    static func transform(_ re: inout [Double], _ im: inout [Double], inverse: Bool) {
+        let n = re.count
+        var j = 0
+        for i in 1..<n {
+            var bit = n >> 1
+            while j & bit != 0 { j ^= bit; bit >>= 1 }
+            j |= bit
+            if i < j { re.swapAt(i, j); im.swapAt(i, j) }
+        }
+        var length = 2
+        let sign = inverse ? 1.0 : -1.0
+        while length <= n {
+            let angle = sign * 2 * Double.pi / Double(length)
+            let wr = cos(angle), wi = sin(angle)
+            var start = 0
+            while start < n {
+                var cr = 1.0, ci = 0.0
+                for k in 0..<(length / 2) {
+                    let a = start + k, b = a + length / 2
+                    let tr = re[b] * cr - im[b] * ci, ti = re[b] * ci + im[b] * cr
+                    re[b] = re[a] - tr; im[b] = im[a] - ti
+                    re[a] += tr; im[a] += ti
+                    let next = cr * wr - ci * wi
+                    ci = cr * wi + ci * wr
+                    cr = next
+                }
+                start += length
+            }
+            length <<= 1
+        }
     }
 }
