@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Times the fit (release build) beside the scipy reference doing the same work, and prints a table.
-# Usage: bench/core/run.sh [STUDY.csv] [MAX_FLOPS]   (default: a simulated mmlu-like study, 2e22)
+# Usage: bench/core/run.sh [STUDY.csv] [MAX_FLOPS]
+# (default: the shared mmlu-like study if present, else one simulated by `emergence simulate`; 2e22)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product emergence >/dev/null
 bin=.build/release/emergence
 study=${1:-}
+if [ -z "$study" ] && [ -f ../shared/data/synthetic/mmlu-like.csv ]; then
+  study=../shared/data/synthetic/mmlu-like.csv
+fi
 if [ -z "$study" ]; then
   "$bin" simulate --scenario mmlu-like --seed 1 --out /tmp/emergence-bench >/dev/null
   study=/tmp/emergence-bench/mmlu-like.csv
