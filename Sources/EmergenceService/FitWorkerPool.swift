@@ -1,5 +1,8 @@
 import EmergenceCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Storage
 
@@ -97,6 +100,10 @@ final class FitWorkerPool: @unchecked Sendable {
             wake()
         }
         let started = Date()
+        // Fits are CPU-bound and can wait; requests cannot. The fit runs at nice +10 so uploads and
+        // polls keep their latency when the cores are busy with fits.
+        let politeness = ThreadPoliteness(nice: 10)
+        defer { if !politeness.restore() { logger.warning("could not restore the priority of a fit thread") } }
         do {
             let options = try JSONDecoder().decode(FitOptions.self, from: Data(job.optionsJSON.utf8))
             let data = try evaluations.all(studyID: job.studyID)
@@ -167,5 +174,36 @@ final class FitWorkerPool: @unchecked Sendable {
         for state in live.values { state.cancelled = true }
         lock.unlock()
         _ = idle.wait(timeout: .now() + timeout)
+    }
+}
+
+/// Lowers the calling thread's CPU priority until `restore`. On Linux the nice value belongs to the
+/// thread, and `who = 0` names the calling thread, so only the fit's thread is affected.
+struct ThreadPoliteness {
+    private let tid: id_t = 0
+    private let previous: Int32
+    private let changed: Bool
+
+    init(nice: Int32) {
+        #if os(Linux)
+        errno = 0
+        let current = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid)
+        previous = errno == 0 ? current : 0
+        changed = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, nice) == 0
+        #else
+        previous = 0
+        changed = false
+        #endif
+    }
+
+    /// Puts the priority back (raising it back needs CAP_SYS_NICE or RLIMIT_NICE headroom). False
+    /// when that was refused, leaving the pooled thread polite for whatever it runs next.
+    func restore() -> Bool {
+        #if os(Linux)
+        guard changed else { return true }
+        return setpriority(__priority_which_t(PRIO_PROCESS.rawValue), tid, previous) == 0
+        #else
+        return true
+        #endif
     }
 }
