@@ -135,7 +135,14 @@ public final class HTTPServer: @unchecked Sendable {
                 server.logger.info("signal received; shutting down", metadata: ["signal": "\(number)"])
                 DispatchQueue.global().async { server.shutdown(deadline: deadline) }
             }
+            // Registration with the kernel happens asynchronously; until it has, a SIGTERM would
+            // meet SIG_IGN and vanish. Return only once the sources are live.
+            let registered = DispatchSemaphore(value: 0)
+            source.setRegistrationHandler { registered.signal() }
             source.resume()
+            if registered.wait(timeout: .now() + 2) == .timedOut {
+                logger.warning("signal source not registered within 2 s", metadata: ["signal": "\(number)"])
+            }
             signalSources.append(source)
         }
     }
