@@ -106,7 +106,8 @@ struct EmergenceModel: Sendable {
         let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
         let groups = data.groupD.count
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: groups) { e in
-            for g in 0..<groups { e[g] = k * EmergenceLaw.basis(form, alpha: alpha, d: data.groupD[g]) + c }
+            let logBasis = form == .logPower ? data.groupLogLogD : data.groupLogD
+            for g in 0..<groups { e[g] = k * exp(alpha * logBasis[g]) + c }
             var s = 0.0
             data.x.withUnsafeBufferPointer { x in
             data.y.withUnsafeBufferPointer { y in
@@ -141,12 +142,13 @@ struct EmergenceModel: Sendable {
         // Per group: E, ∂E/∂k = g, ∂E/∂α = k·∂g/∂α.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * groups) { scratch in
         let e = scratch.baseAddress!, dk = e + groups, dAlpha = e + 2 * groups
+        let logBasis = form == .logPower ? data.groupLogLogD : data.groupLogD
         for g in 0..<groups {
-            let dd = data.groupD[g]
-            let basis = EmergenceLaw.basis(form, alpha: alpha, d: dd)
+            // g(D) = exp(α·L), ∂g/∂α = g·L with L = ln ln D (log power) or ln D (power).
+            let basis = exp(alpha * logBasis[g])
             e[g] = k * basis + c
             dk[g] = basis
-            dAlpha[g] = jacobian != nil ? k * EmergenceLaw.basisSlope(form, alpha: alpha, d: dd) : 0
+            dAlpha[g] = basis > 0 ? k * basis * logBasis[g] : 0
         }
         data.x.withUnsafeBufferPointer { x in
         data.y.withUnsafeBufferPointer { y in

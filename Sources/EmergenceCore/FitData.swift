@@ -18,6 +18,10 @@ struct FitData: Sendable {
     var questions: [Double]
     /// The data amount of each group; the few-shot group (if any) is last and holds D0.
     var groupD: [Double]
+    /// ln D and ln ln D of each group: the law's basis is exp(α·ln ln D) = (ln D)^α or exp(α·ln D) = D^α,
+    /// one exp per group instead of a log and a pow.
+    var groupLogD: [Double] = []
+    var groupLogLogD: [Double] = []
     /// Index of the few-shot group in `groupD`, nil when there are no few-shot rows.
     var fewShotGroup: Int?
     /// D0, the low-data extrapolation limit.
@@ -42,6 +46,8 @@ struct FitData: Sendable {
             fewShotGroup = nil
         }
         self.groupD = groupD
+        groupLogD = groupD.map { log($0) }
+        groupLogLogD = groupD.map { log(log($0)) }
         var index: [Double: Int] = [:]
         for (i, d) in groupD.enumerated() where i != fewShotGroup { index[d] = i }
         var checkpoints: [String: Int] = [:]
