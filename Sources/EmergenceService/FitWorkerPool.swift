@@ -6,11 +6,12 @@ import Glibc
 import Logging
 import Storage
 
-/// Runs queued fits on a bounded set of Dispatch workers.
+/// Runs queued fits on a bounded pool: a serial Dispatch queue schedules (claims the oldest queued
+/// fit whenever a slot is free) and each slot's fit runs on a dedicated low-priority thread.
 ///
 /// The queue itself lives in SQLite (`fit.status = 'queued'`), so it survives restarts; this pool
 /// only keeps what is live: which fits run, their progress, and cancel flags. Fits never run on the
-/// HTTP handler threads, so uploads and polls do not wait behind them.
+/// HTTP handler threads nor on libdispatch's shared workers, so uploads and polls do not wait behind them.
 final class FitWorkerPool: @unchecked Sendable {
     /// The fit procedure; tests may substitute one that blocks or fails.
     typealias Runner = @Sendable ([Evaluation], FitOptions, @escaping @Sendable (Double) -> Void,
@@ -27,10 +28,10 @@ final class FitWorkerPool: @unchecked Sendable {
     private let capacity: Int
     private let runner: Runner
     private let logger: Logger
-    /// One serial queue per worker slot. Serial queues run on libdispatch's overcommit threads, so a
-    /// long fit never holds one of the few non-overcommit threads that concurrent queues (the HTTP
-    /// handlers among them) share, which would starve other work for the length of a fit.
-    private let slots: [DispatchQueue]
+    /// One thread per worker slot, made for fits alone. Not libdispatch worker threads: a CPU-bound
+    /// fit on one of those counts against the few threads libdispatch lets run at once, and the
+    /// HTTP handlers' queue then waits for a thread (seconds, measured) while fits run.
+    private let slots: [FitThread]
     private var freeSlots: [Int]
     /// Serialises claiming, so `fill` never starts more than `capacity` fits.
     private let scheduler = DispatchQueue(label: "emergence.fits.scheduler")
@@ -43,7 +44,7 @@ final class FitWorkerPool: @unchecked Sendable {
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
         capacity = max(1, workers)
-        slots = (0..<max(1, workers)).map { DispatchQueue(label: "emergence.fit.\($0)", qos: .utility) }
+        slots = (0..<max(1, workers)).map { FitThread(name: "emergence.fit.\($0)") }
         freeSlots = Array((0..<max(1, workers)).reversed())
         self.runner = runner
         self.logger = logger
@@ -86,7 +87,7 @@ final class FitWorkerPool: @unchecked Sendable {
             let slot = freeSlots.removeLast()
             lock.unlock()
             idle.enter()
-            slots[slot].async { self.run(job, state, slot: slot) }
+            slots[slot].submit { self.run(job, state, slot: slot) }
         }
     }
 
@@ -100,10 +101,6 @@ final class FitWorkerPool: @unchecked Sendable {
             wake()
         }
         let started = Date()
-        // Fits are CPU-bound and can wait; requests cannot. The fit runs at nice +10 so uploads and
-        // polls keep their latency when the cores are busy with fits.
-        let politeness = ThreadPoliteness(nice: 10)
-        defer { if !politeness.restore() { logger.warning("could not restore the priority of a fit thread") } }
         do {
             let options = try JSONDecoder().decode(FitOptions.self, from: Data(job.optionsJSON.utf8))
             let data = try evaluations.all(studyID: job.studyID)
@@ -174,6 +171,52 @@ final class FitWorkerPool: @unchecked Sendable {
         for state in live.values { state.cancelled = true }
         lock.unlock()
         _ = idle.wait(timeout: .now() + timeout)
+        for t in slots { t.stop() }
+    }
+}
+
+/// A thread that runs submitted fits one at a time, at nice +10 for its whole life: fits are
+/// CPU-bound and can wait, requests cannot, so uploads and polls keep their latency while fits use
+/// the cores.
+final class FitThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var work: (() -> Void)?
+    private var stopping = false
+
+    init(name: String) {
+        // The thread holds the object until `stop` lets it end.
+        let thread = Thread { self.loop() }
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func submit(_ w: @escaping () -> Void) {
+        condition.lock()
+        precondition(work == nil, "a fit slot was given two fits")
+        work = w
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Lets the thread end once its current fit (if any) returns.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        _ = ThreadPoliteness(nice: 10)
+        while true {
+            condition.lock()
+            while work == nil && !stopping { condition.wait() }
+            guard let w = work else { condition.unlock(); return }
+            work = nil
+            condition.unlock()
+            w()
+        }
     }
 }
 
