@@ -150,6 +150,7 @@ struct EmergenceModel: Sendable {
             dk[g] = basis
             dAlpha[g] = basis > 0 ? k * basis * logBasis[g] : 0
         }
+        r.withUnsafeMutableBufferPointer { r in
         data.x.withUnsafeBufferPointer { x in
         data.y.withUnsafeBufferPointer { y in
         data.group.withUnsafeBufferPointer { grp in
@@ -187,7 +188,7 @@ struct EmergenceModel: Sendable {
                     if p == 6 { row[Self.delta] = -w * fs[i] }
                 }
             }
-        }}}}
+        }}}}}
         }
     }
 }

@@ -111,9 +111,11 @@ enum LevenbergMarquardt {
 
     @inline(__always)
     static func sumOfSquares(_ r: [Double]) -> Double {
-        var s = 0.0
-        for v in r { s += v * v }
-        return s
+        r.withUnsafeBufferPointer { b in
+            var s = 0.0
+            for v in b { s += v * v }
+            return s
+        }
     }
 
     static func clamp(_ theta: [Double], _ lower: [Double], _ upper: [Double]) -> [Double] {
@@ -122,23 +124,29 @@ enum LevenbergMarquardt {
         return t
     }
 
-    /// JᵀJ (p × p) and Jᵀr (p).
+    /// JᵀJ (p × p) and Jᵀr (p). The hot loop of every LM iteration, so it runs on raw pointers
+    /// (array subscripts in the inner loop cost a uniqueness check per write).
     static func normalEquations(_ J: [Double], _ r: [Double], m: Int, p: Int, jtj: inout [Double], jtr: inout [Double]) {
-        for i in 0..<(p * p) { jtj[i] = 0 }
-        for j in 0..<p { jtr[j] = 0 }
-        J.withUnsafeBufferPointer { Jp in
+        J.withUnsafeBufferPointer { Jb in
+        r.withUnsafeBufferPointer { rb in
+        jtj.withUnsafeMutableBufferPointer { A in
+        jtr.withUnsafeMutableBufferPointer { g in
+            let a = A.baseAddress!, gp = g.baseAddress!, jp = Jb.baseAddress!
+            for i in 0..<(p * p) { a[i] = 0 }
+            for j in 0..<p { gp[j] = 0 }
             for i in 0..<m {
-                let row = Jp.baseAddress! + i * p
-                let ri = r[i]
+                let row = jp + i * p
+                let ri = rb[i]
                 for j in 0..<p {
                     let v = row[j]
                     if v == 0 { continue }
-                    jtr[j] += v * ri
-                    for l in j..<p { jtj[j * p + l] += v * row[l] }
+                    gp[j] += v * ri
+                    let aj = a + j * p
+                    for l in j..<p { aj[l] += v * row[l] }
                 }
             }
-        }
-        for j in 0..<p { for l in 0..<j { jtj[j * p + l] = jtj[l * p + j] } }
+            for j in 0..<p { for l in 0..<j { a[j * p + l] = a[l * p + j] } }
+        }}}}
     }
 
     /// Solves A x = b for symmetric positive definite A (n × n, overwritten); nil if not PD.

@@ -73,13 +73,15 @@ enum MaximumLikelihood {
     }
 
     /// One bounded local optimisation from `start`.
-    static func localFit(_ model: EmergenceModel, noise: FitOptions.Noise, start: [Double], smooth: Bool = true) -> [Double]? {
+    static func localFit(_ model: EmergenceModel, noise: FitOptions.Noise, start: [Double], smooth: Bool = true,
+                         tolerance: Double = LevenbergMarquardt.Options().relativeTolerance) -> [Double]? {
         var theta = start
         if smooth {
             // First on the softplus-smoothed objective, then exactly.
             var smoothed = model
             smoothed.temperature = smoothingTemperature
-            guard let t = localFit(smoothed, noise: noise, start: start, smooth: false) else { return nil }
+            // The smoothed pass only has to bring θ near a basin; the exact pass finishes it.
+            guard let t = localFit(smoothed, noise: noise, start: start, smooth: false, tolerance: 1e-6) else { return nil }
             theta = t
         }
         var weights: [Double]? = nil
@@ -97,7 +99,9 @@ enum MaximumLikelihood {
                 parameterCount: model.parameterCount, residualCount: model.data.count,
                 lower: model.lower, upper: model.upper,
                 evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) })
-            let result = LevenbergMarquardt.solve(problem, start: theta)
+            var lm = LevenbergMarquardt.Options()
+            lm.relativeTolerance = tolerance
+            let result = LevenbergMarquardt.solve(problem, start: theta, options: lm)
             guard result.cost.isFinite else { return nil }
             let moved = zip(result.theta, theta).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
             theta = result.theta
