@@ -25,29 +25,30 @@ enum Bootstrap {
     }
 
     static func run(_ model: EmergenceModel, noise: FitOptions.Noise, mle: MaximumLikelihoodFit,
-                    samples: Int, resample: FitOptions.Resample, seed: UInt64,
+                    samples: Int, resample: FitOptions.Resample, seed: UInt64, threads: Int,
                     progress: (@Sendable (Int) -> Void)?, isCancelled: (@Sendable () -> Bool)?) throws -> Outcome {
         let data = model.data
         // Strata.
-        var rowsOfCheckpoint = [[Int]](repeating: [], count: data.checkpointCount)
-        for i in 0..<data.count { rowsOfCheckpoint[data.checkpoint[i]].append(i) }
+        let rowsOfCheckpoint: [[Int]] = {
+            var rows = [[Int]](repeating: [], count: data.checkpointCount)
+            for i in 0..<data.count { rows[data.checkpoint[i]].append(i) }
+            return rows
+        }()
         let finetunedCheckpoints = (0..<data.checkpointCount).filter { c in rowsOfCheckpoint[c].contains { data.fewShot[$0] == 0 } }
         let otherCheckpoints = (0..<data.checkpointCount).filter { c in !rowsOfCheckpoint[c].contains { data.fewShot[$0] == 0 } }
         let fewShotRows = (0..<data.count).filter { data.fewShot[$0] == 1 }
         let finetunedRows = (0..<data.count).filter { data.fewShot[$0] == 0 }
         // The MLE and the best competing optimum (if any) that predicts something else.
-        var starts = [mle.theta]
-        if let other = mle.optima.dropFirst().first(where: { abs($0.prediction - mle.prediction) > 0.02 }) {
-            starts.append(other.theta)
-        }
+        let starts = [mle.theta] + (mle.optima.dropFirst()
+            .first(where: { abs($0.prediction - mle.prediction) > 0.02 }).map { [$0.theta] } ?? [])
 
-        let results = UnsafeMutableBufferPointer<Draw?>.allocate(capacity: samples)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        // Each draw writes only its own slot, so the threads share the buffer without a lock.
+        let results = DrawSlots(samples)
+        defer { results.buffer.deallocate() }
         let cancelled = Flag()
         let done = Counter()
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let workers = max(1, min(threads, samples))
+        Workers.run(workers) { worker in
             var b = worker
             while b < samples {
                 if cancelled.value || (isCancelled?() ?? false) { cancelled.set(); return }
@@ -86,14 +87,41 @@ enum Bootstrap {
                 }
                 if let best {
                     let e = resampled.prediction(best.theta)
-                    if e.isFinite { results[b] = Draw(prediction: e, checkpoints: drawn) }
+                    if e.isFinite { results.buffer[b] = Draw(prediction: e, checkpoints: drawn) }
                 }
                 progress?(done.increment())
                 b += workers
             }
         }
         if cancelled.value { throw FitError.cancelled }
-        return Outcome(draws: Array(results))
+        return Outcome(draws: Array(results.buffer))
+    }
+}
+
+/// Runs `body(0..<count)` on `count` threads of its own (the caller's is one of them) and waits.
+///
+/// Not `DispatchQueue.concurrentPerform`: that occupies libdispatch's shared worker threads for the
+/// whole bootstrap, and a server whose handlers run on Dispatch then waits for a thread (a 30 s stall
+/// was measured under two concurrent fits).
+enum Workers {
+    static func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count > 1 else { body(0); return }
+        let done = DispatchSemaphore(value: 0)
+        for worker in 1..<count {
+            let thread = Thread { body(worker); done.signal() }
+            thread.stackSize = 1 << 22
+            thread.start()
+        }
+        body(0)
+        for _ in 1..<count { done.wait() }
+    }
+}
+
+final class DrawSlots: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Bootstrap.Draw?>
+    init(_ count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
     }
 }
 

@@ -22,8 +22,11 @@ public enum EmergenceFit {
     /// Runs the whole procedure: MLE, uncertainty, scaling law and FLOPs, status and warnings.
     /// - progress: called now and then with a fraction in [0, 1].
     /// - isCancelled: polled between steps; when it returns true the fit throws `FitError.cancelled`.
+    /// - threads: how many threads the bootstrap may use (the calling thread is one). A server that
+    ///   runs several fits side by side passes 1. The result does not depend on it.
     /// Deterministic: the same evaluations (in any order), options and seed give the same result.
     public static func run(_ evaluations: [Evaluation], options: FitOptions,
+                           threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: (@Sendable (Double) -> Void)? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> FitResult {
         var problems = options.problems()
@@ -114,7 +117,7 @@ public enum EmergenceFit {
         if wantBootstrap && options.bootstrap > 0 {
             let outcome = try Bootstrap.run(
                 model, noise: options.noise, mle: mle, samples: options.bootstrap, resample: options.resample,
-                seed: options.seed,
+                seed: options.seed, threads: threads,
                 progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } },
                 isCancelled: isCancelled)
             let predictions = outcome.predictions

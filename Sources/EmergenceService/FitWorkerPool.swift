@@ -50,8 +50,10 @@ final class FitWorkerPool: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// One thread per fit: the pool already runs fits side by side, each on its own slot thread, and
+    /// a bootstrap fanning out over every core would take CPU from the HTTP handlers.
     static let emergenceFit: Runner = { rows, options, progress, isCancelled in
-        try EmergenceFit.run(rows, options: options, progress: progress, isCancelled: isCancelled)
+        try EmergenceFit.run(rows, options: options, threads: 1, progress: progress, isCancelled: isCancelled)
     }
 
     /// Requeues fits a previous process left running, then starts working.
