@@ -104,8 +104,7 @@ enum Diagnostics {
         }
     }
 
-    static func intervalWarnings(samples: [Double], result: inout FitResult) {
-        let sorted = samples.sorted()
+    static func intervalWarnings(sorted: [Double], result: inout FitResult) {
         let width = Percentile.of(sorted: sorted, 95) - Percentile.of(sorted: sorted, 5)
         if width > 0.15 {
             result.warnings.append(.init(code: "wide_interval", message: String(format:

@@ -140,23 +140,25 @@ public enum EmergenceFit {
                 progress: progress.map { p in { @Sendable step in
                     if step % 100 == 0 { p(offset + 0.9 * 0.3 * Double(step) / total) } } },
                 isCancelled: isCancelled)
+            let sortedPredictions = outcome.predictions.sorted()
             result.uncertainty.mcmc = .init(
                 walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
                 acceptance: outcome.acceptance, ess: finite(outcome.ess), autocorrelationTime: finite(outcome.autocorrelationTime),
-                rhat: finite(outcome.rhat), percentiles: Percentile.table(outcome.predictions))
+                rhat: finite(outcome.rhat), percentiles: Percentile.table(sorted: sortedPredictions))
             if !(outcome.rhat < 1.05) || !(outcome.ess >= 100) {
                 result.warnings.append(.init(code: "mcmc_not_converged",
                     message: String(format: "the MCMC has not converged (split-R̂ %.3f, effective sample size %.0f): run more steps, or rely on the bootstrap", outcome.rhat, outcome.ess)))
             }
             if samples.isEmpty {
-                samples = outcome.predictions
+                samples = sortedPredictions
                 sampleCheckpoints = nil
                 result.emergence.loss.intervalMethod = "mcmc"
             }
         }
         if !samples.isEmpty {
-            result.emergence.loss.percentiles = Percentile.table(samples)
-            Diagnostics.intervalWarnings(samples: samples, result: &result)
+            let sorted = samples.sorted()
+            result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
+            Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
 
         // From loss to compute (METHOD.md §7).
@@ -303,8 +305,9 @@ public enum EmergenceFit {
             }
             let reachable = computes.filter(\.isFinite)
             flops.reachableFraction = Double(reachable.count) / Double(computes.count)
-            flops.percentiles = Percentile.table(computes)
-            result.emergence.probabilityEmerged = cdf(computes)
+            let sorted = computes.sorted()
+            flops.percentiles = Percentile.table(sorted: sorted)
+            result.emergence.probabilityEmerged = cdf(sorted: sorted)
         }
         let maxSeen = rows.compactMap(\.effectiveFlops).max() ?? 0
         if let c = mleCompute, maxSeen > 0, c > 1000 * maxSeen {
@@ -315,8 +318,7 @@ public enum EmergenceFit {
     }
 
     /// P(emerged by C) on a log-spaced grid spanning the samples' 1st to 99th percentiles.
-    static func cdf(_ computes: [Double]) -> [FitResult.ProbabilityPoint] {
-        let sorted = computes.sorted()
+    static func cdf(sorted: [Double]) -> [FitResult.ProbabilityPoint] {
         let finite = sorted.filter(\.isFinite)
         guard let first = finite.first, let last = finite.last, first > 0 else { return [] }
         let lo = log10(max(Percentile.of(sorted: finite, 1), first))
