@@ -47,10 +47,14 @@ enum Bootstrap {
         defer { results.buffer.deallocate() }
         let cancelled = Flag()
         let done = Counter()
+        let next = Counter()
         let workers = max(1, min(threads, samples))
         Workers.run(workers) { worker in
-            var b = worker
-            while b < samples {
+            // Draws are handed out one at a time, so threads that share their core with other
+            // work (the MCMC, say) simply take fewer.
+            while true {
+                let b = next.increment() - 1
+                if b >= samples { return }
                 if cancelled.value || (isCancelled?() ?? false) { cancelled.set(); return }
                 // Each draw has its own stream: results do not depend on which thread ran it.
                 var rng = SeededRandom(seed: seed, stream: UInt64(b) &+ 1)
@@ -90,7 +94,6 @@ enum Bootstrap {
                     if e.isFinite { results.buffer[b] = Draw(prediction: e, checkpoints: drawn) }
                 }
                 progress?(done.increment())
-                b += workers
             }
         }
         if cancelled.value { throw FitError.cancelled }

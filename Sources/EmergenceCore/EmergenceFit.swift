@@ -114,6 +114,19 @@ public enum EmergenceFit {
         let total = max(bootstrapWork + mcmcWork, 1)
         var samples: [Double] = []
         var sampleCheckpoints: [[Int]]? = nil
+        // With both, the chain runs on a thread of its own beside the bootstrap's (the two are
+        // independent), when more than one thread is allowed.
+        let mcmcOffset = 0.05 + 0.9 * bootstrapWork / total
+        let runMCMC: @Sendable () throws -> Posterior.Outcome = {
+            try Posterior.sample(
+                model, noise: options.noise, mle: mle, walkers: options.mcmcWalkers, steps: options.mcmcSteps,
+                burnIn: options.mcmcBurnIn, seed: options.seed,
+                progress: progress.map { p in { @Sendable step in
+                    if step % 100 == 0 { p(mcmcOffset + 0.9 * 0.3 * Double(step) / total) } } },
+                isCancelled: isCancelled)
+        }
+        let concurrentChain: BackgroundTask<Posterior.Outcome>? =
+            wantMCMC && wantBootstrap && options.bootstrap > 0 && threads > 1 ? BackgroundTask(runMCMC) : nil
         if wantBootstrap && options.bootstrap > 0 {
             let outcome = try Bootstrap.run(
                 model, noise: options.noise, mle: mle, samples: options.bootstrap, resample: options.resample,
@@ -133,13 +146,7 @@ public enum EmergenceFit {
             result.emergence.loss.intervalMethod = "bootstrap"
         }
         if wantMCMC {
-            let offset = 0.05 + 0.9 * bootstrapWork / total
-            let outcome = try Posterior.sample(
-                model, noise: options.noise, mle: mle, walkers: options.mcmcWalkers, steps: options.mcmcSteps,
-                burnIn: options.mcmcBurnIn, seed: options.seed,
-                progress: progress.map { p in { @Sendable step in
-                    if step % 100 == 0 { p(offset + 0.9 * 0.3 * Double(step) / total) } } },
-                isCancelled: isCancelled)
+            let outcome = try concurrentChain?.wait() ?? runMCMC()
             let sortedPredictions = outcome.predictions.sorted()
             result.uncertainty.mcmc = .init(
                 walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
@@ -332,5 +339,25 @@ public enum EmergenceFit {
             while a < b { let m = (a + b) / 2; if sorted[m] <= c { a = m + 1 } else { b = m } }
             return .init(flops: c, p: Double(a) / n)
         }
+    }
+}
+
+/// A computation on a thread of its own whose result (or error) is collected with `wait()`.
+final class BackgroundTask<T>: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private var outcome: Result<T, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        let thread = Thread { [self] in
+            outcome = Result { try work() }
+            finished.signal()
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
+
+    func wait() throws -> T {
+        finished.wait()
+        return try outcome!.get()
     }
 }
