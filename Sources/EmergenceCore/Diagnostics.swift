@@ -10,8 +10,9 @@ enum Diagnostics {
 
     /// Likelihood-ratio statistic 2·(log L_full − log L_floor) below which the ReLU's lift is treated as
     /// noise. The lift adds four parameters (k, α, C, A) whose null distribution is not χ² (the elbow
-    /// is not identified when A = 0), so the threshold was set from simulated no-signal studies
-    /// (`emergence calibrate` reports the statistic), well above what pure noise produced there.
+    /// is not identified when A = 0), so the threshold was set from simulated no-signal studies:
+    /// pure noise gave 1–15 there (the `no_signal` warning quotes the statistic), while identifiable
+    /// studies give hundreds.
     static let signalThreshold = 30.0
 
     static func assess(_ model: EmergenceModel, mle: MaximumLikelihoodFit, noise: FitOptions.Noise) -> Assessment {
