@@ -71,6 +71,25 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         scalingLaw = try c.decodeIfPresent(ScalingLaw.self, forKey: .scalingLaw)
     }
 
+    /// Every field is written, absent ones as null: the encoding is canonical (with sorted keys, equal
+    /// options give equal text), which is how the service finds a fit it already made.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(form, forKey: .form)
+        try c.encode(d0, forKey: .d0)
+        try c.encode(delta, forKey: .delta)
+        try c.encode(noise, forKey: .noise)
+        try c.encode(uncertainty, forKey: .uncertainty)
+        try c.encode(bootstrap, forKey: .bootstrap)
+        try c.encode(resample, forKey: .resample)
+        try c.encode(mcmcSteps, forKey: .mcmcSteps)
+        try c.encode(mcmcWalkers, forKey: .mcmcWalkers)
+        try c.encode(mcmcBurnIn, forKey: .mcmcBurnIn)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(maxFlops, forKey: .maxFlops)
+        try c.encode(scalingLaw, forKey: .scalingLaw)
+    }
+
     /// Problems with the options themselves, as (field, reason). Empty when valid.
     public func problems() -> [Evaluation.Problem] {
         var out: [Evaluation.Problem] = []
