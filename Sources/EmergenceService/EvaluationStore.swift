@@ -33,6 +33,13 @@ public struct UpsertOutcome: Codable, Sendable, Equatable {
 /// Evaluations in the database.
 struct EvaluationStore {
     let database: Database
+    /// Each study's stored identities, so an upload need not search an index per row (Schema v2).
+    let identities: IdentityCache
+
+    init(database: Database, identities: IdentityCache = IdentityCache()) {
+        self.database = database
+        self.identities = identities
+    }
 
     struct Filter {
         var checkpoint: String?
@@ -79,58 +86,113 @@ struct EvaluationStore {
         }
     }
 
+    /// Rows per multi-row INSERT (14 parameters each).
+    static let insertBatch = 64
+
     private func store(studyID: Int, rows produce: ((Evaluation) -> Void) throws -> Void) throws -> UpsertOutcome {
-        try database.write { c in
-            // Both statements use the same numbered parameters, bound once per row.
-            let insert = try c.prepare("""
-                INSERT INTO evaluation (study_id, checkpoint, model, parameters, tokens, flops, pretrain_loss, setting,
+        var saved: IdentityCache.Entry?
+        let outcome = try database.write { c -> UpsertOutcome in
+            guard let count = try c.queryOne("SELECT evaluation_count FROM study WHERE id = ?", [.integer(Int64(studyID))], row: { $0.int(0)! }) else {
+                throw APIError.notFound("study \(studyID) was deleted before the upload was stored")
+            }
+            let dataVersion = try c.dataVersion()
+            var known: IdentityTable
+            if let e = identities.take(studyID), e.count == count, e.dataVersion == dataVersion {
+                known = e.rows
+            } else {
+                known = try Self.identities(studyID: studyID, c)
+            }
+            // Row ids are assigned here (the writer holds the only write transaction), so a row's id
+            // is known before its INSERT runs: a later row with the same identity in this upload then
+            // replaces it in the pending batch, or updates it once it is stored.
+            var nextID = (try c.queryOne("SELECT max(id) FROM evaluation", row: { $0.int(0) }) ?? nil).map { $0 + 1 } ?? 1
+            let batchStatement = try c.prepareBatch("""
+                INSERT INTO evaluation (id, study_id, checkpoint, model, parameters, tokens, flops, pretrain_loss, setting,
+                                        shots, finetune_examples, subset, accuracy, n_questions) VALUES
+                """, row: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: Self.insertBatch)
+            let single = try c.prepare("""
+                INSERT INTO evaluation (id, study_id, checkpoint, model, parameters, tokens, flops, pretrain_loss, setting,
                                         shots, finetune_examples, subset, accuracy, n_questions)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                ON CONFLICT DO NOTHING
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Only a value that differs counts as a change (so a retried upload keeps the data version).
             let update = try c.prepare("""
-                UPDATE evaluation SET model = ?3, parameters = ?4, tokens = ?5, flops = ?6, pretrain_loss = ?7,
-                                      accuracy = ?12, n_questions = ?13
-                WHERE study_id = ?1 AND checkpoint = ?2 AND setting = ?8 AND ifnull(shots, -1) = ifnull(?9, -1)
-                  AND ifnull(finetune_examples, -1) = ifnull(?10, -1) AND ifnull(subset, '') = ifnull(?11, '')
-                  AND (model IS NOT ?3 OR parameters IS NOT ?4 OR tokens IS NOT ?5 OR flops IS NOT ?6
-                       OR pretrain_loss IS NOT ?7 OR accuracy IS NOT ?12 OR n_questions IS NOT ?13)
+                UPDATE evaluation SET model = ?2, parameters = ?3, tokens = ?4, flops = ?5, pretrain_loss = ?6,
+                                      accuracy = ?7, n_questions = ?8
+                WHERE id = ?1 AND (model IS NOT ?2 OR parameters IS NOT ?3 OR tokens IS NOT ?4 OR flops IS NOT ?5
+                                   OR pretrain_loss IS NOT ?6 OR accuracy IS NOT ?7 OR n_questions IS NOT ?8)
                 """)
-            func bindRow(_ s: Statement, _ e: Evaluation) {
-                s.bind(1, studyID)
-                s.bind(2, e.checkpoint)
-                s.bind(3, e.model)
-                s.bind(4, e.parameters)
-                s.bind(5, e.tokens)
-                s.bind(6, e.flops)
-                s.bind(7, e.pretrainLoss)
-                s.bind(8, e.setting.rawValue)
-                s.bind(9, e.shots)
-                s.bind(10, e.finetuneExamples)
-                s.bind(11, e.subset)
-                s.bind(12, e.accuracy)
-                s.bind(13, e.nQuestions)
+            func bind(_ s: Statement, _ e: Evaluation, id: Int, at k: Int32) {
+                s.bind(k, id)
+                s.bind(k + 1, studyID)
+                s.bind(k + 2, e.checkpoint)
+                s.bind(k + 3, e.model)
+                s.bind(k + 4, e.parameters)
+                s.bind(k + 5, e.tokens)
+                s.bind(k + 6, e.flops)
+                s.bind(k + 7, e.pretrainLoss)
+                switch e.setting {
+                case .fewShot: s.bind(k + 8, static: "few_shot")
+                case .finetuned: s.bind(k + 8, static: "finetuned")
+                }
+                s.bind(k + 9, e.shots)
+                s.bind(k + 10, e.finetuneExamples)
+                s.bind(k + 11, e.subset)
+                s.bind(k + 12, e.accuracy)
+                s.bind(k + 13, e.nQuestions)
+            }
+            // Rows waiting for the next multi-row INSERT; pending[i] gets id firstPending + i.
+            var pending: [Evaluation] = []
+            pending.reserveCapacity(Self.insertBatch)
+            var firstPending = nextID
+            func flush() throws {
+                if pending.count == Self.insertBatch {
+                    for (i, e) in pending.enumerated() { bind(batchStatement, e, id: firstPending + i, at: Int32(14 * i + 1)) }
+                    try batchStatement.runKeepingBindings()
+                } else {
+                    for (i, e) in pending.enumerated() {
+                        bind(single, e, id: firstPending + i, at: 1)
+                        try single.runKeepingBindings()
+                    }
+                }
+                firstPending += pending.count
+                pending.removeAll(keepingCapacity: true)
             }
             var inserted = 0, updated = 0, changed = 0
             var failure: Error?
             try produce { e in
                 guard failure == nil else { return }
                 do {
-                    bindRow(insert, e)
-                    try insert.run()
-                    if c.changes == 1 {
-                        inserted += 1
+                    let identity = EvaluationIdentity(e)
+                    if let id = known.id(for: identity) {
+                        updated += 1
+                        if id >= firstPending {
+                            pending[id - firstPending] = e  // not stored yet: the later row wins
+                        } else {
+                            update.bind(1, id)
+                            update.bind(2, e.model)
+                            update.bind(3, e.parameters)
+                            update.bind(4, e.tokens)
+                            update.bind(5, e.flops)
+                            update.bind(6, e.pretrainLoss)
+                            update.bind(7, e.accuracy)
+                            update.bind(8, e.nQuestions)
+                            try update.runKeepingBindings()
+                            changed += c.changes
+                        }
                         return
                     }
-                    updated += 1
-                    bindRow(update, e)
-                    try update.run()
-                    changed += c.changes
+                    known.set(identity, id: nextID)
+                    nextID += 1
+                    inserted += 1
+                    pending.append(e)
+                    if pending.count == Self.insertBatch { try flush() }
                 } catch {
                     failure = error
                 }
             }
             if let failure { throw failure }
+            try flush()
             if inserted + updated == 0 {
                 throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "the upload holds no evaluations")])
             }
@@ -139,8 +201,28 @@ struct EvaluationStore {
                           .integer(Int64(inserted)), .integer(Int64(studyID)))
             }
             let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0)! } ?? 0
+            saved = IdentityCache.Entry(rows: known, count: count + inserted, dataVersion: dataVersion)
             return UpsertOutcome(inserted: inserted, updated: updated, dataVersion: version)
         }
+        if let saved { identities.put(studyID, saved) }
+        return outcome
+    }
+
+    /// Every stored identity of a study and its row id. Should two rows share an identity (only a
+    /// writer other than this one could make them), the later row is the one updated.
+    private static func identities(studyID: Int, _ c: Connection) throws -> IdentityTable {
+        var out = IdentityTable()
+        let s = try c.prepare("""
+            SELECT id, checkpoint, setting, shots, finetune_examples, subset FROM evaluation WHERE study_id = ? ORDER BY id
+            """)
+        defer { s.reset() }
+        s.bind(1, studyID)
+        while try s.step() {
+            let identity = EvaluationIdentity(checkpoint: s.text(1)!, setting: Evaluation.Setting(rawValue: s.text(2)!) ?? .fewShot,
+                                              shots: s.int(3), finetuneExamples: s.double(4), subset: s.text(5))
+            out.set(identity, id: s.int(0)!)
+        }
+        return out
     }
 
     private static func evaluation(_ s: Statement, from k: Int32) -> Evaluation {

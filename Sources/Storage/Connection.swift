@@ -9,8 +9,14 @@ public final class Connection {
     public let path: String
     private var cache: [String: Statement] = [:]
 
+    /// Process-wide settings, applied once before the first open (see `shim.h`).
+    private static let configured: Void = {
+        _ = csqlite_disable_memory_statistics()
+    }()
+
     /// Opens (creating if `readOnly` is false) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws {
+        _ = Connection.configured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE))
             | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
@@ -61,6 +67,31 @@ public final class Connection {
         return s
     }
 
+    /// A statement that repeats `row` `count` times after `head`, comma-separated: a multi-row
+    /// `INSERT … VALUES (…), (…), …`. One statement per batch of rows instead of one per row saves
+    /// SQLite's per-statement work. The text is still made only of literals from the source, so
+    /// every value travels through a bound parameter (`?` numbered left to right).
+    public func prepareBatch(_ head: StaticString, row: StaticString, count: Int) throws -> Statement {
+        precondition(count >= 1, "a batch holds at least one row")
+        let rowText = row.description
+        var key = head.description
+        key.reserveCapacity(key.utf8.count + count * (rowText.utf8.count + 2))
+        for i in 0..<count {
+            key += i == 0 ? " " : ", "
+            key += rowText
+        }
+        if let s = cache[key] {
+            s.reset()
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, key, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: key) }
+        let s = Statement(handle: stmt, connection: self, sql: key)
+        cache[key] = s
+        return s
+    }
+
     /// Runs a statement that returns no rows.
     public func run(_ sql: StaticString, _ values: SQLValue...) throws {
         let s = try prepare(sql)
@@ -94,6 +125,13 @@ public final class Connection {
     /// `PRAGMA user_version`: the schema version migrations have reached.
     public func userVersion() throws -> Int {
         try queryOne("PRAGMA user_version") { $0.int(0) ?? 0 } ?? 0
+    }
+
+    /// `PRAGMA data_version`: changes whenever another connection (another process, say) has
+    /// committed since this connection last asked. A cache of table contents kept beside the single
+    /// writer reads it inside its write transaction to know whether it is still whole.
+    public func dataVersion() throws -> Int {
+        try queryOne("PRAGMA data_version") { $0.int(0) ?? 0 } ?? 0
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

@@ -28,10 +28,12 @@ public final class Database: @unchecked Sendable {
         }
         // A 64 MiB page cache keeps a 200k-row upload's table and index pages in memory until commit.
         // Checkpoints run in the background (below) instead of inside the commit of whichever write
-        // crossed the threshold: a durable commit needs only the WAL fsync.
+        // crossed the threshold: a durable commit needs only the WAL fsync. Statement journals (a
+        // multi-row INSERT keeps one, to undo itself alone if a row fails a CHECK) stay in memory:
+        // they live only as long as one statement.
         try writer.execute("""
             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;
-            PRAGMA wal_autocheckpoint = 0;
+            PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
             """)
         try writer.migrate(migrations)
 
@@ -46,6 +48,13 @@ public final class Database: @unchecked Sendable {
 
         checkpointer = try Connection(path: path)
         sqlite3_busy_timeout(checkpointer.handle, busyTimeoutMilliseconds)
+        // After each commit SQLite reports the WAL's length in frames (this replaces the
+        // autocheckpoint hook, which is off). The context is unretained: the hook belongs to the
+        // writer, which this object owns and closes.
+        sqlite3_wal_hook(writer.handle, { context, _, _, frames in
+            Unmanaged<Database>.fromOpaque(context!).takeUnretainedValue().noteWAL(frames: Int(frames))
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "storage.checkpoint", qos: .utility))
         timer.schedule(deadline: .now() + checkpointInterval, repeating: checkpointInterval)
         timer.setEventHandler { [weak self] in self?.backgroundCheckpoint() }
@@ -59,18 +68,61 @@ public final class Database: @unchecked Sendable {
 
     private let checkpointer: Connection
     private var checkpointTimer: DispatchSourceTimer?
-    private let checkpointInterval: DispatchTimeInterval = .seconds(1)
+    private let checkpointInterval: DispatchTimeInterval = .milliseconds(250)
+
+    // What the checkpointer knows of the writer, under `activity`.
+    private let activity = NSLock()
+    private var writing = 0
+    private var lastWriteEnded = DispatchTime.now()
+    private var walFrames = 1  // unknown at open (migrations may have written): check once
+
+    /// How long the writer must have been idle before a checkpoint runs.
+    let checkpointQuietPeriod = 1.0
+    /// WAL frames (pages) past which a checkpoint runs even while writes continue: 32,768 frames
+    /// are 128 MiB at the default page size. This bounds the WAL under a steady stream of writes.
+    let checkpointFrameLimit = 32_768
+
+    private func noteWAL(frames: Int) {
+        activity.lock()
+        walFrames = frames
+        activity.unlock()
+    }
 
     /// Copies committed WAL frames into the database file without blocking readers or the writer
     /// (PASSIVE), so the WAL stays small; runs on the timer's queue, the only user of `checkpointer`.
+    ///
+    /// It waits for a lull: a checkpoint reads the WAL, writes the file and fsyncs it, and beside a
+    /// bulk upload (parsing on one core, inserting on the other) it cost that upload a third of its
+    /// speed, and its fsync queued behind the upload's own. So it runs once the writer has been idle
+    /// for `checkpointQuietPeriod`, or when the WAL has grown past `checkpointFrameLimit` frames.
     private func backgroundCheckpoint() {
-        try? checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        activity.lock()
+        let idle = writing == 0 && Double(DispatchTime.now().uptimeNanoseconds - lastWriteEnded.uptimeNanoseconds) / 1e9 >= checkpointQuietPeriod
+        let due = walFrames > 0 && (idle || walFrames >= checkpointFrameLimit)
+        activity.unlock()
+        guard due else { return }
+        let frames = try? checkpointer.queryOne("PRAGMA wal_checkpoint(PASSIVE)") { ($0.int(0) ?? 1, $0.int(1) ?? -1, $0.int(2) ?? -1) }
+        // Every frame copied: nothing left to do until the next commit says otherwise.
+        if let (busy, log, done) = frames ?? nil, busy == 0, log == done {
+            activity.lock()
+            if walFrames == log { walFrames = 0 }
+            activity.unlock()
+        }
     }
 
     /// Runs `body` in an immediate transaction on the writer; committed (durably) when it returns.
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         writerLock.lock()
         defer { writerLock.unlock() }
+        activity.lock()
+        writing += 1
+        activity.unlock()
+        defer {
+            activity.lock()
+            writing -= 1
+            lastWriteEnded = DispatchTime.now()
+            activity.unlock()
+        }
         return try writer.transaction(immediate: true) { try body(writer) }
     }
 

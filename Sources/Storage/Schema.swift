@@ -67,5 +67,18 @@ public enum Schema {
 
         PRAGMA user_version = 1;
         """),
+
+        // The unique identity index cost an upload about 2 µs a row: its keys (checkpoint names in no
+        // particular order) land all over the tree, and every insert first searched it for a
+        // conflict. Bulk ingest ran at ~150k rows/s, all of it in SQLite. Identity is now resolved
+        // by the single writer (EvaluationStore keeps each study's identities in memory, rebuilt
+        // inside the write transaction when stale), and rows need only an index by study, whose
+        // keys arrive in order. `evaluation_by_study` serves every per-study read: (study_id, id),
+        // since an index carries the rowid.
+        Migration(version: 2, script: """
+        DROP INDEX evaluation_identity;
+        CREATE INDEX evaluation_by_study ON evaluation (study_id);
+        PRAGMA user_version = 2;
+        """),
     ]
 }

@@ -61,6 +61,15 @@ public final class Statement {
         }
     }
 
+    /// Binds text that lives for the whole process (a literal), so SQLite need not copy it.
+    public func bind(_ index: Int32, static text: StaticString) {
+        text.withUTF8Buffer { u in
+            u.withMemoryRebound(to: CChar.self) { c in
+                _ = sqlite3_bind_text(handle, index, c.baseAddress ?? emptyCString, Int32(c.count), nil)  // nil: SQLITE_STATIC
+            }
+        }
+    }
+
     public func bind(_ index: Int32, blob: [UInt8]?) {
         guard let blob else { sqlite3_bind_null(handle, index); return }
         blob.withUnsafeBytes { raw in
@@ -97,6 +106,13 @@ public final class Statement {
     /// Runs to completion (for INSERT/UPDATE/DELETE), then resets.
     public func run() throws {
         defer { reset() }
+        while try step() {}
+    }
+
+    /// Like `run`, but keeps the bindings: for a statement whose every parameter is bound again
+    /// before each run (a bulk insert), clearing them first is wasted work.
+    public func runKeepingBindings() throws {
+        defer { sqlite3_reset(handle) }
         while try step() {}
     }
 

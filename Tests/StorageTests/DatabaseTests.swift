@@ -117,21 +117,62 @@ final class DatabaseTests: XCTestCase {
         try db.write { try insertEvaluation($0, study: study, checkpoint: "max", loss: .greatestFiniteMagnitude) }
     }
 
-    func testIdentityIndexFoldsNulls() throws {
+    /// Version 2 replaced the unique identity index (identity is now kept by the service's single
+    /// writer) with a plain index by study; a version-1 file with rows upgrades in place.
+    func testVersionOneFileUpgradesAndKeepsItsRows() throws {
+        let p = path()
+        do {
+            let c = try Connection(path: p)
+            try c.execute("PRAGMA foreign_keys = ON")
+            try c.migrate(Array(Schema.migrations.prefix(1)))
+            let study = try insertStudy(c, "s")
+            for i in 0..<100 { try insertEvaluation(c, study: study, checkpoint: "c\(i)") }
+        }
+        let db = try Database(path: p)
+        XCTAssertEqual(try db.settings().userVersion, 2)
+        let indexes = try db.read { c in
+            try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'evaluation' ORDER BY name") { $0.text(0)! }
+        }
+        XCTAssertEqual(indexes, ["evaluation_by_study"])
+        let plan = try db.read { c in
+            try c.query("EXPLAIN QUERY PLAN SELECT id FROM evaluation WHERE study_id = 1 AND id > 5 ORDER BY id LIMIT 10") { $0.text(3)! }
+        }
+        XCTAssertTrue(plan.joined().contains("evaluation_by_study"), "\(plan)")
+        XCTAssertEqual(try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! } }, 100)
+    }
+
+    func testBatchStatementsRepeatTheirRow() throws {
         let db = try Database(path: path())
         let study = try db.write { try insertStudy($0, "s") }
-        try db.write { c in try insertEvaluation(c, study: study, shots: nil) }
-        XCTAssertThrowsError(try db.write { c in try insertEvaluation(c, study: study, shots: nil) })
-        // A different value of any identity field is a different row.
         try db.write { c in
-            try insertEvaluation(c, study: study, shots: 5)
-            try insertEvaluation(c, study: study, shots: 5, subset: "a")
-            try insertEvaluation(c, study: study, setting: "finetuned", shots: nil, d: 10)
-            try insertEvaluation(c, study: study, setting: "finetuned", shots: nil, d: 20)
-            try insertEvaluation(c, study: study, checkpoint: "c2", shots: nil)
+            let s = try c.prepareBatch("INSERT INTO evaluation (study_id, checkpoint, pretrain_loss, setting, accuracy) VALUES",
+                                       row: "(?, ?, ?, ?, ?)", count: 3)
+            for i in 0..<3 {
+                let k = Int32(5 * i)
+                s.bind(k + 1, study)
+                s.bind(k + 2, "c\(i)")
+                s.bind(k + 3, 2.0)
+                s.bind(k + 4, static: "few_shot")
+                s.bind(k + 5, 0.5)
+            }
+            try s.runKeepingBindings()
+            // Bindings survive runKeepingBindings: running again repeats the same rows.
+            try s.runKeepingBindings()
         }
-        let n = try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! } }
-        XCTAssertEqual(n, 6)
+        let names = try db.read { c in try c.query("SELECT checkpoint FROM evaluation ORDER BY id") { $0.text(0)! } }
+        XCTAssertEqual(names, ["c0", "c1", "c2", "c0", "c1", "c2"])
+    }
+
+    func testDataVersionMovesOnlyForOtherConnections() throws {
+        let p = path()
+        let db = try Database(path: p)
+        _ = try db.write { try insertStudy($0, "a") }
+        let before = try db.write { try $0.dataVersion() }
+        _ = try db.write { try insertStudy($0, "b") }
+        XCTAssertEqual(try db.write { try $0.dataVersion() }, before, "the writer's own commits")
+        let other = try Connection(path: p)
+        try other.run("INSERT INTO study (name, created_at) VALUES ('c', 'now')")
+        XCTAssertNotEqual(try db.write { try $0.dataVersion() }, before, "another connection committed")
     }
 
     func testWriteRollsBackWhenBodyThrows() throws {

@@ -1,0 +1,203 @@
+import EmergenceCore
+import Foundation
+
+/// What makes two uploaded rows "the same evaluation" (METHOD.md §2): re-sending a row with the
+/// same identity updates the stored one instead of adding a second.
+///
+/// A missing subset and an empty one are the same identity, as they were under schema version 1's
+/// unique index (`ifnull(subset, '')`). `shots` and `finetune_examples` cannot be negative, so a
+/// missing value never equals a present one. Numbers compare as numbers: 64 and 64.0 are equal.
+struct EvaluationIdentity: Hashable {
+    var checkpoint: String
+    var setting: Evaluation.Setting
+    var shots: Int?
+    var finetuneExamples: Double?
+    var subset: String
+
+    init(_ e: Evaluation) {
+        self.init(checkpoint: e.checkpoint, setting: e.setting, shots: e.shots, finetuneExamples: e.finetuneExamples,
+                  subset: e.subset)
+    }
+
+    init(checkpoint: String, setting: Evaluation.Setting, shots: Int?, finetuneExamples: Double?, subset: String?) {
+        self.checkpoint = checkpoint
+        self.setting = setting
+        self.shots = shots
+        // +0.0 for -0.0: they compare equal, and must hash alike.
+        self.finetuneExamples = finetuneExamples.map { $0 == 0 ? 0 : $0 }
+        self.subset = subset ?? ""
+    }
+}
+
+/// identity → row id, for one study. An open-addressing table (linear probing, at most half full)
+/// over a 64-bit hash of the identity's bytes: the writer looks up every uploaded row, and Swift's
+/// `Dictionary` with String keys spent ~0.2 s of a 200k-row upload hashing and resizing. Keys are
+/// compared in full on a hash match, so a hash collision costs a probe, never a wrong answer.
+/// The hash is seeded per process, so which names collide cannot be worked out ahead of time.
+struct IdentityTable {
+    private var slots: [Int32]          // index into `keys`, or -1
+    private var hashes: [UInt64]        // of keys[i]
+    private(set) var keys: [EvaluationIdentity] = []
+    private(set) var ids: [Int] = []
+    private var mask: Int
+
+    init(minimumCapacity: Int = 0) {
+        var size = 16
+        while size < 2 * minimumCapacity { size *= 2 }
+        slots = Array(repeating: -1, count: size)
+        hashes = []
+        mask = size - 1
+    }
+
+    var count: Int { keys.count }
+
+    /// The row id stored for `key`, if any.
+    func id(for key: EvaluationIdentity) -> Int? {
+        let h = Self.hash(key)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(slots[i])
+            if k < 0 { return nil }
+            if hashes[k] == h && keys[k] == key { return ids[k] }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// Stores `id` for `key`, replacing an existing entry.
+    mutating func set(_ key: EvaluationIdentity, id: Int) {
+        let h = Self.hash(key)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(slots[i])
+            if k < 0 { break }
+            if hashes[k] == h && keys[k] == key {
+                ids[k] = id
+                return
+            }
+            i = (i + 1) & mask
+        }
+        slots[i] = Int32(keys.count)
+        keys.append(key)
+        hashes.append(h)
+        ids.append(id)
+        if 2 * keys.count > slots.count { grow() }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = Array(repeating: -1, count: size)
+        mask = size - 1
+        for (k, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(k)
+        }
+    }
+
+    // MARK: Hash
+
+    private static let seed: UInt64 = UInt64.random(in: .min ... .max) | 1
+
+    /// wyhash's mixing step: the two halves of a 128-bit product, folded.
+    @inline(__always) private static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+
+    @inline(__always) private static func absorb(_ h: inout UInt64, _ s: String) {
+        var s = s
+        s.withUTF8 { u in
+            var i = 0
+            let n = u.count
+            while i + 8 <= n {
+                var w: UInt64 = 0
+                withUnsafeMutableBytes(of: &w) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[i..<(i + 8)])) }
+                h = mix(h ^ w, 0x9E37_79B9_7F4A_7C15)
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(u[i]) << shift
+                shift += 8
+                i += 1
+            }
+            // The length goes in too, so "ab" + "c" and "a" + "bc" differ.
+            h = mix(h ^ tail, 0xA076_1D64_78BD_642F ^ UInt64(n))
+        }
+    }
+
+    static func hash(_ key: EvaluationIdentity) -> UInt64 {
+        var h = seed
+        absorb(&h, key.checkpoint)
+        absorb(&h, key.subset)
+        let shots = key.shots.map { UInt64(bitPattern: Int64($0)) } ?? 0xFFFF_FFFF_FFFF_FFFF
+        let examples = key.finetuneExamples.map { $0.bitPattern } ?? 0xFFF8_0000_DEAD_BEEF
+        h = mix(h ^ shots, 0xE703_7ED1_A0B4_28DB ^ (key.setting == .fewShot ? 1 : 2))
+        h = mix(h ^ examples, 0x8EBC_6AF0_9C88_C6E3)
+        return mix(h, 0x5899_65CC_7537_4CC3)
+    }
+}
+
+/// Each study's stored identities (identity → row id), kept between uploads so that a small upload
+/// into a large study does not re-read the study.
+///
+/// Only the single writer uses an entry, inside its write transaction, and only after checking it
+/// is whole: the study's row count must match the count the entry was saved with (rows are never
+/// deleted one by one, so a count that matches means the same rows) and `PRAGMA data_version` must
+/// not have moved (no other connection has committed). An upload takes the entry out and puts it
+/// back only after its transaction has committed, so a rolled-back upload leaves nothing behind.
+/// Bounded: least recently used studies are dropped past `capacity` identities in all.
+final class IdentityCache: @unchecked Sendable {
+    struct Entry {
+        var rows: IdentityTable
+        /// `study.evaluation_count` when saved.
+        var count: Int
+        /// The writer's `PRAGMA data_version` when saved.
+        var dataVersion: Int
+        var lastUse: UInt64 = 0
+    }
+
+    let capacity: Int
+    private let lock = NSLock()
+    private var entries: [Int: Entry] = [:]
+    private var clock: UInt64 = 0
+    private var held = 0
+
+    init(capacity: Int = 1_000_000) {
+        self.capacity = capacity
+    }
+
+    /// Removes and returns the study's entry, if any.
+    func take(_ studyID: Int) -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let e = entries.removeValue(forKey: studyID) else { return nil }
+        held -= e.rows.count
+        return e
+    }
+
+    /// Saves an entry (after its transaction committed); evicts the least recently used past capacity.
+    func put(_ studyID: Int, _ entry: Entry) {
+        guard entry.rows.count <= capacity else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if let old = entries.removeValue(forKey: studyID) { held -= old.rows.count }
+        clock += 1
+        var e = entry
+        e.lastUse = clock
+        entries[studyID] = e
+        held += e.rows.count
+        while held > capacity, let victim = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            entries.removeValue(forKey: victim.key)
+            held -= victim.value.rows.count
+        }
+    }
+
+    /// Identities held, for tests.
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return held
+    }
+}
