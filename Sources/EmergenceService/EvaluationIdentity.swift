@@ -63,6 +63,25 @@ struct IdentityTable {
         }
     }
 
+    /// The id stored for `key`; or, when there is none, stores `id` for it and returns nil. One
+    /// hash and one probe, where `id(for:)` then `set` would take two.
+    mutating func existingOrInsert(_ key: EvaluationIdentity, id: Int) -> Int? {
+        let h = Self.hash(key)
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(slots[i])
+            if k < 0 { break }
+            if hashes[k] == h && keys[k] == key { return ids[k] }
+            i = (i + 1) & mask
+        }
+        slots[i] = Int32(keys.count)
+        keys.append(key)
+        hashes.append(h)
+        ids.append(id)
+        if 2 * keys.count > slots.count { grow() }
+        return nil
+    }
+
     /// Stores `id` for `key`, replacing an existing entry.
     mutating func set(_ key: EvaluationIdentity, id: Int) {
         let h = Self.hash(key)

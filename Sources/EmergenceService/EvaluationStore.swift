@@ -163,8 +163,7 @@ struct EvaluationStore {
             try produce { e in
                 guard failure == nil else { return }
                 do {
-                    let identity = EvaluationIdentity(e)
-                    if let id = known.id(for: identity) {
+                    if let id = known.existingOrInsert(EvaluationIdentity(e), id: nextID) {
                         updated += 1
                         if id >= firstPending {
                             pending[id - firstPending] = e  // not stored yet: the later row wins
@@ -182,7 +181,6 @@ struct EvaluationStore {
                         }
                         return
                     }
-                    known.set(identity, id: nextID)
                     nextID += 1
                     inserted += 1
                     pending.append(e)

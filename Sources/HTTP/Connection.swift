@@ -40,6 +40,8 @@ final class Connection {
     private var remainingLength = 0
     private var chunked: ChunkedDecoder?
     private var inflater: GzipInflater?
+    /// The current request's body stays gzip-encoded for its handler (see `Router.add(encodedBody:)`).
+    private var bodyIsGzip = false
 
     private let acceptedAt: Double
     private var requestsServed = 0
@@ -183,8 +185,13 @@ final class Connection {
         case .none:
             break
         }
+        bodyIsGzip = false
         if head.contentCoding == .gzip {
-            inflater = try GzipInflater(maxOutputBytes: config.maxDecompressedBodyBytes)
+            if loop.router.takesEncodedBody(method: head.method, rawPath: head.parsedTarget.rawPath) {
+                bodyIsGzip = true  // the handler inflates it, within the same limit
+            } else {
+                inflater = try GzipInflater(maxOutputBytes: config.maxDecompressedBodyBytes)
+            }
         }
         if head.expectContinue && available == 0 {
             // The client waits for this before sending the body (RFC 9110 §10.1.1).
@@ -238,7 +245,10 @@ final class Connection {
         phase = .handling
         self.head = nil
         let keepAlive = head.keepAlive && !loop.draining
-        let request = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
+        var made = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
+        made.bodyIsGzip = bodyIsGzip
+        made.maxDecodedBodyBytes = config.maxDecompressedBodyBytes
+        let request = made
         body = []
         let headOnly = head.method == "HEAD"
         let echoKeepAlive = keepAlive && head.minorVersion == 0

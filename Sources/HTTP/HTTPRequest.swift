@@ -1,4 +1,5 @@
-/// A complete request as handed to a handler: framing already removed, body de-chunked and gunzipped.
+/// A complete request as handed to a handler: framing already removed, body de-chunked and gunzipped
+/// (unless its route asked for the body still encoded: see `bodyIsGzip`).
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The request-target exactly as received.
@@ -12,6 +13,12 @@ public struct HTTPRequest: Sendable {
     public var queryItems: [(name: String, value: String)]
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The body is still gzip-compressed: its route was registered with `encodedBody: true`, and the
+    /// handler inflates it (`GzipBodyDecoder`, within the server's decompressed-size limit,
+    /// `maxDecodedBodyBytes`).
+    public var bodyIsGzip = false
+    /// `ServerConfiguration.maxDecompressedBodyBytes`, for a handler that inflates the body itself.
+    public var maxDecodedBodyBytes = Int.max
     /// Filled by the Router from `{name}` template segments.
     public var pathParameters: [String: String]
     public var remoteAddress: String

@@ -14,6 +14,7 @@ public final class Router: @unchecked Sendable {
         var method: String
         var template: String
         var segments: [Segment]
+        var encodedBody: Bool
         var handler: HTTPHandler
     }
 
@@ -22,14 +23,19 @@ public final class Router: @unchecked Sendable {
     public init() {}
 
     /// Registers `handler` for `method` on `template` (e.g. "/v1/fits/{id}").
-    public func add(_ method: String, _ template: String, _ handler: @escaping HTTPHandler) {
+    ///
+    /// - encodedBody: hand this route a gzip body still compressed (`HTTPRequest.bodyIsGzip`), for a
+    ///   handler that inflates it as it parses (`GzipBodyDecoder`) instead of waiting for the I/O
+    ///   thread to inflate all of it first. Other routes get bodies already inflated.
+    public func add(_ method: String, _ template: String, encodedBody: Bool = false, _ handler: @escaping HTTPHandler) {
         let segments = Router.split(template).map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
                 return .parameter(String(part.dropFirst().dropLast()))
             }
             return .literal(part)
         }
-        let route = Route(method: method.uppercased(), template: template, segments: segments, handler: handler)
+        let route = Route(method: method.uppercased(), template: template, segments: segments, encodedBody: encodedBody,
+                          handler: handler)
         lock.withLock { $0.append(route) }
     }
 
@@ -54,31 +60,11 @@ public final class Router: @unchecked Sendable {
             let methods = Set(lock.withLock { $0.map(\.method) })
             return HTTPResponse(status: 204, headers: ["Allow": Router.allowValue(methods)])
         }
-        var decoded: [String] = []
-        for raw in Router.split(request.rawPath) {
-            guard let segment = try? percentDecode(raw, plusAsSpace: false) else {
-                return .problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path")
-            }
-            decoded.append(segment)
+        guard let decoded = Router.decodedSegments(request.rawPath) else {
+            return .problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path")
         }
         let routes = lock.withLock { $0 }
-        // Best match for the method (HEAD falls back to GET): fewest parameters, i.e. most literal segments.
-        let isHead = request.method == "HEAD"
-        var best: (route: Route, parameters: [String: String])?
-        var bestIsExact = false
-        for route in routes {
-            let exact = route.method == request.method
-            guard exact || (isHead && route.method == "GET") else { continue }
-            guard let parameters = Router.match(route.segments, decoded) else { continue }
-            if let current = best {
-                // An explicit HEAD route beats GET; otherwise prefer fewer parameters.
-                if bestIsExact && !exact { continue }
-                if bestIsExact == exact && current.parameters.count <= parameters.count { continue }
-            }
-            best = (route, parameters)
-            bestIsExact = exact
-        }
-        if let found = best {
+        if let found = Router.best(routes, method: request.method, decoded) {
             request.pathParameters = found.parameters
             return found.route.handler(request)
         }
@@ -93,6 +79,41 @@ public final class Router: @unchecked Sendable {
         return .problem(status: 405, title: "Method Not Allowed",
                         detail: "\(request.method) is not allowed on \(request.path); allowed: \(allow)",
                         headers: ["Allow": allow])
+    }
+
+    /// Whether the route that will answer (method, rawPath) takes its body still encoded.
+    func takesEncodedBody(method: String, rawPath: String) -> Bool {
+        guard rawPath != "*", let decoded = Router.decodedSegments(rawPath) else { return false }
+        return Router.best(lock.withLock { $0 }, method: method, decoded)?.route.encodedBody ?? false
+    }
+
+    private static func decodedSegments(_ rawPath: String) -> [String]? {
+        var decoded: [String] = []
+        for raw in Router.split(rawPath) {
+            guard let segment = try? percentDecode(raw, plusAsSpace: false) else { return nil }
+            decoded.append(segment)
+        }
+        return decoded
+    }
+
+    /// The best match for the method (HEAD falls back to GET): fewest parameters, i.e. most literal segments.
+    private static func best(_ routes: [Route], method: String, _ decoded: [String]) -> (route: Route, parameters: [String: String])? {
+        let isHead = method == "HEAD"
+        var best: (route: Route, parameters: [String: String])?
+        var bestIsExact = false
+        for route in routes {
+            let exact = route.method == method
+            guard exact || (isHead && route.method == "GET") else { continue }
+            guard let parameters = Router.match(route.segments, decoded) else { continue }
+            if let current = best {
+                // An explicit HEAD route beats GET; otherwise prefer fewer parameters.
+                if bestIsExact && !exact { continue }
+                if bestIsExact == exact && current.parameters.count <= parameters.count { continue }
+            }
+            best = (route, parameters)
+            bestIsExact = exact
+        }
+        return best
     }
 
     private static func notFound(_ path: String) -> HTTPResponse {

@@ -162,8 +162,13 @@ final class EvaluationStoreTests: XCTestCase {
             XCTAssertEqual(t.id(for: key), i)
         }
         XCTAssertNil(t.id(for: EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: 0, finetuneExamples: 0, subset: nil)))
+        let fresh = EvaluationIdentity(checkpoint: "new", setting: .fewShot, shots: nil, finetuneExamples: nil, subset: nil)
+        XCTAssertNil(t.existingOrInsert(fresh, id: 7))
+        XCTAssertEqual(t.existingOrInsert(fresh, id: 8), 7, "the first id stays")
+        XCTAssertEqual(t.existingOrInsert(EvaluationIdentity(checkpoint: "c1", setting: .finetuned, shots: nil, finetuneExamples: 0, subset: nil), id: 9), 1)
+        XCTAssertEqual(t.count, 10_001)
         t.set(EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: nil, finetuneExamples: -0.0, subset: nil), id: 42)
-        XCTAssertEqual(t.count, 10_000, "-0.0 is 0")
+        XCTAssertEqual(t.count, 10_001, "-0.0 is 0")
         XCTAssertEqual(t.id(for: EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: nil, finetuneExamples: 0, subset: nil)), 42)
     }
 }

@@ -1,5 +1,6 @@
 import EmergenceCore
 import Foundation
+import HTTP
 import XCTest
 @testable import EmergenceService
 
@@ -95,6 +96,45 @@ final class ServiceAPITests: XCTestCase {
         let ok = try t.request("POST", "/v1/studies/mmlu/evaluations", body: lines.joined(separator: "\n"),
                                headers: [("Content-Type", "application/x-ndjson")])
         XCTAssertEqual(ok.json["inserted"] as? Int, 20_000, ok.text)
+    }
+
+    /// A gzip NDJSON body is inflated piece by piece while it is parsed: problems still name the
+    /// right row and line across pieces, and nothing is stored from a refused upload.
+    func testGzipUploadsAreInflatedWhileParsed() throws {
+        let t = try TestService()
+        defer { t.close() }
+        _ = try makeStudy(t)
+        var lines: [String] = []
+        for i in 0..<60_000 {
+            // Long lines (a padded model name) so the inflated text spans many pieces (~11 MB).
+            lines.append(#"{"checkpoint": "c\#(i)", "model": "\#(String(repeating: "m", count: 100))", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.5}"#)
+        }
+        var bad = lines
+        bad[37_123] = #"{"checkpoint": "c37123", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 1.5}"#
+        bad[59_999] = #"{"checkpoint": "c59999", "pretrain_loss": 2.5, "setting": "few_shot""#  // cut short, no newline
+        var r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(bad.joined(separator: "\n").utf8),
+                              headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(r.status, 422, r.text)
+        XCTAssertEqual(r.errors.map { $0["index"] as? Int }, [37_123, 59_999])
+        XCTAssertEqual(r.errors.map { $0["line"] as? Int }, [37_124, 60_000])
+        XCTAssertEqual(r.errors.first?["field"] as? String, "accuracy")
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["evaluations"] as? Int, 0)
+        // A blank line and a byte-order mark change nothing; the good body is taken whole.
+        r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: [0xEF, 0xBB, 0xBF] + Array((lines.joined(separator: "\n") + "\n\n").utf8),
+                          headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(r.json["inserted"] as? Int, 60_000, r.text)
+        // CSV and JSON are inflated whole first; a body over the limit, or not gzip, is refused.
+        r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(csv.utf8), headers: [("Content-Type", "text/csv")])
+        XCTAssertEqual(r.json["inserted"] as? Int, 3, r.text)
+        r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(lines.joined(separator: "\n").utf8),
+                          headers: [("Content-Type", "application/x-ndjson")], limit: 1_000_000)
+        XCTAssertEqual(r.status, 413, r.text)
+        var notGzip = try HTTPRequest(method: "POST", target: "/v1/studies/mmlu/evaluations",
+                                      headers: HTTPHeaders([("Content-Type", "application/x-ndjson"), ("Content-Encoding", "gzip")]),
+                                      body: Array("plain text".utf8))
+        notGzip.bodyIsGzip = true
+        XCTAssertEqual(Reply(t.service.router.handle(notGzip)).status, 400)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["evaluations"] as? Int, 60_003)
     }
 
     func testUploadsUpsertByIdentityAndBumpDataVersionOnlyOnChange() throws {

@@ -1,6 +1,6 @@
 @testable import EmergenceCore
 import Foundation
-import HTTP
+@testable import HTTP
 import Logging
 import XCTest
 @testable import EmergenceService
@@ -60,6 +60,18 @@ final class TestService {
     @discardableResult
     func request(_ method: String, _ target: String, bytes: [UInt8], headers: [(String, String)] = []) throws -> Reply {
         let req = try HTTPRequest(method: method, target: target, headers: HTTPHeaders(headers), body: bytes)
+        return Reply(service.router.handle(req))
+    }
+
+    /// A gzip body as the server hands it to a route that takes bodies encoded (the upload route):
+    /// still compressed, flagged, with the server's decompressed-size limit.
+    @discardableResult
+    func request(_ method: String, _ target: String, gzipped bytes: [UInt8], headers: [(String, String)] = [],
+                 limit: Int = 1 << 30) throws -> Reply {
+        var req = try HTTPRequest(method: method, target: target, headers: HTTPHeaders(headers + [("Content-Encoding", "gzip")]),
+                                  body: gzipCompress(bytes, level: 6)!)
+        req.bodyIsGzip = true
+        req.maxDecodedBodyBytes = limit
         return Reply(service.router.handle(req))
     }
 

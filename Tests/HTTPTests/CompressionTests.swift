@@ -59,6 +59,37 @@ final class CompressionTests: XCTestCase {
         XCTAssertEqual(try client.readResponse().body, original)
     }
 
+    func testRouteCanTakeItsGzipBodyEncoded() throws {
+        let original = Array(String(repeating: "emergence ", count: 500).utf8)
+        let compressed = gzip(original)
+        let client = try fixture.client()
+        // The route asked for the body encoded: it arrives compressed, and the handler's own
+        // piecewise inflation gives back the original.
+        try client.send(Array("POST /echo-encoded HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: \(compressed.count)\r\n\r\n".utf8) + compressed)
+        var r = try client.readResponse()
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual(r.headers["X-Was-Gzip"], "yes")
+        XCTAssertEqual(r.body, original)
+        try client.send("POST /echo-encoded HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        r = try client.readResponse()
+        XCTAssertEqual(r.headers["X-Was-Gzip"], "no")
+        XCTAssertEqual(r.text, "hello")
+        // A bomb (the limit here is 1 MiB) and a corrupt body get the statuses the server itself would give.
+        let limited = try TestServer { $0.maxDecompressedBodyBytes = 1 << 20 }
+        defer { limited.stop() }
+        let bomb = gzip([UInt8](repeating: 0, count: 8 * 1024 * 1024))
+        let limitedClient = try limited.client()
+        try limitedClient.send(Array("POST /echo-encoded HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: \(bomb.count)\r\n\r\n".utf8) + bomb)
+        XCTAssertEqual(try limitedClient.readResponse().status, 413)
+        var corrupt = compressed
+        corrupt[corrupt.count / 2] ^= 0xFF
+        try client.send(Array("POST /echo-encoded HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: \(corrupt.count)\r\n\r\n".utf8) + corrupt)
+        XCTAssertEqual(try client.readResponse().status, 400)
+        let truncated = Array(compressed.prefix(compressed.count - 9))
+        try client.send(Array("POST /echo-encoded HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: \(truncated.count)\r\n\r\n".utf8) + truncated)
+        XCTAssertEqual(try client.readResponse().status, 400)
+    }
+
     func testAcceptEncodingParsing() {
         XCTAssertTrue(ContentNegotiation.acceptsGzip(["Accept-Encoding": "gzip"]))
         XCTAssertTrue(ContentNegotiation.acceptsGzip(["Accept-Encoding": "br;q=1.0, GZIP ; q=0.1"]))

@@ -21,6 +21,20 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(router.routes.map(\.method), ["GET", "GET", "POST"])
     }
 
+    func testEncodedBodyIsAskedPerRoute() {
+        let router = Router()
+        router.add("POST", "/v1/studies/{study}/evaluations", encodedBody: true) { _ in .text(200, "up") }
+        router.add("POST", "/v1/studies/{study}/fits") { _ in .text(202, "fit") }
+        router.add("POST", "/v1/studies/special/evaluations") { _ in .text(200, "literal wins") }
+        XCTAssertTrue(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/s%201/evaluations"))
+        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/s/fits"))
+        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/special/evaluations"), "the literal route answers")
+        XCTAssertFalse(router.takesEncodedBody(method: "PUT", rawPath: "/v1/studies/s/evaluations"))
+        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/nowhere"))
+        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/%zz/evaluations"))
+        XCTAssertFalse(router.takesEncodedBody(method: "OPTIONS", rawPath: "*"))
+    }
+
     func testMethodNotAllowedHeadAndOptions() throws {
         let router = Router()
         router.add("GET", "/things") { _ in .text(200, "list") }

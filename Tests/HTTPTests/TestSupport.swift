@@ -214,6 +214,24 @@ final class TestServer {
             response.headers.add("Content-Type", "application/octet-stream")
             return response
         }
+        // Takes a gzip body still encoded and inflates it itself, in 100-byte pieces of input.
+        router.add("POST", "/echo-encoded", encodedBody: true) { request in
+            var body = request.body
+            if request.bodyIsGzip {
+                body = []
+                do {
+                    let decoder = try GzipBodyDecoder(request)
+                    while try decoder.next(into: &body, inputBytes: 100) {}
+                } catch let failure as GzipBodyDecoder.Failure {
+                    return .problem(status: failure.status, title: "Refused", detail: failure.detail)
+                } catch {
+                    return .problem(status: 500, title: "Unexpected", detail: "\(error)")
+                }
+            }
+            var response = HTTPResponse(status: 200, body: body)
+            response.headers.add("X-Was-Gzip", request.bodyIsGzip ? "yes" : "no")
+            return response
+        }
         router.add("GET", "/big") { _ in .json(200, bigJSON) }
         router.add("GET", "/huge") { _ in HTTPResponse(status: 200, body: huge) }
         router.add("GET", "/sleep") { request in

@@ -53,6 +53,8 @@ func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
         return e.response
     case let e as IngestionError:
         return e.response
+    case let e as GzipBodyDecoder.Failure:
+        return .problem(status: e.status, title: e.status == 413 ? "Content Too Large" : "Bad Request", detail: e.detail)
     case let e as UploadError:
         return .problem(status: 415, title: "Unsupported Media Type", detail: e.description)
     case let e as SQLiteError where e.isConstraintViolation:

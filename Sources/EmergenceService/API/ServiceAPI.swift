@@ -51,7 +51,10 @@ final class ServiceAPI: @unchecked Sendable {
         for route in routeTable {
             let handler = route.handler
             let scope = route.scope
-            router.add(route.method, route.template) { [self] request in
+            // Uploads inflate a gzip body on their parsing thread, piece by piece, so that inflating
+            // overlaps parsing and storing (EvaluationUpload); every other body arrives inflated.
+            let encodedBody = route.method == "POST" && route.template == "/v1/studies/{study}/evaluations"
+            router.add(route.method, route.template, encodedBody: encodedBody) { [self] request in
                 if let scope {
                     switch tokens.authorize(authorization: request.headers["Authorization"], needs: scope) {
                     case .allowed: break

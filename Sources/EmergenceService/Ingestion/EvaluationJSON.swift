@@ -55,45 +55,10 @@ public enum EvaluationJSON {
 
     /// Streams rows to `emit` (see `EvaluationCSV.parse(_:emit:)` for the contract).
     static func parseLines(_ bytes: [UInt8], emit: (Evaluation) -> Void) throws {
-        try bytes.withUnsafeBufferPointer { buf in
-            var problems: [RowProblem] = []
-            var start = 0, line = 1, index = 0
-            if buf.count >= 3, buf[0] == 0xEF, buf[1] == 0xBB, buf[2] == 0xBF { start = 3 }
-            let n = buf.count
-            while start < n {
-                var end = start
-                while end < n, buf[end] != 0x0A { end += 1 }
-                let thisLine = line
-                defer { start = end + 1; line += 1 }
-                var s = start
-                while s < end, buf[s] == 0x20 || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
-                if s == end { continue }
-                defer { index += 1 }
-                var fast = FastEvaluationJSON(buf, start: s, end: end)
-                if let e = fast.evaluation() {
-                    fast.skipSpace()
-                    if fast.atEnd {
-                        if problems.isEmpty { emit(e) }
-                        continue
-                    }
-                }
-                let value: JSONValue
-                do {
-                    value = try JSONParser.parse(buf, start: start, end: end)
-                } catch let e as JSONSyntaxError {
-                    problems.append(RowProblem(index: index, line: thisLine, field: "row",
-                                               reason: "invalid JSON at column \(e.column): \(e.reason)"))
-                    continue
-                }
-                switch evaluation(from: value) {
-                case .success(let e): if problems.isEmpty { emit(e) }
-                case .failure(let p): problems += p.map { RowProblem(index: index, line: thisLine, field: $0.field, reason: $0.reason) }
-                }
-            }
-            if !problems.isEmpty { throw IngestionError(problems: problems) }
-        }
+        var reader = NDJSONReader()
+        _ = bytes.withUnsafeBufferPointer { reader.read($0, from: 0, final: true, emit: emit) }
+        try reader.finish()
     }
-
 
     static func evaluation(from value: JSONValue) -> Result<Evaluation, FieldProblemList> {
         guard case .object(let members) = value else {
@@ -151,4 +116,67 @@ struct FieldProblemList: Error, Sequence {
     var items: [(field: String, reason: String)]
     init(_ items: [(field: String, reason: String)]) { self.items = items }
     func makeIterator() -> IndexingIterator<[(field: String, reason: String)]> { items.makeIterator() }
+}
+
+/// NDJSON read a piece at a time: each complete line becomes a row as soon as its newline arrives.
+/// Line numbers and row indexes carry over between pieces, so problems name the same line and
+/// index as when the text is read whole. Rows are emitted only while no problem has been found
+/// (the upload is refused whole at `finish` if any was).
+struct NDJSONReader {
+    private var problems: [RowProblem] = []
+    private var line = 1
+    private var index = 0
+    private var atStart = true
+
+    /// Reads the lines of `buf[from...]` that are complete (and, when `final`, the last line even
+    /// without a newline); returns where the unread rest begins.
+    mutating func read(_ buf: UnsafeBufferPointer<UInt8>, from: Int, final: Bool, emit: (Evaluation) -> Void) -> Int {
+        var start = from
+        let n = buf.count
+        if atStart {
+            if n - start < 3 && !final { return start }
+            if n - start >= 3, buf[start] == 0xEF, buf[start + 1] == 0xBB, buf[start + 2] == 0xBF { start += 3 }
+            atStart = false
+        }
+        while start < n {
+            var end = start
+            while end < n, buf[end] != 0x0A { end += 1 }
+            if end == n && !final { return start }  // the line goes on in the next piece
+            let thisLine = line
+            defer { start = end + 1; line += 1 }
+            var s = start
+            while s < end, buf[s] == 0x20 || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
+            if s == end { continue }
+            defer { index += 1 }
+            var fast = FastEvaluationJSON(buf, start: s, end: end)
+            if let e = fast.evaluation() {
+                fast.skipSpace()
+                if fast.atEnd {
+                    if problems.isEmpty { emit(e) }
+                    continue
+                }
+            }
+            let value: JSONValue
+            do {
+                value = try JSONParser.parse(buf, start: start, end: end)
+            } catch let e as JSONSyntaxError {
+                problems.append(RowProblem(index: index, line: thisLine, field: "row",
+                                           reason: "invalid JSON at column \(e.column): \(e.reason)"))
+                continue
+            } catch {
+                problems.append(RowProblem(index: index, line: thisLine, field: "row", reason: "\(error)"))
+                continue
+            }
+            switch EvaluationJSON.evaluation(from: value) {
+            case .success(let e): if problems.isEmpty { emit(e) }
+            case .failure(let p): problems += p.map { RowProblem(index: index, line: thisLine, field: $0.field, reason: $0.reason) }
+            }
+        }
+        return min(start, n)
+    }
+
+    /// Throws every problem found, if any.
+    func finish() throws {
+        if !problems.isEmpty { throw IngestionError(problems: problems) }
+    }
 }

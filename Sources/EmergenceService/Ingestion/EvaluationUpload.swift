@@ -1,4 +1,5 @@
 import EmergenceCore
+import HTTP
 
 /// The body formats `POST /v1/studies/{study}/evaluations` takes, chosen by Content-Type.
 public enum UploadFormat: String, Sendable, CaseIterable {
@@ -89,5 +90,34 @@ public enum EvaluationUpload {
             rows.forEach(emit)
             return format
         }
+    }
+
+    /// Like `decode(_:contentType:parameters:emit:)` for a body still gzip-compressed. NDJSON is
+    /// inflated a piece at a time and each complete line parsed at once, so inflating overlaps
+    /// storing and the inflated text is never held whole; other formats are inflated first.
+    static func decode(gzip request: HTTPRequest, contentType: String?, parameters: [String: String],
+                       emit: (Evaluation) -> Void) throws -> UploadFormat {
+        let decoder = try GzipBodyDecoder(request)
+        var text: [UInt8] = []
+        if let contentType, !contentType.isEmpty, format(contentType: contentType, body: []) == .ndjson {
+            var reader = NDJSONReader()
+            var unread = 0
+            while try decoder.next(into: &text) {
+                unread = text.withUnsafeBufferPointer { reader.read($0, from: unread, final: false, emit: emit) }
+                // Keep only the partial last line (memory stays at a few pieces, not the whole body).
+                if unread >= 4 << 20 {
+                    text.removeFirst(unread)
+                    unread = 0
+                }
+            }
+            _ = text.withUnsafeBufferPointer { reader.read($0, from: unread, final: true, emit: emit) }
+            try reader.finish()
+            return .ndjson
+        }
+        while try decoder.next(into: &text) {}
+        if text.count >= 2, text[0] == 0x1F, text[1] == 0x8B {
+            throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "the body is gzip-compressed twice")])
+        }
+        return try decode(text, contentType: contentType, parameters: parameters, emit: emit)
     }
 }
