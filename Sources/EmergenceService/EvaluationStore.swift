@@ -123,10 +123,15 @@ struct EvaluationStore {
                                    OR pretrain_loss IS NOT ?6 OR accuracy IS NOT ?7 OR n_questions IS NOT ?8)
                 """)
             func bind(_ s: Statement, _ e: Evaluation, id: Int, at k: Int32) {
-                s.bind(k, id)
-                s.bind(k + 1, studyID)
+                bindNumbers(s, e, id: id, at: k)
                 s.bind(k + 2, e.checkpoint)
                 s.bind(k + 3, e.model)
+                s.bind(k + 11, e.subset)
+            }
+            // Everything but the three free-text columns (k+2 checkpoint, k+3 model, k+11 subset).
+            func bindNumbers(_ s: Statement, _ e: Evaluation, id: Int, at k: Int32) {
+                s.bind(k, id)
+                s.bind(k + 1, studyID)
                 s.bind(k + 4, e.parameters)
                 s.bind(k + 5, e.tokens)
                 s.bind(k + 6, e.flops)
@@ -137,7 +142,6 @@ struct EvaluationStore {
                 }
                 s.bind(k + 9, e.shots)
                 s.bind(k + 10, e.finetuneExamples)
-                s.bind(k + 11, e.subset)
                 s.bind(k + 12, e.accuracy)
                 s.bind(k + 13, e.nQuestions)
             }
@@ -145,10 +149,44 @@ struct EvaluationStore {
             var pending: [Evaluation] = []
             pending.reserveCapacity(Self.insertBatch)
             var firstPending = nextID
+            // The batch's strings, copied once into one buffer that outlives the INSERT, so SQLite need
+            // not copy each (with a malloc and a free) as it binds it.
+            var arena: [UInt8] = []
+            arena.reserveCapacity(64 * 1024)
+            var spans: [(Int, Int)] = []
+            spans.reserveCapacity(3 * Self.insertBatch)
             func flush() throws {
                 if pending.count == Self.insertBatch {
-                    for (i, e) in pending.enumerated() { bind(batchStatement, e, id: firstPending + i, at: Int32(14 * i + 1)) }
-                    try batchStatement.runKeepingBindings()
+                    arena.removeAll(keepingCapacity: true)
+                    spans.removeAll(keepingCapacity: true)
+                    func keep(_ s: String?) {
+                        guard let s else { spans.append((-1, 0)); return }
+                        let start = arena.count
+                        arena.append(contentsOf: s.utf8)
+                        spans.append((start, arena.count - start))
+                    }
+                    for e in pending {
+                        keep(e.checkpoint)
+                        keep(e.model)
+                        keep(e.subset)
+                    }
+                    try arena.withUnsafeBufferPointer { buffer in
+                        func text(_ k: Int32, _ span: (Int, Int)) {
+                            if span.0 < 0 {
+                                batchStatement.bind(k, nil as String?)
+                            } else {
+                                batchStatement.bind(k, unsafeStatic: UnsafeBufferPointer(rebasing: buffer[span.0..<(span.0 + span.1)]))
+                            }
+                        }
+                        for (i, e) in pending.enumerated() {
+                            let k = Int32(14 * i + 1)
+                            bindNumbers(batchStatement, e, id: firstPending + i, at: k)
+                            text(k + 2, spans[3 * i])
+                            text(k + 3, spans[3 * i + 1])
+                            text(k + 11, spans[3 * i + 2])
+                        }
+                        try batchStatement.runKeepingBindings()
+                    }
                 } else {
                     for (i, e) in pending.enumerated() {
                         bind(single, e, id: firstPending + i, at: 1)

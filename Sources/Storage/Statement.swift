@@ -70,6 +70,15 @@ public final class Statement {
         }
     }
 
+    /// Binds UTF-8 text without SQLite copying it. The caller keeps `text` alive and unmoved until
+    /// the statement has run and this parameter is bound again (a bulk insert binds a batch's
+    /// strings from one buffer it holds across the run, instead of one malloc and copy per value).
+    public func bind(_ index: Int32, unsafeStatic text: UnsafeBufferPointer<UInt8>) {
+        text.withMemoryRebound(to: CChar.self) { c in
+            _ = sqlite3_bind_text(handle, index, c.baseAddress ?? emptyCString, Int32(c.count), nil)  // nil: SQLITE_STATIC
+        }
+    }
+
     public func bind(_ index: Int32, blob: [UInt8]?) {
         guard let blob else { sqlite3_bind_null(handle, index); return }
         blob.withUnsafeBytes { raw in

@@ -81,6 +81,26 @@ final class EvaluationStoreTests: XCTestCase {
         XCTAssertEqual(try stored().map(\.evaluation.checkpoint), rows.map(\.checkpoint))
     }
 
+    func testBatchedRowsComeBackExactly() throws {
+        // 200 rows: three full 64-row INSERTs (strings bound from one shared buffer) and 8 single ones.
+        var rows: [Evaluation] = []
+        for i in 0..<200 {
+            let fewShot = i % 5 == 0
+            let subset: String? = i % 3 == 0 ? nil : (i % 3 == 1 ? "" : "subset \(i)")
+            let d: Double? = fewShot ? nil : Double(16 << (i % 4))
+            let n: Int? = i % 7 == 0 ? nil : 100 + i
+            let model: String? = i % 4 == 0 ? nil : "model-\(i)"
+            let parameters: Double? = i % 2 == 0 ? 1e9 : nil
+            rows.append(Evaluation(checkpoint: "ckpt-é-\(i)", model: model, parameters: parameters, tokens: 2e10 + Double(i),
+                                   flops: nil, pretrainLoss: 2 + Double(i) / 1000, setting: fewShot ? .fewShot : .finetuned,
+                                   shots: fewShot ? 5 : nil, finetuneExamples: d, subset: subset,
+                                   accuracy: Double(i % 100) / 100, nQuestions: n))
+        }
+        XCTAssertEqual(try store.upsert(studyID: study, rows).inserted, 200)
+        XCTAssertEqual(try stored().map(\.evaluation), rows)
+        XCTAssertEqual(try store.all(studyID: study).rows, rows)
+    }
+
     func testRolledBackUploadLeavesNoIdentitiesBehind() throws {
         struct Refused: Error {}
         _ = try store.upsert(studyID: study, [row("old")])

@@ -4,7 +4,8 @@
 # running beside an idle baseline.
 #   bench/service/run.sh [wrk-seconds]          (default 5; needs wrk and a release build)
 # EMERGENCE_BIN=path uses an existing release binary instead of building one.
-# Targets: ingest >= 200,000 rows/s; upload/poll latency with 2 fits running ~ the idle figures.
+# INGEST_UPLOADS=N sets how many 200k-row NDJSON uploads go into fresh studies (default 5).
+# Targets: ingest >= 200,000 rows/s (the median); upload/poll latency with 2 fits running ~ the idle figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-5}"
@@ -38,21 +39,25 @@ echo
 echo "## Bulk ingest (one POST each, all-or-nothing transaction, synchronous=FULL)"
 printf '| %-24s | %8s | %12s | %12s | %s\n' upload seconds "rows/s" "target" "result"
 printf '|--------------------------|----------|--------------|--------------|------\n'
-ingest() {  # name content-type file study
+ingest() {  # name content-type file study [series]
   local t
   t=$(curl -sS -o "$work/reply.json" -w '%{time_total}' -X POST "$base/v1/studies/$4/evaluations" \
       -H "Content-Type: $2" -H 'Content-Encoding: gzip' --data-binary "@$3")
   grep -q '"inserted"' "$work/reply.json" || { echo "upload failed: $(head -c 300 "$work/reply.json")" >&2; exit 1; }
   awk -v n="$1" -v t="$t" -v r="$rows" -v reply="$(tr -d '\n' <"$work/reply.json")" \
     'BEGIN { printf "| %-24s | %8.3f | %12.0f | %12s | %s\n", n, t, r / t, ">= 200000", reply }'
+  echo "$t" >>"$work/times-${5:-other}"
 }
-for i in 1 2 3; do
+uploads=${INGEST_UPLOADS:-5}
+for i in $(seq "$uploads"); do
   curl -sS -o /dev/null -X POST "$base/v1/studies" -d "{\"name\": \"bulk-ndjson-$i\"}"
-  ingest "gzip NDJSON, new rows #$i" application/x-ndjson "$work/rows.ndjson.gz" "bulk-ndjson-$i"
+  ingest "gzip NDJSON, new rows #$i" application/x-ndjson "$work/rows.ndjson.gz" "bulk-ndjson-$i" ndjson
 done
 ingest "gzip NDJSON, all updates" application/x-ndjson "$work/rows.ndjson.gz" "bulk-ndjson-1"
 curl -sS -o /dev/null -X POST "$base/v1/studies" -d '{"name": "bulk-csv"}'
 ingest "gzip CSV, new rows" text/csv "$work/rows.csv.gz" bulk-csv
+sort -n "$work/times-ndjson" | awk -v r="$rows" '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
+  printf "gzip NDJSON new rows, %d uploads: median %.0f rows/s (slowest %.0f, fastest %.0f)\n", NR, r / m, r / a[NR], r / a[1]}'
 echo "RSS after ingest: $(rss)"
 
 echo
