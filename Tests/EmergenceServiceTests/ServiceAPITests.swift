@@ -134,6 +134,12 @@ final class ServiceAPITests: XCTestCase {
                                       body: Array("plain text".utf8))
         notGzip.bodyIsGzip = true
         XCTAssertEqual(Reply(t.service.router.handle(notGzip)).status, 400)
+        // A "line" of megabytes is refused as soon as it passes the line limit, naming where it starts.
+        let long = Array((lines[0] + "\n" + lines[1] + "\n" + String(repeating: " ", count: 3 << 20) + "x").utf8)
+        r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: long, headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(r.status, 422, r.text)
+        XCTAssertEqual(r.errors.first?["line"] as? Int, 3)
+        XCTAssertEqual(r.errors.first?["index"] as? Int, 2)
         XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["evaluations"] as? Int, 60_003)
     }
 

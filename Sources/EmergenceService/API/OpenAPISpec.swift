@@ -293,7 +293,7 @@ enum OpenAPISpec {
       "post": {
         "operationId": "uploadEvaluations",
         "summary": "Upload evaluations (all or nothing; re-sent rows update)",
-        "description": "Body: a JSON array of evaluations, {\"evaluations\": [...]}, NDJSON, CSV with the CLI's header, or an lm-evaluation-harness results file (older or 0.4 shape; query parameters supply what the file lacks and select the task and metric). Any of them may be sent with Content-Encoding: gzip. If any row is invalid the response is 422 listing every bad row and nothing is stored. A row's identity is (checkpoint, setting, shots, finetune_examples, subset).",
+        "description": "Body: a JSON array of evaluations, {\"evaluations\": [...]}, NDJSON, CSV with the CLI's header, or an lm-evaluation-harness results file (older or 0.4 shape; query parameters supply what the file lacks and select the task and metric). Any of them may be sent with Content-Encoding: gzip. If any row is invalid the response is 422 listing every bad row and nothing is stored. A row's identity is (checkpoint, setting, shots, finetune_examples, subset). A gzip NDJSON body is inflated as it is parsed; one line may be at most 1 MiB.",
         "parameters": [
           {
             "$ref": "#/components/parameters/task"

@@ -128,6 +128,10 @@ struct NDJSONReader {
     private var index = 0
     private var atStart = true
 
+    /// Lines and rows (non-blank lines) read so far.
+    var linesRead: Int { line - 1 }
+    var rowsRead: Int { index }
+
     /// Reads the lines of `buf[from...]` that are complete (and, when `final`, the last line even
     /// without a newline); returns where the unread rest begins.
     mutating func read(_ buf: UnsafeBufferPointer<UInt8>, from: Int, final: Bool, emit: (Evaluation) -> Void) -> Int {

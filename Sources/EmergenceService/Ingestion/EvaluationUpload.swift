@@ -92,6 +92,9 @@ public enum EvaluationUpload {
         }
     }
 
+    /// The longest NDJSON line a gzip upload may hold.
+    static let maxLineBytes = 1 << 20
+
     /// Like `decode(_:contentType:parameters:emit:)` for a body still gzip-compressed. NDJSON is
     /// inflated a piece at a time and each complete line parsed at once, so inflating overlaps
     /// storing and the inflated text is never held whole; other formats are inflated first.
@@ -108,6 +111,12 @@ public enum EvaluationUpload {
                 if unread >= 4 << 20 {
                     text.removeFirst(unread)
                     unread = 0
+                }
+                // An evaluation is a few hundred bytes; a "line" of megabytes is not one, and
+                // holding it until its newline could take the whole decompressed limit in memory.
+                if text.count - unread > maxLineBytes {
+                    throw IngestionError(problems: [RowProblem(index: reader.rowsRead, line: reader.linesRead + 1, field: "row",
+                                                               reason: "line is longer than \(maxLineBytes) bytes")])
                 }
             }
             _ = text.withUnsafeBufferPointer { reader.read($0, from: unread, final: true, emit: emit) }
