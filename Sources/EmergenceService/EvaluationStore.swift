@@ -165,10 +165,11 @@ struct EvaluationStore {
                         arena.append(contentsOf: s.utf8)
                         spans.append((start, arena.count - start))
                     }
-                    for e in pending {
-                        keep(e.checkpoint)
-                        keep(e.model)
-                        keep(e.subset)
+                    // By index, not `for e in`: that copies each row (and retains its strings) again.
+                    for i in pending.indices {
+                        keep(pending[i].checkpoint)
+                        keep(pending[i].model)
+                        keep(pending[i].subset)
                     }
                     try arena.withUnsafeBufferPointer { buffer in
                         func text(_ k: Int32, _ span: (Int, Int)) {
@@ -178,9 +179,9 @@ struct EvaluationStore {
                                 batchStatement.bind(k, unsafeStatic: UnsafeBufferPointer(rebasing: buffer[span.0..<(span.0 + span.1)]))
                             }
                         }
-                        for (i, e) in pending.enumerated() {
+                        for i in pending.indices {
                             let k = Int32(14 * i + 1)
-                            bindNumbers(batchStatement, e, id: firstPending + i, at: k)
+                            bindNumbers(batchStatement, pending[i], id: firstPending + i, at: k)
                             text(k + 2, spans[3 * i])
                             text(k + 3, spans[3 * i + 1])
                             text(k + 11, spans[3 * i + 2])
