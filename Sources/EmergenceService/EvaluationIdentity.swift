@@ -51,55 +51,45 @@ struct IdentityTable {
 
     var count: Int { keys.count }
 
-    /// The row id stored for `key`, if any.
-    func id(for key: EvaluationIdentity) -> Int? {
-        let h = Self.hash(key)
+    /// Where `key` is, or the empty slot where it would go: (slot, index into `keys` or nil).
+    @inline(__always) private func probe(_ key: EvaluationIdentity, _ h: UInt64) -> (slot: Int, index: Int?) {
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let k = Int(slots[i])
-            if k < 0 { return nil }
-            if hashes[k] == h && keys[k] == key { return ids[k] }
+            if k < 0 { return (i, nil) }
+            if hashes[k] == h && keys[k] == key { return (i, k) }
             i = (i + 1) & mask
         }
+    }
+
+    private mutating func append(_ key: EvaluationIdentity, _ h: UInt64, id: Int, at slot: Int) {
+        slots[slot] = Int32(keys.count)
+        keys.append(key)
+        hashes.append(h)
+        ids.append(id)
+        if 2 * keys.count > slots.count { grow() }
+    }
+
+    /// The row id stored for `key`, if any.
+    func id(for key: EvaluationIdentity) -> Int? {
+        probe(key, Self.hash(key)).index.map { ids[$0] }
     }
 
     /// The id stored for `key`; or, when there is none, stores `id` for it and returns nil. One
     /// hash and one probe, where `id(for:)` then `set` would take two.
     mutating func existingOrInsert(_ key: EvaluationIdentity, id: Int) -> Int? {
         let h = Self.hash(key)
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let k = Int(slots[i])
-            if k < 0 { break }
-            if hashes[k] == h && keys[k] == key { return ids[k] }
-            i = (i + 1) & mask
-        }
-        slots[i] = Int32(keys.count)
-        keys.append(key)
-        hashes.append(h)
-        ids.append(id)
-        if 2 * keys.count > slots.count { grow() }
+        let (slot, index) = probe(key, h)
+        if let index { return ids[index] }
+        append(key, h, id: id, at: slot)
         return nil
     }
 
     /// Stores `id` for `key`, replacing an existing entry.
     mutating func set(_ key: EvaluationIdentity, id: Int) {
         let h = Self.hash(key)
-        var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let k = Int(slots[i])
-            if k < 0 { break }
-            if hashes[k] == h && keys[k] == key {
-                ids[k] = id
-                return
-            }
-            i = (i + 1) & mask
-        }
-        slots[i] = Int32(keys.count)
-        keys.append(key)
-        hashes.append(h)
-        ids.append(id)
-        if 2 * keys.count > slots.count { grow() }
+        let (slot, index) = probe(key, h)
+        if let index { ids[index] = id } else { append(key, h, id: id, at: slot) }
     }
 
     private mutating func grow() {

@@ -54,7 +54,11 @@ public final class Connection {
 
     /// The prepared statement for `sql`, compiled once per connection and reused (reset on return).
     public func prepare(_ sql: StaticString) throws -> Statement {
-        let key = sql.description
+        try compiled(sql.description)
+    }
+
+    /// The cached statement for SQL text made only of source literals (see `prepare`, `prepareBatch`).
+    private func compiled(_ key: String) throws -> Statement {
         if let s = cache[key] {
             s.reset()
             return s
@@ -80,16 +84,7 @@ public final class Connection {
             key += i == 0 ? " " : ", "
             key += rowText
         }
-        if let s = cache[key] {
-            s.reset()
-            return s
-        }
-        var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(handle, key, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
-        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: key) }
-        let s = Statement(handle: stmt, connection: self, sql: key)
-        cache[key] = s
-        return s
+        return try compiled(key)
     }
 
     /// Runs a statement that returns no rows.
