@@ -610,9 +610,10 @@ enum OpenAPISpec {
             "name": "If-None-Match",
             "in": "header",
             "required": false,
+            "description": "An ETag from an earlier response: 304 when it still matches. Any other value (a field value may hold tabs, RFC 9110 §5.5) gets the document.",
             "schema": {
               "type": "string",
-              "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
+              "pattern": "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$"
             }
           }
         ],
