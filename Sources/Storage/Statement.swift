@@ -63,11 +63,7 @@ public final class Statement {
 
     /// Binds text that lives for the whole process (a literal), so SQLite need not copy it.
     public func bind(_ index: Int32, static text: StaticString) {
-        text.withUTF8Buffer { u in
-            u.withMemoryRebound(to: CChar.self) { c in
-                _ = sqlite3_bind_text(handle, index, c.baseAddress ?? emptyCString, Int32(c.count), nil)  // nil: SQLITE_STATIC
-            }
-        }
+        text.withUTF8Buffer { bind(index, unsafeStatic: $0) }
     }
 
     /// Binds UTF-8 text without SQLite copying it. The caller keeps `text` alive and unmoved until

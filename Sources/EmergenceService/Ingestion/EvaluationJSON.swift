@@ -7,13 +7,7 @@ public enum EvaluationJSON {
     /// A JSON array of evaluation objects, or an object holding one under `evaluations`.
     public static func parse(_ bytes: [UInt8]) throws -> [Evaluation] {
         if let rows = bytes.withUnsafeBufferPointer(FastEvaluationJSON.document) { return rows }
-        let root: JSONValue
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch let e as JSONSyntaxError {
-            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
-                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
-        }
+        let root = try JSONParser.parseBody(bytes)
         return try evaluations(in: root)
     }
 

@@ -59,13 +59,7 @@ public enum EvaluationUpload {
             return (.ndjson, try EvaluationJSON.parseLines(body))
         case .json, .lmEvalHarness:
             if let rows = body.withUnsafeBufferPointer(FastEvaluationJSON.document) { return (.json, rows) }
-            let root: JSONValue
-            do {
-                root = try JSONParser.parse(body)
-            } catch let e as JSONSyntaxError {
-                throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
-                                                           reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
-            }
+            let root = try JSONParser.parseBody(body)
             if LMEvalHarness.isResultsFile(root) {
                 return (.lmEvalHarness, [try LMEvalHarness.evaluation(from: root, parameters: parameters)])
             }

@@ -300,3 +300,16 @@ struct JSONParser {
         }
     }
 }
+
+extension JSONParser {
+    /// Parses a whole upload body; a syntax error becomes the upload's one problem, on `body`,
+    /// naming its line and column.
+    static func parseBody(_ bytes: [UInt8]) throws -> JSONValue {
+        do {
+            return try parse(bytes)
+        } catch let e as JSONSyntaxError {
+            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
+                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
+        }
+    }
+}

@@ -22,13 +22,7 @@ public enum LMEvalHarness {
     }
 
     public static func parse(_ bytes: [UInt8], parameters: [String: String]) throws -> [Evaluation] {
-        let root: JSONValue
-        do {
-            root = try JSONParser.parse(bytes)
-        } catch let e as JSONSyntaxError {
-            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
-                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
-        }
+        let root = try JSONParser.parseBody(bytes)
         return [try evaluation(from: root, parameters: parameters)]
     }
 
