@@ -31,6 +31,9 @@ let package = Package(
         .target(name: "EmergenceService", dependencies: [
             "EmergenceCore", "HTTP", "Storage",
             .product(name: "Logging", package: "swift-log"),
+        ], resources: [
+            // openapi.json (a symlink to the top-level file), compiled in as bytes.
+            .embedInCode("API/openapi.json"),
         ]),
         // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`.
         .executableTarget(name: "emergence", dependencies: [

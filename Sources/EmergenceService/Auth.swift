@@ -53,6 +53,11 @@ public struct TokenSet: Sendable {
             guard token.utf8.count >= 16 else {
                 throw ParseError(description: "EMERGENCE_TOKENS entry \(i + 1): tokens must be at least 16 characters")
             }
+            // The same token twice is refused: with two scopes, which one it has would depend on
+            // the order of the list, and a copy-paste slip should not widen or narrow access silently.
+            if out.contains(where: { $0.0 == token }) {
+                throw ParseError(description: "EMERGENCE_TOKENS entry \(i + 1) repeats an earlier token; list each token once, with its highest scope")
+            }
             out.append((token, scope))
         }
         return TokenSet(entries: out)

@@ -24,8 +24,9 @@ public final class EmergenceService: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
-        pool = FitWorkerPool(database: database, workers: configuration.workers, logger: logger, runner: runner)
-        api = ServiceAPI(database: database, pool: pool, tokens: configuration.tokens, logger: logger)
+        pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
+                             logger: logger, runner: runner)
+        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger)
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)

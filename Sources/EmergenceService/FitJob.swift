@@ -5,8 +5,10 @@ import Foundation
 public struct FitJob: Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         case queued, running, succeeded, failed, cancelled
+        /// Ran past the per-fit wall-clock limit (`ServiceConfiguration.fitTimeout`) and was stopped.
+        case timedOut = "timed_out"
 
-        public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+        public var isFinished: Bool { self != .queued && self != .running }
     }
 
     public var id: Int

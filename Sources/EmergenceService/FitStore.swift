@@ -6,24 +6,66 @@ struct FitStore {
 
 
     private static func row(_ s: Statement) -> FitJob {
-        FitJob(id: s.int(0)!, studyID: s.int(1)!, status: FitJob.Status(rawValue: s.text(2)!) ?? .failed,
-               progress: s.double(3) ?? 0, optionsJSON: s.text(4)!, dataVersion: s.int(5)!,
-               cancelRequested: s.int(6) == 1, attempts: s.int(7) ?? 0, createdAt: s.text(8)!, startedAt: s.text(9),
+        // Columns are NOT NULL in the schema; the fallbacks only keep a corrupt row from trapping.
+        FitJob(id: s.int(0) ?? 0, studyID: s.int(1) ?? 0, status: FitJob.Status(rawValue: s.text(2) ?? "") ?? .failed,
+               progress: s.double(3) ?? 0, optionsJSON: s.text(4) ?? "{}", dataVersion: s.int(5) ?? 0,
+               cancelRequested: s.int(6) == 1, attempts: s.int(7) ?? 0, createdAt: s.text(8) ?? "", startedAt: s.text(9),
                finishedAt: s.text(10), resultJSON: s.textBytes(11), error: s.text(12))
     }
 
+    /// How many fits may wait or run at once; past either bound `enqueue` throws `QueueFull`.
+    struct QueueLimits: Sendable {
+        var overall: Int = 1_000
+        var perStudy: Int = 100
+    }
+
+    /// The queue is at a bound: answered 429 with `Retry-After`.
+    struct QueueFull: Error, CustomStringConvertible {
+        var scope: String
+        var limit: Int
+        /// Seconds until a slot is likely free, from how long recent fits took.
+        var retryAfter: Int
+        var description: String {
+            "\(scope) already has \(limit) fits queued or running (the limit); retry after about \(retryAfter) s"
+        }
+    }
+
+    /// The study went away between its lookup and the write (a concurrent DELETE).
+    struct StudyGone: Error {}
+
     /// Queues a fit, or returns the one already made for the same options on the same data
-    /// (queued, running or succeeded; a failed or cancelled one is retried). `created` says which.
-    func enqueue(studyID: Int, optionsJSON: String) throws -> (job: FitJob, created: Bool) {
+    /// (queued, running or succeeded; a failed, cancelled or timed-out one is retried). `created`
+    /// says which. An identical request is answered even when the queue is full; a new one past
+    /// `limits` throws `QueueFull`, decided inside the same write transaction as the insert.
+    func enqueue(studyID: Int, optionsJSON: String, limits: QueueLimits = QueueLimits(), workers: Int = 1) throws
+        -> (job: FitJob, created: Bool) {
         let (id, created): (Int, Bool) = try database.write { c in
-            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0)! } ?? 0
+            guard let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))],
+                                               row: { $0.int(0) ?? 0 }) else { throw StudyGone() }
             if let existing = try c.queryOne("""
                 SELECT id FROM fit
                 WHERE study_id = ? AND data_version = ? AND options = ? AND status IN ('queued', 'running', 'succeeded')
                   AND cancel_requested = 0
                 ORDER BY id DESC LIMIT 1
-                """, [.integer(Int64(studyID)), .integer(Int64(version)), .text(optionsJSON)], row: { $0.int(0)! }) {
+                """, [.integer(Int64(studyID)), .integer(Int64(version)), .text(optionsJSON)], row: { $0.int(0) ?? 0 }) {
                 return (existing, false)
+            }
+            let overall = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running')", row: { $0.int(0) ?? 0 }) ?? 0
+            let mine = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running') AND study_id = ?",
+                                      [.integer(Int64(studyID))], row: { $0.int(0) ?? 0 }) ?? 0
+            if overall >= limits.overall || mine >= limits.perStudy {
+                // Expected wait for one slot: the queue ahead, spread over the workers, at the recent
+                // mean fit duration (1 s when nothing has finished yet); at least 1 s, at most an hour.
+                let mean = try c.queryOne("""
+                    SELECT avg((julianday(finished_at) - julianday(started_at)) * 86400.0) FROM
+                    (SELECT started_at, finished_at FROM fit WHERE status = 'succeeded' AND started_at IS NOT NULL
+                     ORDER BY id DESC LIMIT 20)
+                    """, row: { $0.double(0) }) ?? nil
+                let ahead = Double(overall >= limits.overall ? overall - limits.overall + 1 : mine - limits.perStudy + 1)
+                let wait = (mean ?? 1) * max(1, ahead) / Double(max(1, workers))
+                let retry = Int(min(3600, max(1, wait.rounded(.up))))
+                if overall >= limits.overall { throw QueueFull(scope: "the server", limit: limits.overall, retryAfter: retry) }
+                throw QueueFull(scope: "this study", limit: limits.perStudy, retryAfter: retry)
             }
             try c.run("""
                 INSERT INTO fit (study_id, status, options, data_version, created_at)
@@ -31,7 +73,9 @@ struct FitStore {
                 """, .integer(Int64(studyID)), .text(optionsJSON), .integer(Int64(version)))
             return (c.lastInsertRowID, true)
         }
-        return (try find(id: id)!, created)
+        // A concurrent DELETE of the study may remove the fit between the write and this read.
+        guard let job = try find(id: id) else { throw StudyGone() }
+        return (job, created)
     }
 
     func find(id: Int) throws -> FitJob? {
@@ -62,14 +106,14 @@ struct FitStore {
         try database.read { c in
             try c.queryOne("""
                 SELECT id FROM fit WHERE study_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
-                """, [.integer(Int64(studyID))]) { $0.int(0)! }
+                """, [.integer(Int64(studyID))]) { $0.int(0) ?? 0 }
         }
     }
 
     /// Marks the oldest queued fit running and returns it; nil when the queue is empty.
     func claimNext() throws -> FitJob? {
         let id: Int? = try database.write { c in
-            guard let id = try c.queryOne("SELECT id FROM fit WHERE status = 'queued' ORDER BY id LIMIT 1", row: { $0.int(0)! }) else {
+            guard let id = try c.queryOne("SELECT id FROM fit WHERE status = 'queued' ORDER BY id LIMIT 1", row: { $0.int(0) ?? 0 }) else {
                 return nil
             }
             try c.run("""
@@ -81,16 +125,34 @@ struct FitStore {
         return try id.flatMap { try find(id: $0) }
     }
 
-    /// After a restart: fits left running by the previous process go back to the queue (or, when a
-    /// cancel was asked for, are cancelled). Returns how many were requeued.
-    func recoverInterrupted() throws -> Int {
+    /// After a restart: fits left running by the previous process go back to the queue once. A fit
+    /// that was already on its `maxAttempts`-th attempt is failed instead, so a fit whose work takes
+    /// the process down costs one fit, not a crash loop. Cancel requests are honoured.
+    func recoverInterrupted(maxAttempts: Int = 2) throws -> (requeued: Int, failed: Int) {
         try database.write { c in
             try c.run("""
                 UPDATE fit SET status = 'cancelled', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                 WHERE status = 'running' AND cancel_requested = 1
                 """)
+            try c.run("""
+                UPDATE fit SET status = 'failed', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                               error = 'the server stopped while this fit ran, on each of its ' || attempts ||
+                                       ' attempts; it is not retried again (a fit that ends the process is a defect: please report it with its options)'
+                WHERE status = 'running' AND attempts >= ?
+                """, .integer(Int64(maxAttempts)))
+            let failed = c.changes
             try c.run("UPDATE fit SET status = 'queued', started_at = NULL, progress = 0 WHERE status = 'running'")
-            return c.changes
+            return (c.changes, failed)
+        }
+    }
+
+    /// Puts a claimed fit back in the queue without counting the attempt.
+    func requeue(id: Int) throws {
+        try database.write { c in
+            try c.run("""
+                UPDATE fit SET status = 'queued', started_at = NULL, attempts = max(0, attempts - 1)
+                WHERE id = ? AND status = 'running'
+                """, .integer(Int64(id)))
         }
     }
 
@@ -104,12 +166,13 @@ struct FitStore {
         }
     }
 
-    func fail(id: Int, error: String, cancelled: Bool) throws {
+    /// Ends a running fit as `failed`, `cancelled` or `timed_out`.
+    func fail(id: Int, error: String, status: FitJob.Status) throws {
         try database.write { c in
             try c.run("""
                 UPDATE fit SET status = ?, error = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                 WHERE id = ? AND status = 'running'
-                """, .text(cancelled ? "cancelled" : "failed"), .text(error), .integer(Int64(id)))
+                """, .text(status.rawValue), .text(error), .integer(Int64(id)))
         }
     }
 
@@ -124,7 +187,7 @@ struct FitStore {
     /// Cancels a queued fit at once; for a running one records the request (the worker stops it).
     func cancel(id: Int) throws -> CancelOutcome {
         let outcome: Int = try database.write { c in
-            guard let status = try c.queryOne("SELECT status FROM fit WHERE id = ?", [.integer(Int64(id))], row: { $0.text(0)! }) else {
+            guard let status = try c.queryOne("SELECT status FROM fit WHERE id = ?", [.integer(Int64(id))], row: { $0.text(0) ?? "" }) else {
                 return 0
             }
             switch status {

@@ -20,12 +20,18 @@ final class FitWorkerPool: @unchecked Sendable {
     private final class Live: @unchecked Sendable {
         var progress: Double = 0
         var cancelled = false
+        /// Wall-clock deadline (`ServiceConfiguration.fitTimeout`), checked with the cancel flag.
+        var deadline: Date
+        var timedOut = false
         var progressSavedAt = Date.distantPast
+        init(deadline: Date) { self.deadline = deadline }
     }
 
     private let fits: FitStore
     private let evaluations: EvaluationStore
     private let capacity: Int
+    /// The longest a fit may run before it is stopped as `timed_out`.
+    let timeout: TimeInterval
     private let runner: Runner
     private let logger: Logger
     /// One thread per worker slot, made for fits alone. Not libdispatch worker threads: a CPU-bound
@@ -40,10 +46,17 @@ final class FitWorkerPool: @unchecked Sendable {
     private var stopping = false
     private let idle = DispatchGroup()
 
-    init(database: Database, workers: Int, logger: Logger, runner: @escaping Runner = FitWorkerPool.emergenceFit) {
+    /// Progress is persisted off the fit's thread, so a fit never waits for the database's write
+    /// lock (an upload may hold it for a second or more): only the latest value per fit is written.
+    private let progressWriter = DispatchQueue(label: "emergence.fits.progress", qos: .utility)
+    private var pendingProgress: [Int: Double] = [:]
+
+    init(database: Database, workers: Int, timeout: TimeInterval = 600, logger: Logger,
+         runner: @escaping Runner = FitWorkerPool.emergenceFit) {
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
         capacity = max(1, workers)
+        self.timeout = timeout
         slots = (0..<max(1, workers)).map { FitThread(name: "emergence.fit.\($0)") }
         freeSlots = Array((0..<max(1, workers)).reversed())
         self.runner = runner
@@ -59,7 +72,10 @@ final class FitWorkerPool: @unchecked Sendable {
     /// Requeues fits a previous process left running, then starts working.
     func start() throws {
         let recovered = try fits.recoverInterrupted()
-        if recovered > 0 { logger.info("requeued \(recovered) fit(s) interrupted by the last shutdown") }
+        if recovered.requeued > 0 { logger.info("requeued \(recovered.requeued) fit(s) interrupted by the last shutdown") }
+        if recovered.failed > 0 {
+            logger.error("failed \(recovered.failed) fit(s) interrupted on their second attempt; they are not retried again")
+        }
         wake()
     }
 
@@ -82,11 +98,18 @@ final class FitWorkerPool: @unchecked Sendable {
                 return
             }
             guard let job else { return }
-            let state = Live()
+            let state = Live(deadline: Date().addingTimeInterval(timeout))
             state.cancelled = job.cancelRequested
             lock.lock()
             live[job.id] = state
-            let slot = freeSlots.removeLast()
+            // `live.count < capacity` above guarantees a free slot; the guard keeps a bug from trapping.
+            guard let slot = freeSlots.popLast() else {
+                live[job.id] = nil
+                lock.unlock()
+                logger.error("no free fit slot for fit \(job.id) although fewer than \(capacity) run; it stays queued")
+                try? fits.requeue(id: job.id)
+                return
+            }
             lock.unlock()
             idle.enter()
             slots[slot].submit { self.run(job, state, slot: slot) }
@@ -108,17 +131,21 @@ final class FitWorkerPool: @unchecked Sendable {
             let data = try evaluations.all(studyID: job.studyID)
             let lock = self.lock
             let fits = self.fits
-            let result = try runner(data.rows, options, { p in
+            let result = try runner(data.rows, options, { [self] p in
                 lock.lock()
                 state.progress = p
                 let save = Date().timeIntervalSince(state.progressSavedAt) > 2
                 if save { state.progressSavedAt = Date() }
                 lock.unlock()
                 // Persist now and then, so a poll after a restart still shows roughly where it was.
-                if save { try? fits.saveProgress(id: job.id, p) }
-            }, {
+                if save { saveProgressLater(id: job.id, p) }
+            }, { [self] in
                 lock.lock()
                 defer { lock.unlock() }
+                if !state.cancelled && Date() >= state.deadline {
+                    state.timedOut = true
+                    state.cancelled = true
+                }
                 return state.cancelled
             })
             let json = String(decoding: try result.jsonData(pretty: false), as: UTF8.self)
@@ -127,17 +154,46 @@ final class FitWorkerPool: @unchecked Sendable {
         } catch FitError.cancelled {
             lock.lock()
             let shuttingDown = stopping
+            let timedOut = state.timedOut
             lock.unlock()
-            // Stopped for a shutdown: leave it 'running' so the next start requeues it.
-            if shuttingDown && !isCancelRequested(job.id) {
-                logger.info("fit \(job.id) interrupted by shutdown; it will resume on the next start")
+            if timedOut {
+                let limit = String(format: "%g", timeout)
+                try? fits.fail(id: job.id, error: "the fit ran longer than the server's limit of \(limit) s and was stopped; "
+                               + "ask for less work (fewer bootstrap resamples or MCMC steps) or raise EMERGENCE_FIT_TIMEOUT",
+                               status: .timedOut)
+                logger.warning("fit \(job.id) timed out after \(limit) s")
                 return
             }
-            try? fits.fail(id: job.id, error: "cancelled", cancelled: true)
+            // Stopped for a graceful shutdown: back to the queue without counting the attempt, so
+            // only a crash (the fit still 'running' at the next start) uses up its one retry.
+            if shuttingDown && !isCancelRequested(job.id) {
+                do {
+                    try fits.requeue(id: job.id)
+                    logger.info("fit \(job.id) interrupted by shutdown; it will resume on the next start")
+                } catch {
+                    logger.warning("fit \(job.id) interrupted by shutdown and left running (\(error)); the next start requeues it")
+                }
+                return
+            }
+            try? fits.fail(id: job.id, error: "cancelled", status: .cancelled)
             logger.info("fit \(job.id) cancelled")
         } catch {
-            try? fits.fail(id: job.id, error: "\(error)", cancelled: false)
+            try? fits.fail(id: job.id, error: "\(error)", status: .failed)
             logger.warning("fit \(job.id) failed: \(error)")
+        }
+    }
+
+    /// Queues a progress write on `progressWriter`, coalescing writes for the same fit.
+    private func saveProgressLater(id: Int, _ p: Double) {
+        lock.lock()
+        let first = pendingProgress.updateValue(p, forKey: id) == nil
+        lock.unlock()
+        guard first else { return }
+        progressWriter.async { [self] in
+            lock.lock()
+            let latest = pendingProgress.removeValue(forKey: id)
+            lock.unlock()
+            if let latest { try? fits.saveProgress(id: id, latest) }
         }
     }
 
@@ -193,9 +249,11 @@ final class FitThread: @unchecked Sendable {
         thread.start()
     }
 
+    /// Hands the thread its next fit. The pool gives a slot one fit at a time; should that ever be
+    /// broken, the fit waits for the slot instead of trapping.
     func submit(_ w: @escaping () -> Void) {
         condition.lock()
-        precondition(work == nil, "a fit slot was given two fits")
+        while work != nil { condition.wait() }
         work = w
         condition.signal()
         condition.unlock()
@@ -216,6 +274,7 @@ final class FitThread: @unchecked Sendable {
             while work == nil && !stopping { condition.wait() }
             guard let w = work else { condition.unlock(); return }
             work = nil
+            condition.broadcast()
             condition.unlock()
             w()
         }

@@ -10,6 +10,14 @@ public struct ServiceConfiguration: Sendable {
     public var tokens: TokenSet = TokenSet(entries: [])
     /// Read connections to SQLite.
     public var readers: Int = 4
+    /// Wall-clock limit of one fit in seconds; past it the fit ends as `timed_out`
+    /// (`EMERGENCE_FIT_TIMEOUT`). The default leaves room for the largest fit the work budget
+    /// admits on one core, with margin for a busy machine.
+    public var fitTimeout: Double = 600
+    /// Fits queued or running at once, over the whole server and per study (`EMERGENCE_MAX_QUEUED_FITS`,
+    /// `EMERGENCE_MAX_QUEUED_FITS_PER_STUDY`); a new fit past either is answered 429 with Retry-After.
+    public var maxQueuedFits: Int = 1_000
+    public var maxQueuedFitsPerStudy: Int = 100
 
     public init() {}
 
@@ -21,6 +29,15 @@ public struct ServiceConfiguration: Sendable {
     public func validate() throws {
         guard (0...65535).contains(port) else { throw Invalid(description: "port must be in 0...65535 (got \(port))") }
         guard workers >= 1 && workers <= 256 else { throw Invalid(description: "workers must be in 1...256 (got \(workers))") }
+        guard fitTimeout.isFinite && fitTimeout >= 1 && fitTimeout <= 7 * 86_400 else {
+            throw Invalid(description: "fit timeout must be in 1...604800 seconds (got \(fitTimeout))")
+        }
+        guard (1...1_000_000).contains(maxQueuedFits) else {
+            throw Invalid(description: "max queued fits must be in 1...1000000 (got \(maxQueuedFits))")
+        }
+        guard (1...maxQueuedFits).contains(maxQueuedFitsPerStudy) else {
+            throw Invalid(description: "max queued fits per study must be in 1...\(maxQueuedFits) (got \(maxQueuedFitsPerStudy))")
+        }
         if tokens.isEmpty && !Self.isLoopback(host) {
             throw Invalid(description: """
                 refusing to listen on \(host) without authentication: with no EMERGENCE_TOKENS set the API is open, \

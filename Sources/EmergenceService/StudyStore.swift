@@ -4,7 +4,7 @@ import Storage
 struct StudyStore {
     let database: Database
 
-    enum CreateError: Error { case nameTaken }
+    enum CreateError: Error { case nameTaken, deletedMeanwhile }
 
     func create(_ d: StudyDraft) throws -> Study {
         let id: Int = try database.write { c in
@@ -22,12 +22,15 @@ struct StudyStore {
             try s.run()
             return c.lastInsertRowID
         }
-        return try find(id: id)!
+        // A concurrent DELETE may remove the study between the write and this read.
+        guard let study = try find(id: id) else { throw CreateError.deletedMeanwhile }
+        return study
     }
 
     private static func row(_ s: Statement) -> Study {
-        Study(id: s.int(0)!, name: s.text(1)!, task: s.text(2), chance: s.double(3), shots: s.int(4),
-              description: s.text(5), dataVersion: s.int(6)!, evaluations: s.int(7) ?? 0, createdAt: s.text(8)!)
+        // Columns are NOT NULL in the schema; the fallbacks only keep a corrupt row from trapping.
+        Study(id: s.int(0) ?? 0, name: s.text(1) ?? "", task: s.text(2), chance: s.double(3), shots: s.int(4),
+              description: s.text(5), dataVersion: s.int(6) ?? 0, evaluations: s.int(7) ?? 0, createdAt: s.text(8) ?? "")
     }
 
     func find(id: Int) throws -> Study? {

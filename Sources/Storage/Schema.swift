@@ -80,5 +80,43 @@ public enum Schema {
         CREATE INDEX evaluation_by_study ON evaluation (study_id);
         PRAGMA user_version = 2;
         """),
+
+        // A fit that runs past its wall-clock limit ends as `timed_out`, a status of its own so a
+        // client can tell "too much work for this server" from a failure of the math. SQLite cannot
+        // change a CHECK in place, so the table is rebuilt (same columns, same order), keeping the
+        // AUTOINCREMENT high-water mark so a deleted fit's id is still never reused.
+        Migration(version: 3, script: """
+        CREATE TABLE fit_v3 (
+            id               INTEGER PRIMARY KEY AUTOINCREMENT,
+            study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
+            status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out')),
+            progress         REAL    NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+            options          TEXT    NOT NULL CHECK (json_valid(options)),
+            data_version     INTEGER NOT NULL CHECK (data_version >= 0),
+            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+            -- How many times a worker has started it; a fit interrupted on its second attempt is failed.
+            attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            created_at       TEXT    NOT NULL,
+            started_at       TEXT,
+            finished_at      TEXT,
+            result           TEXT    CHECK (result IS NULL OR json_valid(result)),
+            error            TEXT,
+            CHECK ((status = 'succeeded') = (result IS NOT NULL)),
+            CHECK ((status IN ('succeeded', 'failed', 'cancelled', 'timed_out')) = (finished_at IS NOT NULL))
+        ) STRICT;
+        INSERT INTO fit_v3 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts,
+                                  created_at, started_at, finished_at, result, error FROM fit;
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'fit_v3', seq FROM sqlite_sequence WHERE name = 'fit'
+            AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit_v3');
+        UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'fit'))
+            WHERE name = 'fit_v3' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit');
+        DROP TABLE fit;
+        ALTER TABLE fit_v3 RENAME TO fit;
+        CREATE INDEX fit_queue ON fit (status, id);
+        CREATE INDEX fit_by_study ON fit (study_id, id);
+        CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
+        PRAGMA user_version = 3;
+        """),
     ]
 }

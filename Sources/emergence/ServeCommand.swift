@@ -8,7 +8,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
-        Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, and EMERGENCE_TOKENS \
+        Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
 
@@ -24,19 +25,34 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Fit worker threads (env EMERGENCE_WORKERS; default: cores - 1, at least 1).")
     var workers: Int?
 
+    @Option(help: "Seconds a fit may run before it ends as timed_out (env EMERGENCE_FIT_TIMEOUT; default 600).")
+    var fitTimeout: Double?
+
+    @Option(help: "Fits queued or running at once before new ones get 429 (env EMERGENCE_MAX_QUEUED_FITS; default 1000).")
+    var maxQueuedFits: Int?
+
+    @Option(help: "The same, per study (env EMERGENCE_MAX_QUEUED_FITS_PER_STUDY; default 100).")
+    var maxQueuedFitsPerStudy: Int?
+
+    /// The flag, else the environment variable (which must parse), else nil.
+    private static func setting<T: LosslessStringConvertible>(_ flag: T?, _ name: String, _ env: [String: String]) throws -> T? {
+        if let flag { return flag }
+        guard let raw = env[name] else { return nil }
+        guard let value = T(raw) else { throw ValidationError("\(name) must be a \(T.self == Double.self ? "number" : "whole number") (got \(raw))") }
+        return value
+    }
+
     func run() throws {
         let env = ProcessInfo.processInfo.environment
         var config = ServiceConfiguration()
         config.host = host ?? env["EMERGENCE_HOST"] ?? config.host
-        if let p = port { config.port = p } else if let raw = env["EMERGENCE_PORT"] {
-            guard let p = Int(raw) else { throw ValidationError("EMERGENCE_PORT must be an integer (got \(raw))") }
-            config.port = p
-        }
+        config.port = try Self.setting(port, "EMERGENCE_PORT", env) ?? config.port
         config.databasePath = db ?? env["EMERGENCE_DB"] ?? config.databasePath
-        if let w = workers { config.workers = w } else if let raw = env["EMERGENCE_WORKERS"] {
-            guard let w = Int(raw) else { throw ValidationError("EMERGENCE_WORKERS must be an integer (got \(raw))") }
-            config.workers = w
-        }
+        config.workers = try Self.setting(workers, "EMERGENCE_WORKERS", env) ?? config.workers
+        config.fitTimeout = try Self.setting(fitTimeout, "EMERGENCE_FIT_TIMEOUT", env) ?? config.fitTimeout
+        config.maxQueuedFits = try Self.setting(maxQueuedFits, "EMERGENCE_MAX_QUEUED_FITS", env) ?? config.maxQueuedFits
+        config.maxQueuedFitsPerStudy = try Self.setting(maxQueuedFitsPerStudy, "EMERGENCE_MAX_QUEUED_FITS_PER_STUDY", env)
+            ?? config.maxQueuedFitsPerStudy
         if let raw = env["EMERGENCE_TOKENS"], !raw.isEmpty {
             do { config.tokens = try TokenSet.parse(raw) } catch { throw ValidationError("\(error)") }
         }

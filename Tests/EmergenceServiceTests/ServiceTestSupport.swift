@@ -14,6 +14,7 @@ final class TestService {
     private let ownsDirectory: Bool
 
     init(dir: URL? = nil, tokens: TokenSet = TokenSet(entries: []), workers: Int = 1,
+         configure: (inout ServiceConfiguration) -> Void = { _ in },
          runner: @escaping FitWorkerPool.Runner = TestService.quickFit) throws {
         let d = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("service-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
@@ -24,6 +25,7 @@ final class TestService {
         config.port = 0
         config.workers = workers
         config.tokens = tokens
+        configure(&config)
         configuration = config
         service = try EmergenceService(configuration: config, logger: Logger(label: "test"), runner: runner)
         try service.pool.start()
@@ -81,7 +83,7 @@ final class TestService {
         while Date() < deadline {
             let r = try request("GET", "/v1/fits/\(id)")
             let status = r.json["status"] as? String
-            if status == "succeeded" || status == "failed" || status == "cancelled" { return r.json }
+            if let status, FitJob.Status(rawValue: status)?.isFinished == true { return r.json }
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTFail("fit \(id) did not finish", file: file, line: line)

@@ -46,8 +46,9 @@ extension IngestionError {
     }
 }
 
-/// Maps anything a handler throws to a response; unexpected errors are logged, not shown.
-func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
+/// Maps anything a handler throws to a response; unexpected errors are logged, not shown, under the
+/// request id that the response carries too, so an operator can find the log line a client quotes.
+func problemResponse(for error: Error, requestID: String = "", log: (String) -> Void) -> HTTPResponse {
     switch error {
     case let e as APIError:
         return e.response
@@ -55,6 +56,13 @@ func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
         return e.response
     case let e as GzipBodyDecoder.Failure:
         return .problem(status: e.status, title: e.status == 413 ? "Content Too Large" : "Bad Request", detail: e.detail)
+    case let e as FitStore.QueueFull:
+        return .problem(status: 429, title: "Too Many Requests", detail: e.description,
+                        extensions: ["retry_after": e.retryAfter], headers: ["Retry-After": "\(e.retryAfter)"])
+    case is FitStore.StudyGone:
+        return .problem(status: 404, title: "Not Found", detail: "the study was deleted while the fit was being queued")
+    case StudyStore.CreateError.deletedMeanwhile:
+        return .problem(status: 409, title: "Conflict", detail: "the study was deleted while it was being created")
     case let e as UploadError:
         return .problem(status: 415, title: "Unsupported Media Type", detail: e.description)
     case let e as SQLiteError where e.isConstraintViolation:
@@ -63,12 +71,19 @@ func problemResponse(for error: Error, log: (String) -> Void) -> HTTPResponse {
         log("constraint violation (validation gap): \(e)")
         return .problem(status: 422, title: "Unprocessable Content",
                         detail: "a value was refused by the database's constraints: \(e.message)")
+    case let e as SQLiteError where e.isDiskFull:
+        // The write's transaction rolled back: all-or-nothing holds on a full disk too.
+        log("disk full: \(e)")
+        return .problem(status: 507, title: "Insufficient Storage",
+                        detail: "the database's disk is full; nothing was stored", extensions: ["request_id": requestID])
     case let e as SQLiteError where e.isBusy:
         return .problem(status: 503, title: "Service Unavailable", detail: "the database is busy; retry shortly",
                         headers: ["Retry-After": "1"])
     default:
         log("\(error)")
-        return .problem(status: 500, title: "Internal Server Error", detail: "the server failed to complete the request; see its log")
+        return .problem(status: 500, title: "Internal Server Error",
+                        detail: "the server failed to complete the request; its log has the details under request id \(requestID)",
+                        extensions: ["request_id": requestID])
     }
 }
 
@@ -99,4 +114,9 @@ enum JSONBody {
     }
 
     static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
+}
+
+extension SQLiteError {
+    /// SQLITE_FULL. (TODO at merge: storage's classification, which also reads ENOSPC behind SQLITE_IOERR.)
+    var isDiskFull: Bool { primaryCode == 13 }
 }

@@ -80,7 +80,8 @@ extension ServiceAPI {
         if s.evaluations == 0 {
             throw APIError(status: 409, title: "Conflict", detail: "study \(s.id) has no evaluations yet; upload some before fitting")
         }
-        let (job, created) = try fits.enqueue(studyID: s.id, optionsJSON: try FitJob.canonicalJSON(options))
+        let (job, created) = try fits.enqueue(studyID: s.id, optionsJSON: try FitJob.canonicalJSON(options),
+                                              limits: queueLimits, workers: workers)
         if created { pool.wake() }
         var r = HTTPResponse.json(created ? 202 : 200, document(job, studyName: s.name))
         r.headers.set("Location", "/v1/fits/\(job.id)")

@@ -12,18 +12,22 @@ final class ServiceAPI: @unchecked Sendable {
     let fits: FitStore
     let pool: FitWorkerPool
     let tokens: TokenSet
+    let queueLimits: FitStore.QueueLimits
+    let workers: Int
     let logger: Logger
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
     private let documentCache = NSLock()
     private var documents: [Int: [UInt8]] = [:]
 
-    init(database: Database, pool: FitWorkerPool, tokens: TokenSet, logger: Logger) {
+    init(database: Database, pool: FitWorkerPool, configuration: ServiceConfiguration, logger: Logger) {
         self.database = database
         studies = StudyStore(database: database)
         evaluations = EvaluationStore(database: database)
         fits = FitStore(database: database)
         self.pool = pool
-        self.tokens = tokens
+        tokens = configuration.tokens
+        queueLimits = FitStore.QueueLimits(overall: configuration.maxQueuedFits, perStudy: configuration.maxQueuedFitsPerStudy)
+        workers = configuration.workers
         self.logger = logger
     }
 
@@ -55,27 +59,52 @@ final class ServiceAPI: @unchecked Sendable {
             // overlaps parsing and storing (EvaluationUpload); every other body arrives inflated.
             let encodedBody = route.method == "POST" && route.template == "/v1/studies/{study}/evaluations"
             router.add(route.method, route.template, encodedBody: encodedBody) { [self] request in
-                if let scope {
-                    switch tokens.authorize(authorization: request.headers["Authorization"], needs: scope) {
-                    case .allowed: break
-                    case .unauthenticated(let why):
-                        return .problem(status: 401, title: "Unauthorized", detail: why,
-                                        headers: ["WWW-Authenticate": "Bearer realm=\"emergence\""])
-                    case .forbidden(let why):
-                        return .problem(status: 403, title: "Forbidden", detail: why)
-                    }
-                }
-                // Control characters never belong in a query value (openapi.json says so for each one).
-                for item in request.queryItems where item.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                    return APIError.badParameter(item.name, "must not contain control characters").response
-                }
-                do {
-                    return try handler(request)
-                } catch {
-                    return problemResponse(for: error) { message in
-                        self.logger.error("\(request.method) \(request.path) failed: \(message)")
-                    }
-                }
+                let requestID = RequestID.of(request)
+                var response = answer(request, scope: scope, handler: handler, requestID: requestID)
+                response.headers.set("X-Request-Id", requestID)
+                return response
+            }
+        }
+    }
+
+    /// What is decided from the request head: credentials, then the shape of the query.
+    func admission(_ request: HTTPRequest, scope: Scope?) -> HTTPResponse? {
+        // Two Authorization fields: which one counts would be a guess between client, proxies and us.
+        if request.headers.values("Authorization").count > 1 {
+            return .problem(status: 400, title: "Bad Request", detail: "send one Authorization header, not several")
+        }
+        if let scope {
+            switch tokens.authorize(authorization: request.headers["Authorization"], needs: scope) {
+            case .allowed: break
+            case .unauthenticated(let why):
+                return .problem(status: 401, title: "Unauthorized", detail: why,
+                                headers: ["WWW-Authenticate": "Bearer realm=\"emergence\""])
+            case .forbidden(let why):
+                return .problem(status: 403, title: "Forbidden", detail: why)
+            }
+        }
+        var seen = Set<String>()
+        for item in request.queryItems {
+            // A repeated parameter is refused rather than one copy silently winning.
+            if !seen.insert(item.name).inserted {
+                return APIError.badParameter(item.name, "is given more than once; give it once").response
+            }
+            // Control characters never belong in a query value (openapi.json says so for each one).
+            if item.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return APIError.badParameter(item.name, "must not contain control characters").response
+            }
+        }
+        return nil
+    }
+
+    private func answer(_ request: HTTPRequest, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse,
+                        requestID: String) -> HTTPResponse {
+        if let refusal = admission(request, scope: scope) { return refusal }
+        do {
+            return try handler(request)
+        } catch {
+            return problemResponse(for: error, requestID: requestID) { message in
+                self.logger.error("\(request.method) \(request.path) failed: \(message)", metadata: ["request_id": "\(requestID)"])
             }
         }
     }
@@ -164,7 +193,7 @@ final class ServiceAPI: @unchecked Sendable {
         }
         do {
             let (version, queued) = try database.read { c in
-                (try c.userVersion(), try c.queryOne("SELECT count(*) FROM fit WHERE status = 'queued'") { $0.int(0)! } ?? 0)
+                (try c.userVersion(), try c.queryOne("SELECT count(*) FROM fit WHERE status = 'queued'") { $0.int(0) ?? 0 } ?? 0)
             }
             return try json(200, Ready(status: "ready", schema_version: version, fits_running: pool.runningCount, fits_queued: queued))
         } catch {

@@ -1,0 +1,159 @@
+import EmergenceCore
+import Foundation
+import HTTP
+import Storage
+import XCTest
+@testable import EmergenceService
+
+/// Bounded work and recovery: the fit queue's bounds (429), the wall-clock limit (`timed_out`), one
+/// retry after a crash, and what is refused from the request head.
+final class FitAdmissionTests: XCTestCase {
+    private let csv = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions\n"
+        + "a,1b,1e9,1e10,,2.5,few_shot,5,,,0.25,100\n"
+        + "a,1b,1e9,1e10,,2.5,finetuned,,64,s0,0.30,100\n"
+
+    private func study(_ t: TestService, _ name: String) throws {
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "\#(name)"}"#).status, 201)
+        XCTAssertEqual(try t.request("POST", "/v1/studies/\(name)/evaluations", body: csv, headers: [("Content-Type", "text/csv")]).status, 200)
+    }
+
+    /// A runner that holds its worker until cancelled (or until `release`).
+    private static func blocking(_ release: DispatchSemaphore? = nil) -> FitWorkerPool.Runner {
+        { rows, options, progress, isCancelled in
+            while !isCancelled() {
+                if let release, release.wait(timeout: .now() + 0.005) == .success { return try TestService.quickFit(rows, options, progress, isCancelled) }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            throw FitError.cancelled
+        }
+    }
+
+    func testQueueBoundsAnswer429WithRetryAfterButIdenticalRequestsStillFindTheirFit() throws {
+        let t = try TestService(workers: 1, configure: { $0.maxQueuedFits = 5; $0.maxQueuedFitsPerStudy = 3 }, runner: Self.blocking())
+        defer { t.close() }
+        try study(t, "a")
+        try study(t, "b")
+        for seed in 1...3 { XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: #"{"seed": \#(seed)}"#).status, 202) }
+        let refused = try t.request("POST", "/v1/studies/a/fits", body: #"{"seed": 4}"#)
+        XCTAssertEqual(refused.status, 429, refused.text)
+        XCTAssertNotNil(refused.headers["Retry-After"].flatMap(Int.init))
+        XCTAssertTrue((refused.json["detail"] as? String)?.contains("this study") == true, refused.text)
+        // The same request as an accepted one is answered with that fit, full queue or not.
+        XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: #"{"seed": 2}"#).status, 200)
+        // The server-wide bound: 3 + 2 = 5.
+        for seed in 1...2 { XCTAssertEqual(try t.request("POST", "/v1/studies/b/fits", body: #"{"seed": \#(seed)}"#).status, 202) }
+        let full = try t.request("POST", "/v1/studies/b/fits", body: #"{"seed": 3}"#)
+        XCTAssertEqual(full.status, 429, full.text)
+        XCTAssertTrue((full.json["detail"] as? String)?.contains("the server") == true, full.text)
+        // Cancelling frees a place.
+        XCTAssertEqual(try t.request("DELETE", "/v1/fits/5").status, 200)
+        XCTAssertEqual(try t.request("POST", "/v1/studies/b/fits", body: #"{"seed": 3}"#).status, 202)
+    }
+
+    func testAFitPastTheWallClockLimitEndsTimedOut() throws {
+        let t = try TestService(workers: 1, configure: { $0.fitTimeout = 1 }, runner: Self.blocking())
+        defer { t.close() }
+        try study(t, "a")
+        let id = try XCTUnwrap(try t.request("POST", "/v1/studies/a/fits", body: "{}").json["id"] as? Int)
+        let done = try t.waitForFit(id)
+        XCTAssertEqual(done["status"] as? String, "timed_out")
+        XCTAssertTrue((done["error"] as? String)?.contains("limit of 1 s") == true, "\(done)")
+        XCTAssertTrue(done["finished_at"] is String)
+        // Timed out is not reused: the same request queues a new fit.
+        XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: "{}").status, 202)
+    }
+
+    /// A fit that was running when the process died is retried once; interrupted again, it is failed
+    /// and the server starts normally.
+    func testACrashedFitIsRetriedOnceThenFailed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("retry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        let fitID: Int
+        do {
+            let db = try Database(path: path, readers: 1)
+            try db.write { c in
+                try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
+                try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at) VALUES (1, 'queued', '{}', 0, 'now')")
+            }
+            let store = FitStore(database: db)
+            fitID = try XCTUnwrap(try store.claimNext()?.id)          // attempt 1 ... the process dies
+            XCTAssertEqual(try store.recoverInterrupted().requeued, 1) // next start: retried
+            XCTAssertEqual(try store.claimNext()?.attempts, 2)         // attempt 2 ... dies again
+            let second = try store.recoverInterrupted()
+            XCTAssertEqual(second.requeued, 0)
+            XCTAssertEqual(second.failed, 1)
+            let job = try XCTUnwrap(try store.find(id: fitID))
+            XCTAssertEqual(job.status, .failed)
+            XCTAssertTrue(job.error?.contains("not retried again") == true, job.error ?? "")
+        }
+        // And the service starts on that file and serves.
+        let t = try TestService(dir: dir)
+        defer { t.close() }
+        XCTAssertEqual(try t.request("GET", "/v1/fits/\(fitID)").json["status"] as? String, "failed")
+        XCTAssertEqual(try t.request("GET", "/healthz").status, 200)
+    }
+
+    func testQueueingForADeletedStudyThrowsInsteadOfTrapping() throws {
+        let t = try TestService()
+        defer { t.close() }
+        let store = FitStore(database: t.service.database)
+        XCTAssertThrowsError(try store.enqueue(studyID: 9999, optionsJSON: "{}")) { XCTAssertTrue($0 is FitStore.StudyGone) }
+    }
+
+    func testRepeatedQueryParametersAndAuthorizationHeadersAre400() throws {
+        let token = "0123456789abcdef-reader"
+        let t = try TestService(tokens: try TokenSet.parse("\(token):read"))
+        defer { t.close() }
+        let auth = ("Authorization", "Bearer \(token)")
+        XCTAssertEqual(try t.request("GET", "/v1/studies?limit=5", headers: [auth]).status, 200)
+        let twice = try t.request("GET", "/v1/studies?limit=5&limit=500", headers: [auth])
+        XCTAssertEqual(twice.status, 400, twice.text)
+        XCTAssertTrue(twice.text.contains("limit"), twice.text)
+        let twoAuth = try t.request("GET", "/v1/studies", headers: [auth, ("Authorization", "Bearer nope-nope-nope-nope")])
+        XCTAssertEqual(twoAuth.status, 400, twoAuth.text)
+    }
+
+    func testATokenListedTwiceIsRefusedAtStart() {
+        XCTAssertThrowsError(try TokenSet.parse("0123456789abcdef-x:read,0123456789abcdef-x:admin")) { error in
+            XCTAssertTrue("\(error)".contains("entry 2 repeats"), "\(error)")
+            XCTAssertFalse("\(error)".contains("0123456789abcdef"), "the error must not echo a token")
+        }
+    }
+
+    func testRequestIDsAreEchoedOrMade() throws {
+        let t = try TestService()
+        defer { t.close() }
+        XCTAssertEqual(try t.request("GET", "/healthz", headers: [("X-Request-Id", "ci-run-7:step.3")]).headers["X-Request-Id"], "ci-run-7:step.3")
+        let made = try t.request("GET", "/healthz", headers: [("X-Request-Id", "bad id\u{7f}")]).headers["X-Request-Id"] ?? ""
+        XCTAssertEqual(made.count, 32)
+        XCTAssertTrue(made.allSatisfy(\.isHexDigit))
+    }
+
+    /// Schema v3 rebuilds the fit table for `timed_out`: rows, ids and the AUTOINCREMENT mark survive.
+    func testTheFitTableMigrationKeepsRowsAndNeverReusesIDs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        do {
+            let old = try Database(path: path, readers: 1, migrations: Array(Schema.migrations.prefix(2)))
+            try old.write { c in
+                try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
+                for _ in 0..<3 {
+                    try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at) VALUES (1, 'queued', '{}', 0, 'now')")
+                }
+                try c.run("DELETE FROM fit WHERE id = 3")
+            }
+        }
+        let db = try Database(path: path, readers: 1)
+        let (ids, next): ([Int], Int) = try db.write { c in
+            let ids = try c.query("SELECT id FROM fit ORDER BY id") { $0.int(0) ?? 0 }
+            try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at, finished_at) VALUES (1, 'timed_out', '{}', 0, 'now', 'now')")
+            return (ids, c.lastInsertRowID)
+        }
+        XCTAssertEqual(ids, [1, 2])
+        XCTAssertEqual(next, 4, "the id of the deleted fit 3 must not be reused")
+    }
+}
