@@ -16,11 +16,15 @@ public final class EmergenceService: @unchecked Sendable {
 
     /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
     public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
-        try self.init(configuration: configuration, logger: logger, runner: FitWorkerPool.emergenceFit)
+        let runner = configuration.fitExecutable.map { FitProcess.runner(executable: $0) } ?? FitWorkerPool.emergenceFit
+        try self.init(configuration: configuration, logger: logger, runner: runner)
     }
 
     init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner) throws {
         try configuration.validate()
+        // A peer that goes away mid-write (a client, or a fit's child process) must cost an EPIPE,
+        // not the process: SIGPIPE's default action is to terminate.
+        signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
         self.logger = logger
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
@@ -40,7 +44,7 @@ public final class EmergenceService: @unchecked Sendable {
     public func start() throws {
         try pool.start()
         try server.start()
-        logger.info("emergence listening on \(configuration.host):\(server.port) (database \(configuration.databasePath), \(configuration.workers) fit worker(s), \(configuration.tokens.isEmpty ? "no auth: loopback only" : "\(configuration.tokens.count) token(s)"))")
+        logger.info("emergence listening on \(configuration.host):\(server.port) (database \(configuration.databasePath), \(configuration.workers) fit worker(s) \(configuration.fitExecutable == nil ? "on threads" : "in child processes"), \(configuration.tokens.isEmpty ? "no auth: loopback only" : "\(configuration.tokens.count) token(s)"))")
     }
 
     /// The bound port (after `start`).

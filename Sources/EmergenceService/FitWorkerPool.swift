@@ -180,6 +180,9 @@ final class FitWorkerPool: @unchecked Sendable {
         } catch {
             try? fits.fail(id: job.id, error: "\(error)", status: .failed)
             logger.warning("fit \(job.id) failed: \(error)")
+            if let child = error as? FitProcess.ChildFailure, !child.details.isEmpty {
+                logger.error("fit \(job.id): what its process printed:\n\(child.details)")
+            }
         }
     }
 

@@ -18,6 +18,10 @@ public struct ServiceConfiguration: Sendable {
     /// `EMERGENCE_MAX_QUEUED_FITS_PER_STUDY`); a new fit past either is answered 429 with Retry-After.
     public var maxQueuedFits: Int = 1_000
     public var maxQueuedFitsPerStudy: Int = 100
+    /// Where fits run: in a child process of this executable (`emergence fit-worker`), so a defect in
+    /// the math costs one fit and never the server, or on a thread of the server (tests, and
+    /// `EMERGENCE_FIT_ISOLATION=thread`). nil = thread.
+    public var fitExecutable: String? = nil
 
     public init() {}
 

@@ -9,7 +9,7 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
         Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
-        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, and EMERGENCE_TOKENS \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
 
@@ -34,6 +34,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The same, per study (env EMERGENCE_MAX_QUEUED_FITS_PER_STUDY; default 100).")
     var maxQueuedFitsPerStudy: Int?
 
+    @Option(help: "Where fits run: process (a child process per fit; a crash costs one fit) or thread (env EMERGENCE_FIT_ISOLATION; default process).")
+    var fitIsolation: String?
+
     /// The flag, else the environment variable (which must parse), else nil.
     private static func setting<T: LosslessStringConvertible>(_ flag: T?, _ name: String, _ env: [String: String]) throws -> T? {
         if let flag { return flag }
@@ -53,6 +56,15 @@ struct ServeCommand: ParsableCommand {
         config.maxQueuedFits = try Self.setting(maxQueuedFits, "EMERGENCE_MAX_QUEUED_FITS", env) ?? config.maxQueuedFits
         config.maxQueuedFitsPerStudy = try Self.setting(maxQueuedFitsPerStudy, "EMERGENCE_MAX_QUEUED_FITS_PER_STUDY", env)
             ?? config.maxQueuedFitsPerStudy
+        switch fitIsolation ?? env["EMERGENCE_FIT_ISOLATION"] ?? "process" {
+        case "process":
+            // This very executable, even if the file is replaced by an upgrade while it runs.
+            config.fitExecutable = "/proc/self/exe"
+        case "thread":
+            config.fitExecutable = nil
+        case let other:
+            throw ValidationError("fit isolation must be process or thread (got \(other))")
+        }
         if let raw = env["EMERGENCE_TOKENS"], !raw.isEmpty {
             do { config.tokens = try TokenSet.parse(raw) } catch { throw ValidationError("\(error)") }
         }

@@ -1,0 +1,208 @@
+import EmergenceCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs each fit in a child process: the same executable, started as `emergence fit-worker`.
+///
+/// Why a process and not only a thread: a trap in the math (a `precondition`, an index out of range,
+/// an allocation that fails) ends the process it happens in, and Swift cannot catch it. In a child it
+/// costs that one fit, which is failed with what the child printed; the server goes on serving. The
+/// wall-clock limit and cancellation become a SIGKILL, which works even if the math never polls,
+/// and whatever a fit allocates goes back to the system when its process exits. It costs a process
+/// start and a JSON round trip of the rows (a few ms for a study of a few hundred rows).
+///
+/// The protocol: the parent writes one JSON object `{"options": FitOptions, "rows": [Evaluation]}`
+/// to the child's stdin and closes it; the child writes `progress P` lines to stderr while it works,
+/// and on success the result document to stdout (exit 0). A fit error is one line on stderr
+/// `error MESSAGE` (exit 3). Anything else on stderr is kept for the error message of a child that
+/// dies.
+public enum FitProcess {
+    struct Request: Codable {
+        var options: FitOptions
+        var rows: [Evaluation]
+    }
+
+    static let fitErrorExit: Int32 = 3
+    static let cancelledExit: Int32 = 4
+
+    // MARK: Child side
+
+    /// The body of `emergence fit-worker`: reads the request from stdin, fits, answers on stdout.
+    /// Returns the exit status.
+    public static func runChild() -> Int32 {
+        // Fits are CPU-bound and can wait; requests to the parent cannot.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let request: Request
+        do {
+            request = try JSONDecoder().decode(Request.self, from: input)
+        } catch {
+            report("error the fit request could not be read: \(error)")
+            return fitErrorExit
+        }
+        do {
+            let result = try EmergenceFit.run(request.rows, options: request.options, threads: 1, progress: { p in
+                report("progress \(p)")
+            })
+            try FileHandle.standardOutput.write(contentsOf: try result.jsonData(pretty: false))
+            return 0
+        } catch FitError.cancelled {
+            return cancelledExit
+        } catch {
+            report("error \(error)".replacingOccurrences(of: "\n", with: " "))
+            return fitErrorExit
+        }
+    }
+
+    private static func report(_ line: String) {
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    // MARK: Parent side
+
+    /// The child failed in a way that is not a fit error: it died by a signal or exited oddly.
+    struct ChildFailure: Error, CustomStringConvertible {
+        var description: String
+        /// Everything the child printed (a crash report with its backtrace), for the server's log.
+        var details: String = ""
+    }
+
+    /// A fit error reported by the child, with its message.
+    struct ChildFitError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// A runner for `FitWorkerPool` that starts `executable fit-worker` per fit.
+    static func runner(executable: String) -> FitWorkerPool.Runner {
+        { rows, options, progress, isCancelled in
+            try run(executable: executable, rows: rows, options: options, progress: progress, isCancelled: isCancelled)
+        }
+    }
+
+    static func run(executable: String, rows: [Evaluation], options: FitOptions,
+                    progress: @escaping @Sendable (Double) -> Void, isCancelled: @escaping @Sendable () -> Bool) throws -> FitResult {
+        let input = try JSONEncoder().encode(Request(options: options, rows: rows))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["fit-worker"]
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+
+        // Each pipe gets its own thread, so a child that writes a lot to one while we feed another
+        // never deadlocks; plain threads, not libdispatch workers, since they block.
+        let output = Collected()
+        let diagnostics = Collected()
+        let done = DispatchGroup()
+        spawn(done) {
+            // A child that dies early closes its end: the write fails (EPIPE; SIGPIPE is ignored by
+            // the service) and the exit status tells the rest.
+            try? stdin.fileHandleForWriting.write(contentsOf: input)
+            try? stdin.fileHandleForWriting.close()
+        }
+        spawn(done) { output.set(stdout.fileHandleForReading.readDataToEndOfFile()) }
+        spawn(done) {
+            var pending = Data()
+            let handle = stderr.fileHandleForReading
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let nl = pending.firstIndex(of: 0x0A) {
+                    let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
+                    pending.removeSubrange(pending.startIndex...nl)
+                    if line.hasPrefix("progress "), let p = Double(line.dropFirst(9)) { progress(p) } else { diagnostics.append(line) }
+                }
+            }
+            if !pending.isEmpty { diagnostics.append(String(decoding: pending, as: UTF8.self)) }
+        }
+
+        var killed = false
+        while process.isRunning {
+            if !killed && isCancelled() {
+                kill(process.processIdentifier, SIGKILL)
+                killed = true
+            }
+            usleep(20_000)
+        }
+        process.waitUntilExit()
+        done.wait()
+        if killed { throw FitError.cancelled }
+
+        let said = diagnostics.text
+        switch (process.terminationReason, process.terminationStatus) {
+        case (.exit, 0):
+            do {
+                return try JSONDecoder().decode(FitResult.self, from: output.data)
+            } catch {
+                throw ChildFailure(description: "the fit process answered with a result that could not be read: \(error)")
+            }
+        case (.exit, fitErrorExit):
+            let message = said.split(separator: "\n").last { $0.hasPrefix("error ") }.map { String($0.dropFirst(6)) } ?? said
+            throw ChildFitError(description: message)
+        case (.exit, cancelledExit):
+            throw FitError.cancelled
+        case (.uncaughtSignal, let signal):
+            // The runtime's own one-line reason ("Fatal error: …"), when it printed one.
+            let reason = said.split(separator: "\n").first { $0.contains("Fatal error") || $0.contains("Precondition failed") }
+            throw ChildFailure(description: "the fit stopped with signal \(signal) (\(signalName(signal))): a defect in the engine, "
+                               + "which cost this fit only; please report it with the fit's options"
+                               + (reason.map { ". It said: \($0.prefix(300))" } ?? ""),
+                               details: said)
+        case (_, let status):
+            throw ChildFailure(description: "the fit process exited with status \(status)", details: said)
+        }
+    }
+
+    private static func signalName(_ s: Int32) -> String {
+        switch s {
+        case SIGILL: return "SIGILL, a trap"
+        case SIGTRAP: return "SIGTRAP, a trap"
+        case SIGSEGV: return "SIGSEGV"
+        case SIGABRT: return "SIGABRT"
+        case SIGKILL: return "SIGKILL, perhaps the kernel's out-of-memory killer"
+        case SIGBUS: return "SIGBUS"
+        case SIGFPE: return "SIGFPE"
+        default: return "signal \(s)"
+        }
+    }
+
+    private static func spawn(_ group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        let t = Thread {
+            body()
+            group.leave()
+        }
+        t.stackSize = 1 << 20
+        t.start()
+    }
+
+    /// Bytes or lines gathered by a reader thread, read once it has finished. Of the lines, the
+    /// first 20 (where the runtime states why it stopped) and the last 60 are kept.
+    private final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var bytes = Data()
+        private var head: [String] = []
+        private var tail: [String] = []
+        private var dropped = 0
+
+        func set(_ d: Data) { lock.lock(); bytes = d; lock.unlock() }
+        func append(_ line: String) {
+            lock.lock()
+            if head.count < 20 { head.append(line) } else {
+                tail.append(line)
+                if tail.count > 60 { tail.removeFirst(); dropped += 1 }
+            }
+            lock.unlock()
+        }
+        var data: Data { lock.lock(); defer { lock.unlock() }; return bytes }
+        var text: String {
+            lock.lock(); defer { lock.unlock() }
+            return (head + (dropped > 0 ? ["… \(dropped) lines left out …"] : []) + tail).joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+import EmergenceService
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `emergence fit-worker`: one fit for the server, in a process of its own (see FitProcess).
+struct FitWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit-worker",
+        abstract: "Run one fit for `emergence serve` (request on stdin, result on stdout).",
+        shouldDisplay: false)
+
+    func run() throws {
+        Glibc.exit(FitProcess.runChild())
+    }
+}
