@@ -156,4 +156,18 @@ final class FitAdmissionTests: XCTestCase {
         XCTAssertEqual(ids, [1, 2])
         XCTAssertEqual(next, 4, "the id of the deleted fit 3 must not be reused")
     }
+
+    /// The spec's bounds and the server's agree at the edges schemathesis probes.
+    func testSeedBoundAndUnknownScalingLawFieldsAgreeWithTheSpec() throws {
+        let t = try TestService()
+        defer { t.close() }
+        try study(t, "a")
+        XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: #"{"seed": 9007199254740991}"#).status, 202)
+        let big = try t.request("POST", "/v1/studies/a/fits", body: #"{"seed": 18446744073709551615}"#)
+        XCTAssertEqual(big.status, 422, big.text)
+        XCTAssertEqual(big.errors.first?["field"] as? String, "seed")
+        let law = try t.request("POST", "/v1/studies/a/fits", body: #"{"scaling_law": {"l_inf": 1.7, "a": 400, "b": 0.1, "c": 1}}"#)
+        XCTAssertEqual(law.status, 422, law.text)
+        XCTAssertEqual(law.errors.first?["field"] as? String, "scaling_law.c")
+    }
 }

@@ -6,6 +6,9 @@ extension ServiceAPI {
     static let optionNames: Set<String> = ["form", "d0", "delta", "noise", "uncertainty", "bootstrap", "resample",
                                            "mcmc_steps", "mcmc_walkers", "mcmc_burn_in", "seed", "max_flops", "scaling_law"]
 
+    /// The largest seed the API takes: 2^53 - 1.
+    static let maxJSONSeed = 9_007_199_254_740_991.0
+
     /// The body of `POST …/fits`: the CLI's options as JSON; an empty body means all defaults.
     static func decodeOptions(_ body: [UInt8]) throws -> FitOptions {
         let isBlank = body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
@@ -26,15 +29,28 @@ extension ServiceAPI {
                 RowProblem(index: -1, field: $0, reason: "unknown option; expected one of \(optionNames.sorted().joined(separator: ", "))")
             })
         }
+        // The same inside scaling_law: a misspelt key must not be dropped on the way to the decoder.
+        if let (_, law) = members.first(where: { $0.0 == "scaling_law" }), case .object(let lawMembers) = law {
+            let lawUnknown = lawMembers.map(\.0).filter { !["l_inf", "a", "b"].contains($0) }
+            if !lawUnknown.isEmpty {
+                throw IngestionError(problems: lawUnknown.map {
+                    RowProblem(index: -1, field: "scaling_law.\($0)", reason: "unknown field; expected l_inf, a and b")
+                })
+            }
+        }
         // Integer options are checked here: Foundation's decoder reports "-1" for a UInt64 as invalid
         // JSON with no field name, which would not tell the client which option was wrong.
         var problems: [RowProblem] = []
         for (key, value) in members where ["seed", "bootstrap", "mcmc_steps", "mcmc_walkers", "mcmc_burn_in"].contains(key) {
             guard case .number(let d) = value else { continue }
-            if NumberText.integer(d) == nil && !(key == "seed" && d.rounded() == d && d >= 0 && d <= 1.8446744073709552e19) {
+            if d.rounded() != d || (key != "seed" && NumberText.integer(d) == nil) {
                 problems.append(RowProblem(index: -1, field: key, reason: "must be an integer"))
             } else if d < 0 {
                 problems.append(RowProblem(index: -1, field: key, reason: "must be an integer >= 0"))
+            } else if key == "seed" && d > Self.maxJSONSeed {
+                // JSON numbers are exact integers only up to 2^53 - 1 in most clients; a larger seed
+                // would not come back as the number that was sent.
+                problems.append(RowProblem(index: -1, field: key, reason: "must be at most 9007199254740991 (2^53 - 1)"))
             }
         }
         if !problems.isEmpty { throw IngestionError(problems: problems) }
