@@ -1,7 +1,8 @@
 import Foundation
+import CZlib  // also carries sys/epoll.h and sys/eventfd.h
 import Glibc
-import CZlib
 import Logging
+import Synchronization
 
 /// One epoll loop on its own thread. It accepts from the shared listeners (EPOLLEXCLUSIVE, so a
 /// new connection wakes one loop), owns the connections it accepted, and receives handler
@@ -30,7 +31,7 @@ final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let listeners: [Int32]
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
-    private let mailbox = LockedValue<(messages: [Message], open: Bool)>(([], true))
+    private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64
     private var overflowConnections = 0

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 public struct HTTPServerError: Error, CustomStringConvertible {
     public var description: String
@@ -16,8 +17,8 @@ public final class HTTPServer: @unchecked Sendable {
     private let router: Router
     private let logger: Logger
     private let handlerPool: HandlerPool
-    private let state = LockedValue<State>(.idle)
-    private let activeConnections = LockedValue<Int>(0)
+    private let state = Mutex<State>(.idle)
+    private let activeConnections = Atomic<Int>(0)
     private var listeners: [Int32] = []
     private var loops: [EventLoop] = []
     private let loopThreads = DispatchGroup()
@@ -36,7 +37,7 @@ public final class HTTPServer: @unchecked Sendable {
     public var port: Int { boundPort }
 
     /// Connections currently open (not counting refused ones still receiving their 503).
-    public var connectionCount: Int { activeConnections.withLock { $0 } }
+    public var connectionCount: Int { activeConnections.load(ordering: .relaxed) }
 
     /// Binds the listeners and starts the event loops; returns once the server accepts connections.
     public func start() throws {
@@ -150,15 +151,19 @@ public final class HTTPServer: @unchecked Sendable {
     // MARK: connection accounting (called from loop threads)
 
     func admitConnection() -> Bool {
-        activeConnections.withLock { count in
-            guard count < configuration.maxConnections else { return false }
-            count += 1
-            return true
+        // Compare-and-swap so the count never passes the limit, even for a moment.
+        var current = activeConnections.load(ordering: .relaxed)
+        while current < configuration.maxConnections {
+            let (exchanged, original) = activeConnections.compareExchange(expected: current, desired: current + 1,
+                                                                          ordering: .relaxed)
+            if exchanged { return true }
+            current = original
         }
+        return false
     }
 
     func releaseConnection() {
-        activeConnections.withLock { $0 -= 1 }
+        activeConnections.subtract(1, ordering: .relaxed)
     }
 
     // MARK: setup

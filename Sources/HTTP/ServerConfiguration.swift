@@ -16,9 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderBytes = 16 * 1024
     /// Header field count limit (431 beyond).
     public var maxHeaderCount = 100
-    /// Body limit as sent on the wire, after de-chunking (413 beyond).
+    /// Body limit as sent on the wire, after de-chunking (413 beyond), for routes whose
+    /// `RoutePolicy.maxBodyBytes` is nil.
     public var maxBodyBytes = 32 * 1024 * 1024
-    /// Body limit after gzip decoding (413 beyond).
+    /// Body limit after gzip decoding (413 beyond), for routes whose `RoutePolicy.maxDecodedBodyBytes` is nil.
     public var maxDecompressedBodyBytes = 256 * 1024 * 1024
     /// Open connections; one more is answered 503 and closed.
     public var maxConnections = 1024
@@ -53,6 +54,6 @@ public struct ServerConfiguration: Sendable {
 
     var parserLimits: ParserLimits {
         ParserLimits(maxRequestLineBytes: maxRequestLineBytes, maxHeaderBytes: maxHeaderBytes,
-                     maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes)
+                     maxHeaderCount: maxHeaderCount)
     }
 }

@@ -54,10 +54,13 @@ final class ServiceAPI: @unchecked Sendable {
             // Uploads inflate a gzip body on their parsing thread, piece by piece, so that inflating
             // overlaps parsing and storing (EvaluationUpload); every other body arrives inflated.
             let encodedBody = route.method == "POST" && route.template == "/v1/studies/{study}/evaluations"
-            router.add(route.method, route.template, encodedBody: encodedBody) { [self] request in
-                if let scope {
+            // Auth is decided from the head (on the I/O thread, a constant-time token compare), so a
+            // refused request's body is never read.
+            let tokens = self.tokens
+            let admit: (@Sendable (HTTPRequest) -> HTTPResponse?)? = scope.map { scope in
+                { @Sendable request in
                     switch tokens.authorize(authorization: request.headers["Authorization"], needs: scope) {
-                    case .allowed: break
+                    case .allowed: return nil
                     case .unauthenticated(let why):
                         return .problem(status: 401, title: "Unauthorized", detail: why,
                                         headers: ["WWW-Authenticate": "Bearer realm=\"emergence\""])
@@ -65,6 +68,8 @@ final class ServiceAPI: @unchecked Sendable {
                         return .problem(status: 403, title: "Forbidden", detail: why)
                     }
                 }
+            }
+            router.add(route.method, route.template, policy: RoutePolicy(encodedBody: encodedBody, admit: admit)) { [self] request in
                 // Control characters never belong in a query value (openapi.json says so for each one).
                 for item in request.queryItems where item.value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
                     return APIError.badParameter(item.name, "must not contain control characters").response
