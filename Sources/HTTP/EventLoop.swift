@@ -7,6 +7,10 @@ import Synchronization
 /// One epoll loop on its own thread. It accepts from the shared listeners (EPOLLEXCLUSIVE, so a
 /// new connection wakes one loop), owns the connections it accepted, and receives handler
 /// responses and commands through a mailbox signalled by an eventfd.
+///
+/// `@unchecked Sendable` because it is thread-confined rather than locked: everything but `post`
+/// (whose state is behind a Mutex) and the immutable `let`s is touched only on the loop's own
+/// thread, which the compiler cannot see.
 final class EventLoop: @unchecked Sendable {
     enum Message {
         case response(connection: UInt64, bytes: [UInt8], close: Bool)
