@@ -38,6 +38,15 @@ final class Connection {
     /// The admitted request whose body is being read: its route, the request so far (head, path
     /// parameters, limits) and its head.
     private var pending: (route: Router.Route, request: HTTPRequest, head: RequestHead)?
+    /// The request being answered, for `ServerConfiguration.onResponse`.
+    private struct Exchange {
+        var method: String
+        var path: String
+        var route: String?
+        var startedAt: Double
+        var bytesIn: Int
+    }
+    private var exchange: Exchange?
     /// Body bytes as sent (de-chunked, never inflated here: see `Router.run`).
     private var body: [UInt8] = []
     private var remainingLength = 0
@@ -149,7 +158,7 @@ final class Connection {
                         return
                     }
                     inputStart += consumed
-                    try begin(head)
+                    try begin(head, headBytes: consumed)
                 case .body:
                     try readBody()
                     if phase == .body {
@@ -167,7 +176,9 @@ final class Connection {
 
     /// A complete head: resolve its route once and apply the route's policy before any of the body
     /// is read (or `100 Continue` sent), so a refused request costs the server only its head.
-    private func begin(_ head: RequestHead) throws(HTTPParseError) {
+    private func begin(_ head: RequestHead, headBytes: Int) throws(HTTPParseError) {
+        exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
+                            startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
         headStartedAt = nil
         body = []
         chunked = nil
@@ -180,6 +191,7 @@ final class Connection {
         case .route(let found, let parameters):
             route = found
             request.pathParameters = parameters
+            exchange?.route = found.template
         }
         // Runs on this I/O thread: RoutePolicy.admit is documented to be cheap and non-blocking.
         if let admit = route.policy.admit, let refusal = admit(request) {
@@ -224,8 +236,10 @@ final class Connection {
         if response.status >= 400 {
             loop.logger.debug("answered from the head", metadata: ["remote": "\(remoteAddress)", "status": "\(response.status)"])
         }
-        output.append(contentsOf: ResponseSerializer.serialize(response, headOnly: head.method == "HEAD", keepAlive: keepAlive,
-                                                                echoKeepAlive: keepAlive && head.minorVersion == 0))
+        let bytes = ResponseSerializer.serialize(response, headOnly: head.method == "HEAD", keepAlive: keepAlive,
+                                                 echoKeepAlive: keepAlive && head.minorVersion == 0)
+        report(status: response.status, bytesOut: bytes.count)
+        output.append(contentsOf: bytes)
         requestsServed += 1
         phase = keepAlive ? .head : .closing
         flush()
@@ -238,6 +252,7 @@ final class Connection {
                 try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &body)
             }
             inputStart += consumed
+            exchange?.bytesIn += consumed
             chunked = decoder
             if decoder.isComplete { finishBody() }
         } else {
@@ -246,6 +261,7 @@ final class Connection {
                 body.append(contentsOf: UnsafeBufferPointer(rebasing: all[inputStart..<(inputStart + take)]))
             }
             inputStart += take
+            exchange?.bytesIn += take
             remainingLength -= take
             if remainingLength == 0 { finishBody() }
         }
@@ -276,13 +292,14 @@ final class Connection {
             ContentNegotiation.compressIfAccepted(&response, requestHeaders: request.headers, threshold: threshold, level: level)
             let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
                                                      echoKeepAlive: keep && minorVersion == 0)
-            loop.post(.response(connection: id, bytes: bytes, close: !keep))
+            loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status))
         }
     }
 
     /// Called on the loop thread when the handler's response arrives.
-    func deliver(_ bytes: [UInt8], close closeAfter: Bool) {
+    func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int) {
         guard phase == .handling else { return }
+        report(status: status, bytesOut: bytes.count)
         requestsServed += 1
         output.append(contentsOf: bytes)
         phase = closeAfter || loop.draining ? .closing : .head
@@ -298,12 +315,27 @@ final class Connection {
         let title = StatusPhrase.phrase(error.status)
         let response = HTTPResponse.problem(status: error.status, title: title, detail: error.detail)
         loop.logger.debug("rejecting request", metadata: ["remote": "\(remoteAddress)", "status": "\(error.status)", "detail": "\(error.detail)"])
-        output.append(contentsOf: ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false))
+        let bytes = ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false)
+        if exchange == nil {
+            // Refused before a head was complete: what was read of it counts as the request.
+            exchange = Exchange(method: "", path: "", route: nil, startedAt: headStartedAt ?? acceptedAt, bytesIn: available)
+        }
+        report(status: error.status, bytesOut: bytes.count)
+        output.append(contentsOf: bytes)
         phase = .closing
         pending = nil
         body = []
         flush()
         updateInterest()
+    }
+
+    /// Hands the summary of the request being answered to `ServerConfiguration.onResponse`.
+    private func report(status: Int, bytesOut: Int) {
+        defer { exchange = nil }
+        guard let onResponse = config.onResponse, let exchange else { return }
+        onResponse(RequestSummary(method: exchange.method, path: exchange.path, route: exchange.route, status: status,
+                                  bytesIn: exchange.bytesIn, bytesOut: bytesOut, duration: max(0, loop.now - exchange.startedAt),
+                                  remoteAddress: remoteAddress))
     }
 
     // MARK: output

@@ -47,6 +47,11 @@ public struct ServerConfiguration: Sendable {
     /// Number of epoll event loops; defaults to the number of active cores.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Called once per answered request (see `RequestSummary`), just before its response is
+    /// queued for sending. It runs on an I/O thread: keep it cheap and non-blocking (bump counters,
+    /// or hand the summary to a queue that writes the log).
+    public var onResponse: (@Sendable (RequestSummary) -> Void)?
+
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
