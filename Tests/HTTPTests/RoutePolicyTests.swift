@@ -73,11 +73,11 @@ final class RoutePolicyTests: XCTestCase {
         // Only the head is sent: each answer can only have come from the head.
         for (path, extra, status) in [("/guarded", "", 401), ("/echo", "", 413), ("/limited", "", 413),
                                       ("/nowhere", "", 404), ("/hello", "", 405),
-                                      ("/guarded", "Authorization: Bearer good\r\n", 413)] {
+                                      ("/guarded", "Authorization: Bearer good\r\nExpect: 100-continue\r\n", 413)] {
             let client = try fixture.client()
             try client.send(head(path, length: huge, extra: extra))
             let response = try client.readResponse()
-            XCTAssertEqual(response.status, status, path)
+            XCTAssertEqual(response.status, status, "\(path) \(extra)")
             XCTAssertEqual(response.headers["Connection"], "close", path)
             XCTAssertTrue(try client.isClosedByServer(), path)
         }
@@ -171,6 +171,13 @@ final class RoutePolicyTests: XCTestCase {
         XCTAssertEqual(missing.status, 404)
         try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(try client.readResponse().text, "hello", "answers from the head keep a body-less connection open")
+        // Answers from the head keep pipelined order with answers from handlers.
+        try client.send("GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\nGET /sleep?ms=50&tag=slow HTTP/1.1\r\nHost: t\r\n\r\n"
+                        + "TRACE /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 404)
+        XCTAssertEqual(try client.readResponse().text, "slow")
+        XCTAssertEqual(try client.readResponse().status, 405)
+        XCTAssertEqual(try client.readResponse().text, "hello")
         // With a body on the wire the answer closes the connection.
         try client.send("PATCH /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
         XCTAssertEqual(try client.readResponse().status, 405)
