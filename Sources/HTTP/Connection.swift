@@ -182,17 +182,17 @@ final class Connection {
         headStartedAt = nil
         body = []
         chunked = nil
-        let route: Router.Route
-        var request = HTTPRequest(head: head, body: [], remoteAddress: remoteAddress)
+        let route: Router.Route, parameters: [String: String]
         switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
             answerFromHead(response, head)
             return
-        case .route(let found, let parameters):
-            route = found
-            request.pathParameters = parameters
+        case .route(let found, let matched):
+            (route, parameters) = (found, matched)
             exchange?.route = found.template
         }
+        var request = HTTPRequest(head: head, body: [], remoteAddress: remoteAddress)
+        request.pathParameters = parameters
         // Runs on this I/O thread: RoutePolicy.admit is documented to be cheap and non-blocking.
         if let admit = route.policy.admit, let refusal = admit(request) {
             answerFromHead(refusal, head)
