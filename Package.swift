@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: [
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // SQLite wrapper and schema migrations.
         .target(name: "Storage", dependencies: ["CSQLite"]),
         // Studies, evaluations, ingestion, fit jobs, handlers: joins the three above.

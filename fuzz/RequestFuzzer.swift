@@ -10,7 +10,7 @@ public func fuzzRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard let first = bytes.first else { return 0 }
     let step = Int(first % 16) + 1
     let input = Array(bytes.dropFirst())
-    let limits = ParserLimits(maxRequestLineBytes: 512, maxHeaderBytes: 1024, maxHeaderCount: 20, maxBodyBytes: 4096)
+    let limits = ParserLimits(maxRequestLineBytes: 512, maxHeaderBytes: 1024, maxHeaderCount: 20)
 
     let whole = parseHead(input, limits: limits)
     let pieces = parseHeadInPieces(input, step: step, limits: limits)

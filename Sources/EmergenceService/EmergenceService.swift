@@ -34,9 +34,9 @@ public final class EmergenceService: @unchecked Sendable {
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)
-        // Bulk uploads: 200k rows of CSV are ~20 MB; gzip NDJSON expands to more.
-        http.maxBodyBytes = 256 * 1024 * 1024
-        http.maxDecompressedBodyBytes = 1024 * 1024 * 1024
+        // Each route declares its own limits (ServiceAPI.register); these apply to none of them.
+        http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
+        http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
         server = HTTPServer(configuration: http, router: router, logger: logger)
     }
 

@@ -23,6 +23,18 @@ public struct ServiceConfiguration: Sendable {
     /// `EMERGENCE_FIT_ISOLATION=thread`). nil = thread.
     public var fitExecutable: String? = nil
 
+    /// Request body limits, checked from the request head (413 beyond).
+    public struct BodyLimits: Sendable {
+        /// Studies and fit options: small JSON documents.
+        public var smallBodyBytes = 64 * 1024
+        /// An upload as sent (gzip or not). 200k rows of CSV are ~20 MB, of NDJSON ~45 MB.
+        public var uploadWireBytes = 256 * 1024 * 1024
+        /// An upload after gzip decoding. It is parsed as it inflates, so this bounds work, not memory.
+        public var uploadDecodedBytes = 1024 * 1024 * 1024
+        public init() {}
+    }
+    public var bodyLimits = BodyLimits()
+
     public init() {}
 
     public struct Invalid: Error, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Glibc
-import CZlib
+import CZlib  // also carries sys/epoll.h
 
 /// One client connection, owned by exactly one event loop and only touched on its thread.
 /// Requests are handled one at a time, so pipelined requests are answered in order; bytes of
@@ -35,13 +35,22 @@ final class Connection {
     private(set) var registeredEvents: UInt32 = 0
 
     private var parser: RequestParser
-    private var head: RequestHead?
+    /// The admitted request whose body is being read: its route, the request so far (head, path
+    /// parameters, limits) and its head.
+    private var pending: (route: Router.Route, request: HTTPRequest, head: RequestHead)?
+    /// The request being answered, for `ServerConfiguration.onResponse`.
+    private struct Exchange {
+        var method: String
+        var path: String
+        var route: String?
+        var startedAt: Double
+        var bytesIn: Int
+    }
+    private var exchange: Exchange?
+    /// Body bytes as sent (de-chunked, never inflated here: see `Router.run`).
     private var body: [UInt8] = []
     private var remainingLength = 0
     private var chunked: ChunkedDecoder?
-    private var inflater: GzipInflater?
-    /// The current request's body stays gzip-encoded for its handler (see `Router.add(encodedBody:)`).
-    private var bodyIsGzip = false
 
     private let acceptedAt: Double
     private var requestsServed = 0
@@ -149,7 +158,7 @@ final class Connection {
                         return
                     }
                     inputStart += consumed
-                    try begin(head)
+                    try begin(head, headBytes: consumed)
                 case .body:
                     try readBody()
                     if phase == .body {
@@ -165,12 +174,38 @@ final class Connection {
         }
     }
 
-    private func begin(_ head: RequestHead) throws(HTTPParseError) {
-        self.head = head
+    /// A complete head: resolve its route once and apply the route's policy before any of the body
+    /// is read (or `100 Continue` sent), so a refused request costs the server only its head.
+    private func begin(_ head: RequestHead, headBytes: Int) throws(HTTPParseError) {
+        exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
+                            startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
         headStartedAt = nil
         body = []
         chunked = nil
-        inflater = nil
+        let route: Router.Route, parameters: [String: String]
+        switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
+        case .answer(let response):
+            answerFromHead(response, head)
+            return
+        case .route(let found, let matched):
+            (route, parameters) = (found, matched)
+            exchange?.route = found.template
+        }
+        var request = HTTPRequest(head: head, body: [], remoteAddress: remoteAddress)
+        request.pathParameters = parameters
+        // Runs on this I/O thread: RoutePolicy.admit is documented to be cheap and non-blocking.
+        if let admit = route.policy.admit, let refusal = admit(request) {
+            answerFromHead(refusal, head)
+            return
+        }
+        let wireLimit = route.policy.maxBodyBytes ?? config.maxBodyBytes
+        if case .length(let length) = head.framing, length > wireLimit {
+            throw HTTPParseError(status: 413, detail: "body of \(length) bytes exceeds the limit of \(wireLimit)")
+        }
+        // Still encoded: the Router (or an encodedBody handler) inflates it on a handler thread.
+        request.bodyIsGzip = head.contentCoding == .gzip
+        request.maxDecodedBodyBytes = route.policy.maxDecodedBodyBytes ?? config.maxDecompressedBodyBytes
+        pending = (route, request, head)
         guard head.hasBody else {
             dispatch()
             return
@@ -179,19 +214,11 @@ final class Connection {
         case .length(let length):
             remainingLength = length
             // Reserve only what a lying Content-Length cannot abuse; larger bodies grow as they arrive.
-            body.reserveCapacity(head.contentCoding == .identity ? min(length, 1 << 20) : 0)
+            body.reserveCapacity(min(length, 1 << 20))
         case .chunked:
-            chunked = ChunkedDecoder(maxBodyBytes: config.maxBodyBytes, maxMetadataBytes: config.maxHeaderBytes)
+            chunked = ChunkedDecoder(maxBodyBytes: wireLimit, maxMetadataBytes: config.maxHeaderBytes)
         case .none:
             break
-        }
-        bodyIsGzip = false
-        if head.contentCoding == .gzip {
-            if loop.router.takesEncodedBody(method: head.method, rawPath: head.parsedTarget.rawPath) {
-                bodyIsGzip = true  // the handler inflates it, within the same limit
-            } else {
-                inflater = try GzipInflater(maxOutputBytes: config.maxDecompressedBodyBytes)
-            }
         }
         if head.expectContinue && available == 0 {
             // The client waits for this before sending the body (RFC 9110 §10.1.1).
@@ -202,69 +229,77 @@ final class Connection {
         lastProgress = loop.now
     }
 
+    /// Sends an answer decided from the head alone (404, 405, OPTIONS, an admission refusal). A body
+    /// still on the wire is never read: the connection closes and drains it unbuffered.
+    private func answerFromHead(_ response: HTTPResponse, _ head: RequestHead) {
+        let keepAlive = head.keepAlive && !head.hasBody && !loop.draining && !response.asksToClose
+        if response.status >= 400 {
+            loop.logger.debug("answered from the head", metadata: ["remote": "\(remoteAddress)", "status": "\(response.status)"])
+        }
+        let bytes = ResponseSerializer.serialize(response, headOnly: head.method == "HEAD", keepAlive: keepAlive,
+                                                 echoKeepAlive: keepAlive && head.minorVersion == 0)
+        report(status: response.status, bytesOut: bytes.count)
+        output.append(contentsOf: bytes)
+        requestsServed += 1
+        phase = keepAlive ? .head : .closing
+        flush()
+    }
+
     private func readBody() throws(HTTPParseError) {
         guard available > 0 else { return }
         if var decoder = chunked {
-            var decoded: [UInt8] = []
-            let consumed: Int
-            if inflater == nil {
-                consumed = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
-                    try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &body)
-                }
-            } else {
-                consumed = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
-                    try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &decoded)
-                }
-                try decoded.withUnsafeBufferPointer { bytes throws(HTTPParseError) in try inflater!.feed(bytes, into: &body) }
+            let consumed = try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
+                try decoder.decode(UnsafeBufferPointer(rebasing: all[inputStart...]), into: &body)
             }
             inputStart += consumed
+            exchange?.bytesIn += consumed
             chunked = decoder
-            if decoder.isComplete { try finishBody() }
+            if decoder.isComplete { finishBody() }
         } else {
             let take = min(remainingLength, available)
-            try input.withUnsafeBufferPointer { all throws(HTTPParseError) in
-                let slice = UnsafeBufferPointer(rebasing: all[inputStart..<(inputStart + take)])
-                if let inflater { try inflater.feed(slice, into: &body) } else { body.append(contentsOf: slice) }
+            input.withUnsafeBufferPointer { all in
+                body.append(contentsOf: UnsafeBufferPointer(rebasing: all[inputStart..<(inputStart + take)]))
             }
             inputStart += take
+            exchange?.bytesIn += take
             remainingLength -= take
-            if remainingLength == 0 { try finishBody() }
+            if remainingLength == 0 { finishBody() }
         }
     }
 
-    private func finishBody() throws(HTTPParseError) {
-        try inflater?.finish()
-        inflater = nil
+    private func finishBody() {
         chunked = nil
         dispatch()
     }
 
     /// Hands the request to a handler on the pool; the response comes back through the loop's mailbox.
     private func dispatch() {
-        guard let head else { return }
+        guard let (route, made, head) = pending else { return }
+        pending = nil
         phase = .handling
-        self.head = nil
-        let keepAlive = head.keepAlive && !loop.draining
-        var made = HTTPRequest(head: head, body: body, remoteAddress: remoteAddress)
-        made.bodyIsGzip = bodyIsGzip
-        made.maxDecodedBodyBytes = config.maxDecompressedBodyBytes
-        let request = made
+        var filled = made
+        filled.body = body
         body = []
+        let request = filled
+        let keepAlive = head.keepAlive && !loop.draining
         let headOnly = head.method == "HEAD"
-        let echoKeepAlive = keepAlive && head.minorVersion == 0
+        let minorVersion = head.minorVersion
         let loop = self.loop, id = self.id, router = loop.router
         let threshold = config.compressionThreshold, level = config.compressionLevel
         loop.handlerPool.submit {
-            var response = router.handle(request)
+            var response = router.run(route, request)
+            let keep = keepAlive && !response.asksToClose
             ContentNegotiation.compressIfAccepted(&response, requestHeaders: request.headers, threshold: threshold, level: level)
-            let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keepAlive, echoKeepAlive: echoKeepAlive)
-            loop.post(.response(connection: id, bytes: bytes, close: !keepAlive))
+            let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
+                                                     echoKeepAlive: keep && minorVersion == 0)
+            loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status))
         }
     }
 
     /// Called on the loop thread when the handler's response arrives.
-    func deliver(_ bytes: [UInt8], close closeAfter: Bool) {
+    func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int) {
         guard phase == .handling else { return }
+        report(status: status, bytesOut: bytes.count)
         requestsServed += 1
         output.append(contentsOf: bytes)
         phase = closeAfter || loop.draining ? .closing : .head
@@ -280,12 +315,27 @@ final class Connection {
         let title = StatusPhrase.phrase(error.status)
         let response = HTTPResponse.problem(status: error.status, title: title, detail: error.detail)
         loop.logger.debug("rejecting request", metadata: ["remote": "\(remoteAddress)", "status": "\(error.status)", "detail": "\(error.detail)"])
-        output.append(contentsOf: ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false))
+        let bytes = ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false)
+        if exchange == nil {
+            // Refused before a head was complete: what was read of it counts as the request.
+            exchange = Exchange(method: "", path: "", route: nil, startedAt: headStartedAt ?? acceptedAt, bytesIn: available)
+        }
+        report(status: error.status, bytesOut: bytes.count)
+        output.append(contentsOf: bytes)
         phase = .closing
-        head = nil
+        pending = nil
         body = []
         flush()
         updateInterest()
+    }
+
+    /// Hands the summary of the request being answered to `ServerConfiguration.onResponse`.
+    private func report(status: Int, bytesOut: Int) {
+        defer { exchange = nil }
+        guard let onResponse = config.onResponse, let exchange else { return }
+        onResponse(RequestSummary(method: exchange.method, path: exchange.path, route: exchange.route, status: status,
+                                  bytesIn: exchange.bytesIn, bytesOut: bytesOut, duration: max(0, loop.now - exchange.startedAt),
+                                  remoteAddress: remoteAddress))
     }
 
     // MARK: output

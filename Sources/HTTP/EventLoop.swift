@@ -1,14 +1,19 @@
 import Foundation
+import CZlib  // also carries sys/epoll.h and sys/eventfd.h
 import Glibc
-import CZlib
 import Logging
+import Synchronization
 
 /// One epoll loop on its own thread. It accepts from the shared listeners (EPOLLEXCLUSIVE, so a
 /// new connection wakes one loop), owns the connections it accepted, and receives handler
 /// responses and commands through a mailbox signalled by an eventfd.
+///
+/// `@unchecked Sendable` because it is thread-confined rather than locked: everything but `post`
+/// (whose state is behind a Mutex) and the immutable `let`s is touched only on the loop's own
+/// thread, which the compiler cannot see.
 final class EventLoop: @unchecked Sendable {
     enum Message {
-        case response(connection: UInt64, bytes: [UInt8], close: Bool)
+        case response(connection: UInt64, bytes: [UInt8], close: Bool, status: Int)
         case beginShutdown(DispatchGroup)
         case stop
     }
@@ -30,7 +35,7 @@ final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let listeners: [Int32]
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
-    private let mailbox = LockedValue<(messages: [Message], open: Bool)>(([], true))
+    private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64
     private var overflowConnections = 0
@@ -122,8 +127,8 @@ final class EventLoop: @unchecked Sendable {
         }
         for message in messages {
             switch message {
-            case .response(let id, let bytes, let close):
-                connections[id]?.deliver(bytes, close: close)
+            case .response(let id, let bytes, let close, let status):
+                connections[id]?.deliver(bytes, close: close, status: status)
             case .beginShutdown(let group):
                 draining = true
                 unregisterListeners()

@@ -8,9 +8,9 @@ struct HTTPParseError: Error, Equatable {
 }
 
 /// The protocol limits the parser enforces (see ServerConfiguration for the defaults and statuses).
+/// Body limits are per route (`RoutePolicy`), so the connection applies them once the route is known.
 struct ParserLimits: Sendable {
     var maxRequestLineBytes = 8 * 1024
     var maxHeaderBytes = 16 * 1024
     var maxHeaderCount = 100
-    var maxBodyBytes = 32 * 1024 * 1024
 }

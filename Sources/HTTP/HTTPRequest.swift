@@ -1,5 +1,7 @@
 /// A complete request as handed to a handler: framing already removed, body de-chunked and gunzipped
-/// (unless its route asked for the body still encoded: see `bodyIsGzip`).
+/// (unless its route asked for the body still encoded: see `bodyIsGzip`). A `RoutePolicy.admit`
+/// check gets one with the head only (empty body). Repeated header lines stay separate:
+/// `headers.values(name)` lists them all (e.g. to refuse a second `Authorization`).
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The request-target exactly as received.
@@ -13,11 +15,12 @@ public struct HTTPRequest: Sendable {
     public var queryItems: [(name: String, value: String)]
     public var headers: HTTPHeaders
     public var body: [UInt8]
-    /// The body is still gzip-compressed: its route was registered with `encodedBody: true`, and the
-    /// handler inflates it (`GzipBodyDecoder`, within the server's decompressed-size limit,
-    /// `maxDecodedBodyBytes`).
+    /// The body is still gzip-compressed. A handler sees this only when its route's policy has
+    /// `encodedBody: true`; it then inflates the body itself (`GzipBodyDecoder`, within
+    /// `maxDecodedBodyBytes`). For other routes the Router inflates it first, on the handler thread.
     public var bodyIsGzip = false
-    /// `ServerConfiguration.maxDecompressedBodyBytes`, for a handler that inflates the body itself.
+    /// The route's decoded-size limit (`RoutePolicy.maxDecodedBodyBytes`, else
+    /// `ServerConfiguration.maxDecompressedBodyBytes`), for whoever inflates the body.
     public var maxDecodedBodyBytes = Int.max
     /// Filled by the Router from `{name}` template segments.
     public var pathParameters: [String: String]

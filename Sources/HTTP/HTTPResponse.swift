@@ -1,9 +1,15 @@
 /// A response produced by a handler. The server adds Date, Content-Length and Connection, and
-/// gzip-encodes the body when the client accepts it.
+/// gzip-encodes the body when the client accepts it. A handler's `Connection: close` is honoured:
+/// the connection is closed after this response (e.g. after refusing a gzip bomb).
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+
+    /// The handler asked for the connection to be closed after this response.
+    var asksToClose: Bool {
+        headers.listValues("Connection").contains { asciiCaseInsensitiveEquals($0, "close") }
+    }
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 public struct HTTPServerError: Error, CustomStringConvertible {
     public var description: String
@@ -9,21 +10,27 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 
 /// The HTTP/1.1 server: listeners on every address `configuration.host` resolves to, a few epoll
 /// loops for I/O, and a bounded Dispatch pool for handlers.
-public final class HTTPServer: @unchecked Sendable {
+public final class HTTPServer: Sendable {
     private enum State { case idle, running, stopping, stopped }
+
+    /// What `start` sets up and `shutdown` tears down; they may run on different threads (a signal
+    /// handler calls `shutdown` from a Dispatch queue).
+    private struct Running {
+        var listeners: [Int32] = []
+        var loops: [EventLoop] = []
+        var signalSources: [DispatchSourceSignal] = []
+        var port = 0
+    }
 
     public let configuration: ServerConfiguration
     private let router: Router
     private let logger: Logger
     private let handlerPool: HandlerPool
-    private let state = LockedValue<State>(.idle)
-    private let activeConnections = LockedValue<Int>(0)
-    private var listeners: [Int32] = []
-    private var loops: [EventLoop] = []
+    private let state = Mutex<State>(.idle)
+    private let activeConnections = Atomic<Int>(0)
+    private let running = Mutex(Running())
     private let loopThreads = DispatchGroup()
     private let stoppedGroup = DispatchGroup()
-    private var signalSources: [DispatchSourceSignal] = []
-    private var boundPort = 0
 
     public init(configuration: ServerConfiguration, router: Router, logger: Logger = Logger(label: "http")) {
         self.configuration = configuration
@@ -33,10 +40,10 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// The bound port (useful with port 0); 0 before `start()`.
-    public var port: Int { boundPort }
+    public var port: Int { running.withLock { $0.port } }
 
     /// Connections currently open (not counting refused ones still receiving their 503).
-    public var connectionCount: Int { activeConnections.withLock { $0 } }
+    public var connectionCount: Int { activeConnections.load(ordering: .relaxed) }
 
     /// Binds the listeners and starts the event loops; returns once the server accepts connections.
     public func start() throws {
@@ -44,6 +51,9 @@ public final class HTTPServer: @unchecked Sendable {
             guard state == .idle else { throw HTTPServerError("server already started") }
             state = .running
         }
+        var listeners: [Int32] = []
+        var loops: [EventLoop] = []
+        let boundPort: Int
         do {
             raiseDescriptorLimit()
             listeners = try bindListeners()
@@ -54,10 +64,13 @@ public final class HTTPServer: @unchecked Sendable {
             }
         } catch {
             listeners.forEach { Glibc.close($0) }
-            listeners = []
-            loops = []
             state.withLock { $0 = .stopped }
             throw error
+        }
+        running.withLock { [listeners, loops] in
+            $0.listeners = listeners
+            $0.loops = loops
+            $0.port = boundPort
         }
         stoppedGroup.enter()
         for loop in loops {
@@ -89,6 +102,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         logger.info("HTTP server shutting down", metadata: ["deadline": "\(deadline)"])
         let until = Socket.monotonicNow() + deadline
+        let (listeners, loops) = running.withLock { ($0.listeners, $0.loops) }
         let acknowledged = DispatchGroup()
         for loop in loops {
             acknowledged.enter()
@@ -106,13 +120,17 @@ public final class HTTPServer: @unchecked Sendable {
         if left > 0 { logger.warning("closing connections at the shutdown deadline", metadata: ["count": "\(left)"]) }
         for loop in loops { loop.post(.stop) }
         loopThreads.wait()
-        loops = []
+        let signalSources = running.withLock { running in
+            let sources = running.signalSources
+            running.loops = []
+            running.signalSources = []
+            return sources
+        }
         for source in signalSources { source.cancel() }
         if !signalSources.isEmpty {
             signal(SIGTERM, SIG_DFL)
             signal(SIGINT, SIG_DFL)
         }
-        signalSources = []
         state.withLock { $0 = .stopped }
         logger.info("HTTP server stopped")
         stoppedGroup.leave()
@@ -126,39 +144,50 @@ public final class HTTPServer: @unchecked Sendable {
     /// SIGTERM and SIGINT start a graceful shutdown; SIGPIPE is ignored (writes use MSG_NOSIGNAL too).
     public func installSignalHandlers() {
         signal(SIGPIPE, SIG_IGN)
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            let deadline = configuration.shutdownDeadline
-            source.setEventHandler { [weak self] in
-                guard let server = self else { return }
-                server.logger.info("signal received; shutting down", metadata: ["signal": "\(number)"])
-                DispatchQueue.global().async { server.shutdown(deadline: deadline) }
+        let deadline = configuration.shutdownDeadline
+        // The sources are made inside the lock that keeps them (they are not Sendable, so they never
+        // leave it); only the registration semaphores come out.
+        let registrations = running.withLock { running -> [(Int32, DispatchSemaphore)] in
+            var registrations: [(Int32, DispatchSemaphore)] = []
+            for number in [SIGTERM, SIGINT] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { [weak self] in
+                    guard let server = self else { return }
+                    server.logger.info("signal received; shutting down", metadata: ["signal": "\(number)"])
+                    DispatchQueue.global().async { server.shutdown(deadline: deadline) }
+                }
+                let registered = DispatchSemaphore(value: 0)
+                source.setRegistrationHandler { registered.signal() }
+                source.resume()
+                running.signalSources.append(source)
+                registrations.append((number, registered))
             }
-            // Registration with the kernel happens asynchronously; until it has, a SIGTERM would
-            // meet SIG_IGN and vanish. Return only once the sources are live.
-            let registered = DispatchSemaphore(value: 0)
-            source.setRegistrationHandler { registered.signal() }
-            source.resume()
-            if registered.wait(timeout: .now() + 2) == .timedOut {
-                logger.warning("signal source not registered within 2 s", metadata: ["signal": "\(number)"])
-            }
-            signalSources.append(source)
+            return registrations
+        }
+        // Registration with the kernel happens asynchronously; until it has, a SIGTERM would meet
+        // SIG_IGN and vanish. Return only once the sources are live.
+        for (number, registered) in registrations where registered.wait(timeout: .now() + 2) == .timedOut {
+            logger.warning("signal source not registered within 2 s", metadata: ["signal": "\(number)"])
         }
     }
 
     // MARK: connection accounting (called from loop threads)
 
     func admitConnection() -> Bool {
-        activeConnections.withLock { count in
-            guard count < configuration.maxConnections else { return false }
-            count += 1
-            return true
+        // Compare-and-swap so the count never passes the limit, even for a moment.
+        var current = activeConnections.load(ordering: .relaxed)
+        while current < configuration.maxConnections {
+            let (exchanged, original) = activeConnections.compareExchange(expected: current, desired: current + 1,
+                                                                          ordering: .relaxed)
+            if exchanged { return true }
+            current = original
         }
+        return false
     }
 
     func releaseConnection() {
-        activeConnections.withLock { $0 -= 1 }
+        activeConnections.subtract(1, ordering: .relaxed)
     }
 
     // MARK: setup

@@ -1,11 +1,12 @@
 import Dispatch
+import Synchronization
 
 /// Runs handlers on a concurrent Dispatch queue with at most `limit` at once. Excess work waits in
 /// a FIFO instead of blocking Dispatch threads on a semaphore.
-final class HandlerPool: @unchecked Sendable {
+final class HandlerPool: Sendable {
     private let queue = DispatchQueue(label: "http.handlers", attributes: .concurrent)
     private let limit: Int
-    private let state = LockedValue<(running: Int, pending: [@Sendable () -> Void], head: Int)>((0, [], 0))
+    private let state = Mutex<(running: Int, pending: [@Sendable () -> Void], head: Int)>((0, [], 0))
 
     init(limit: Int) {
         self.limit = max(1, limit)

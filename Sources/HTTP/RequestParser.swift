@@ -2,8 +2,6 @@
 /// may hold only part of it. It remembers how far it has scanned so a head arriving one byte per
 /// read costs linear, not quadratic, time.
 struct RequestParser {
-    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
-
     var limits: ParserLimits
     /// Bytes of the current head already searched for its end.
     private var scanned = 0
@@ -182,15 +180,12 @@ struct RequestParser {
                     length = value
                 }
             }
-            if let length, length > limits.maxBodyBytes {
-                throw HTTPParseError(status: 413, detail: "body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes)")
-            }
+            // An overflowing value stays Int.max: the route's body limit (checked by the connection
+            // once the route is known) refuses it with 413.
             framing = .length(length ?? 0)
         }
 
-        guard RequestParser.knownMethods.contains(method) else {
-            throw HTTPParseError(status: 501, detail: "method \(method) is not implemented")
-        }
+        // Any method token is accepted here; the router answers one that the path lacks with 405.
         let parsedTarget = try RequestTarget.parse(target, method: method)
 
         var close = false, keepAliveToken = false

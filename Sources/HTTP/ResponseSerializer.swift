@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Turns a response into the bytes of an HTTP/1.1 message (RFC 9112 §4–6).
 enum ResponseSerializer {
@@ -46,7 +47,7 @@ enum ResponseSerializer {
 enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    private static let cache = LockedValue<(second: Int, text: String)>((second: -1, text: ""))
+    private static let cache = Mutex<(second: Int, text: String)>((second: -1, text: ""))
 
     static func now() -> String {
         let seconds = time(nil)

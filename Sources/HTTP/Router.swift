@@ -1,47 +1,58 @@
+import Synchronization
+
 /// Handler for one request. Runs on a Dispatch worker, never on an I/O thread, so it may block.
 public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse
 
 /// Method + path-template routing. `{name}` matches exactly one non-empty path segment; literal
-/// segments win over parameters. Unknown paths get 404, known paths with another method 405 with
-/// `Allow`; HEAD falls back to GET and OPTIONS is answered automatically.
-public final class Router: @unchecked Sendable {
-    private enum Segment: Equatable {
+/// segments win over parameters. Unknown paths get 404; a known path asked with a method it has no
+/// route for gets 405 with `Allow`, whatever the method token (see `resolve`). HEAD falls back to
+/// GET and OPTIONS is answered automatically.
+///
+/// The server resolves a request once, from its head (`resolve`), applies the route's `RoutePolicy`
+/// and later calls `run` on a handler thread; `handle` does all of that in one call for in-process use.
+public final class Router: Sendable {
+    enum Segment: Equatable, Sendable {
         case literal(String)
         case parameter(String)
     }
 
-    private struct Route {
+    struct Route: Sendable {
         var method: String
         var template: String
         var segments: [Segment]
-        var encodedBody: Bool
+        var policy: RoutePolicy
         var handler: HTTPHandler
     }
 
-    private let lock = LockedValue<[Route]>([])
+    /// What a request head resolves to: a route to run, or the answer itself (404, 405, OPTIONS,
+    /// 400 for a malformed percent-encoding), which never needs the body.
+    enum Resolution {
+        case route(Route, parameters: [String: String])
+        case answer(HTTPResponse)
+    }
+
+    private let table = Mutex<[Route]>([])
 
     public init() {}
 
-    /// Registers `handler` for `method` on `template` (e.g. "/v1/fits/{id}").
-    ///
-    /// - encodedBody: hand this route a gzip body still compressed (`HTTPRequest.bodyIsGzip`), for a
-    ///   handler that inflates it as it parses (`GzipBodyDecoder`) instead of waiting for the I/O
-    ///   thread to inflate all of it first. Other routes get bodies already inflated.
-    public func add(_ method: String, _ template: String, encodedBody: Bool = false, _ handler: @escaping HTTPHandler) {
+    /// Registers `handler` for `method` on `template` (e.g. "/v1/fits/{id}") with what the route
+    /// accepts (`policy`: body limits, gzip handling, admission check from the head).
+    public func add(_ method: String, _ template: String, policy: RoutePolicy = RoutePolicy(),
+                    _ handler: @escaping HTTPHandler) {
         let segments = Router.split(template).map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
                 return .parameter(String(part.dropFirst().dropLast()))
             }
             return .literal(part)
         }
-        let route = Route(method: method.uppercased(), template: template, segments: segments, encodedBody: encodedBody,
+        let route = Route(method: method.uppercased(), template: template, segments: segments, policy: policy,
                           handler: handler)
-        lock.withLock { $0.append(route) }
+        table.withLock { $0.append(route) }
     }
 
     /// Every registered (method, template), in registration order.
     public var routes: [(method: String, template: String)] {
-        lock.withLock { $0.map { (method: $0.method, template: $0.template) } }
+        table.withLock { $0.map { (method: $0.method, template: $0.template) } }
     }
 
     private static func split(_ path: Substring) -> [String] {
@@ -52,39 +63,84 @@ public final class Router: @unchecked Sendable {
 
     private static func split(_ path: String) -> [String] { split(Substring(path)) }
 
-    /// Answers `request`: runs the matching handler or produces 404/405/OPTIONS responses.
+    /// Answers `request` in one call, as the server would: resolves it, applies the route's policy
+    /// (`admit`, then `maxBodyBytes` against the body held; a nil decoded limit keeps
+    /// `request.maxDecodedBodyBytes`), inflates a gzip body unless the route takes it encoded, and
+    /// runs the handler.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         var request = request
-        if request.rawPath == "*" {
-            guard request.method == "OPTIONS" else { return Router.notFound(request.path) }
-            let methods = Set(lock.withLock { $0.map(\.method) })
-            return HTTPResponse(status: 204, headers: ["Allow": Router.allowValue(methods)])
+        switch resolve(method: request.method, rawPath: request.rawPath, path: request.path) {
+        case .answer(let response):
+            return response
+        case .route(let route, let parameters):
+            request.pathParameters = parameters
+            if let admit = route.policy.admit, let refusal = admit(request) { return refusal }
+            if let limit = route.policy.maxBodyBytes, request.body.count > limit {
+                return Router.tooLarge(request.body.count, limit)
+            }
+            if let decoded = route.policy.maxDecodedBodyBytes { request.maxDecodedBodyBytes = decoded }
+            return run(route, request)
         }
-        guard let decoded = Router.decodedSegments(request.rawPath) else {
-            return .problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path")
+    }
+
+    /// Finds what answers (method, path) without looking at a body. Any method token that no route
+    /// on a known path has gets 405 with `Allow`, standard or not: the path exists, and the client
+    /// learns what it may do there (RFC 9110 §15.5.6). 501 is left for what the server cannot do
+    /// at all (an unknown transfer coding).
+    func resolve(method: String, rawPath: String, path: String) -> Resolution {
+        if rawPath == "*" {
+            guard method == "OPTIONS" else { return .answer(Router.notFound(path)) }
+            let methods = Set(table.withLock { $0.map(\.method) })
+            return .answer(HTTPResponse(status: 204, headers: ["Allow": Router.allowValue(methods)]))
         }
-        let routes = lock.withLock { $0 }
-        if let found = Router.best(routes, method: request.method, decoded) {
-            request.pathParameters = found.parameters
-            return found.route.handler(request)
+        guard let decoded = Router.decodedSegments(rawPath) else {
+            return .answer(.problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path"))
+        }
+        let routes = table.withLock { $0 }
+        if let found = Router.best(routes, method: method, decoded) {
+            return .route(found.route, parameters: found.parameters)
         }
         // No handler for this method: 404, or 405/OPTIONS listing the methods the path has.
         var methods = Set<String>()
         for route in routes where Router.match(route.segments, decoded) != nil { methods.insert(route.method) }
-        if methods.isEmpty { return Router.notFound(request.path) }
+        if methods.isEmpty { return .answer(Router.notFound(path)) }
         let allow = Router.allowValue(methods)
-        if request.method == "OPTIONS" {
-            return HTTPResponse(status: 204, headers: ["Allow": allow])
+        if method == "OPTIONS" {
+            return .answer(HTTPResponse(status: 204, headers: ["Allow": allow]))
         }
-        return .problem(status: 405, title: "Method Not Allowed",
-                        detail: "\(request.method) is not allowed on \(request.path); allowed: \(allow)",
-                        headers: ["Allow": allow])
+        return .answer(.problem(status: 405, title: "Method Not Allowed",
+                                detail: "\(method) is not allowed on \(path); allowed: \(allow)",
+                                headers: ["Allow": allow]))
     }
 
-    /// Whether the route that will answer (method, rawPath) takes its body still encoded.
-    func takesEncodedBody(method: String, rawPath: String) -> Bool {
-        guard rawPath != "*", let decoded = Router.decodedSegments(rawPath) else { return false }
-        return Router.best(lock.withLock { $0 }, method: method, decoded)?.route.encodedBody ?? false
+    /// Runs `route` for a request whose head passed its policy. Called on a handler thread: a gzip
+    /// body is inflated here (within `request.maxDecodedBodyBytes`) unless the route takes it encoded.
+    func run(_ route: Route, _ request: HTTPRequest) -> HTTPResponse {
+        var request = request
+        if request.bodyIsGzip && !route.policy.encodedBody {
+            do {
+                request.body = try Router.inflate(request.body, limit: request.maxDecodedBodyBytes)
+                request.bodyIsGzip = false
+            } catch {
+                // A bomb or a corrupt body: answer and close, as for any refused body.
+                return .problem(status: error.status, title: StatusPhrase.phrase(error.status), detail: error.detail,
+                                headers: ["Connection": "close"])
+            }
+        }
+        return route.handler(request)
+    }
+
+    /// Inflates a whole gzip body, refusing (413) as soon as the output passes `limit`.
+    static func inflate(_ body: [UInt8], limit: Int) throws(HTTPParseError) -> [UInt8] {
+        let inflater = try GzipInflater(maxOutputBytes: limit)
+        var output: [UInt8] = []
+        try body.withUnsafeBufferPointer { bytes throws(HTTPParseError) in try inflater.feed(bytes, into: &output) }
+        try inflater.finish()
+        return output
+    }
+
+    static func tooLarge(_ length: Int, _ limit: Int) -> HTTPResponse {
+        .problem(status: 413, title: StatusPhrase.phrase(413), detail: "body of \(length) bytes exceeds the limit of \(limit)")
     }
 
     private static func decodedSegments(_ rawPath: String) -> [String]? {

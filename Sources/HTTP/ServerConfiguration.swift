@@ -16,9 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var maxHeaderBytes = 16 * 1024
     /// Header field count limit (431 beyond).
     public var maxHeaderCount = 100
-    /// Body limit as sent on the wire, after de-chunking (413 beyond).
+    /// Body limit as sent on the wire, after de-chunking (413 beyond), for routes whose
+    /// `RoutePolicy.maxBodyBytes` is nil.
     public var maxBodyBytes = 32 * 1024 * 1024
-    /// Body limit after gzip decoding (413 beyond).
+    /// Body limit after gzip decoding (413 beyond), for routes whose `RoutePolicy.maxDecodedBodyBytes` is nil.
     public var maxDecompressedBodyBytes = 256 * 1024 * 1024
     /// Open connections; one more is answered 503 and closed.
     public var maxConnections = 1024
@@ -46,6 +47,11 @@ public struct ServerConfiguration: Sendable {
     /// Number of epoll event loops; defaults to the number of active cores.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Called once per answered request (see `RequestSummary`), just before its response is
+    /// queued for sending. It runs on an I/O thread: keep it cheap and non-blocking (bump counters,
+    /// or hand the summary to a queue that writes the log).
+    public var onResponse: (@Sendable (RequestSummary) -> Void)?
+
     public init(host: String = "127.0.0.1", port: Int = 8080) {
         self.host = host
         self.port = port
@@ -53,6 +59,6 @@ public struct ServerConfiguration: Sendable {
 
     var parserLimits: ParserLimits {
         ParserLimits(maxRequestLineBytes: maxRequestLineBytes, maxHeaderBytes: maxHeaderBytes,
-                     maxHeaderCount: maxHeaderCount, maxBodyBytes: maxBodyBytes)
+                     maxHeaderCount: maxHeaderCount)
     }
 }

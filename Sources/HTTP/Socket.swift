@@ -10,6 +10,11 @@ enum Socket {
     }
 
     /// "ip:port" or "[ip]:port" for a peer address.
+    /// The NUL-terminated text in a C character buffer.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func describe(_ storage: inout sockaddr_storage) -> String {
         var host = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.ss_family) {
@@ -18,7 +23,7 @@ enum Socket {
                 pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
                     var addr = address.pointee.sin_addr
                     inet_ntop(AF_INET, &addr, &host, socklen_t(host.count))
-                    return "\(String(cString: host)):\(UInt16(bigEndian: address.pointee.sin_port))"
+                    return "\(Socket.text(host)):\(UInt16(bigEndian: address.pointee.sin_port))"
                 }
             }
         case AF_INET6:
@@ -26,7 +31,7 @@ enum Socket {
                 pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
                     var addr = address.pointee.sin6_addr
                     inet_ntop(AF_INET6, &addr, &host, socklen_t(host.count))
-                    return "[\(String(cString: host))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+                    return "[\(Socket.text(host))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
                 }
             }
         default:

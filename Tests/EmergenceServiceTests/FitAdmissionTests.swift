@@ -170,4 +170,14 @@ final class FitAdmissionTests: XCTestCase {
         XCTAssertEqual(law.status, 422, law.text)
         XCTAssertEqual(law.errors.first?["field"] as? String, "scaling_law.c")
     }
+
+    /// Small JSON routes take at most 64 KiB; the limit is the route's, decided from the head.
+    func testSmallJSONRoutesTakeAt64KiB() throws {
+        let t = try TestService()
+        defer { t.close() }
+        try study(t, "a")
+        let padded = #"{"seed": 1, "bootstrap": 10"# + String(repeating: " ", count: 70 * 1024) + "}"
+        XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: padded).status, 413)
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "b", "description": ""# + String(repeating: "x", count: 70 * 1024) + #""}"#).status, 413)
+    }
 }

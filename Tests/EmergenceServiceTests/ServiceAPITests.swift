@@ -126,8 +126,12 @@ final class ServiceAPITests: XCTestCase {
         // CSV and JSON are inflated whole first; a body over the limit, or not gzip, is refused.
         r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(csv.utf8), headers: [("Content-Type", "text/csv")])
         XCTAssertEqual(r.json["inserted"] as? Int, 3, r.text)
-        r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(lines.joined(separator: "\n").utf8),
-                          headers: [("Content-Type", "application/x-ndjson")], limit: 1_000_000)
+        // The route's decoded limit (ServiceConfiguration.bodyLimits) is what counts.
+        let small = try TestService(configure: { $0.bodyLimits.uploadDecodedBytes = 1_000_000 })
+        defer { small.close() }
+        _ = try makeStudy(small)
+        r = try small.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(lines.joined(separator: "\n").utf8),
+                              headers: [("Content-Type", "application/x-ndjson")])
         XCTAssertEqual(r.status, 413, r.text)
         var notGzip = try HTTPRequest(method: "POST", target: "/v1/studies/mmlu/evaluations",
                                       headers: HTTPHeaders([("Content-Type", "application/x-ndjson"), ("Content-Encoding", "gzip")]),

@@ -21,18 +21,65 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(router.routes.map(\.method), ["GET", "GET", "POST"])
     }
 
+    /// The policy of the route that answers, as the connection sees it from the head (nil: answered by the router).
+    private func policy(_ router: Router, _ method: String, _ rawPath: String) -> RoutePolicy? {
+        if case .route(let route, _) = router.resolve(method: method, rawPath: rawPath, path: rawPath) { return route.policy }
+        return nil
+    }
+
     func testEncodedBodyIsAskedPerRoute() {
         let router = Router()
-        router.add("POST", "/v1/studies/{study}/evaluations", encodedBody: true) { _ in .text(200, "up") }
+        router.add("POST", "/v1/studies/{study}/evaluations", policy: RoutePolicy(encodedBody: true)) { _ in .text(200, "up") }
         router.add("POST", "/v1/studies/{study}/fits") { _ in .text(202, "fit") }
         router.add("POST", "/v1/studies/special/evaluations") { _ in .text(200, "literal wins") }
-        XCTAssertTrue(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/s%201/evaluations"))
-        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/s/fits"))
-        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/special/evaluations"), "the literal route answers")
-        XCTAssertFalse(router.takesEncodedBody(method: "PUT", rawPath: "/v1/studies/s/evaluations"))
-        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/nowhere"))
-        XCTAssertFalse(router.takesEncodedBody(method: "POST", rawPath: "/v1/studies/%zz/evaluations"))
-        XCTAssertFalse(router.takesEncodedBody(method: "OPTIONS", rawPath: "*"))
+        XCTAssertEqual(policy(router, "POST", "/v1/studies/s%201/evaluations")?.encodedBody, true)
+        XCTAssertEqual(policy(router, "POST", "/v1/studies/s/fits")?.encodedBody, false)
+        XCTAssertEqual(policy(router, "POST", "/v1/studies/special/evaluations")?.encodedBody, false, "the literal route answers")
+        XCTAssertNil(policy(router, "PUT", "/v1/studies/s/evaluations"))
+        XCTAssertNil(policy(router, "POST", "/nowhere"))
+        XCTAssertNil(policy(router, "POST", "/v1/studies/%zz/evaluations"))
+        XCTAssertNil(policy(router, "OPTIONS", "*"))
+    }
+
+    func testHandleInflatesUnlessTheRouteTakesItEncodedAndAppliesThePolicy() throws {
+        let router = Router()
+        router.add("POST", "/plain", policy: RoutePolicy(maxDecodedBodyBytes: 1000)) { request in
+            .text(200, "\(request.bodyIsGzip) \(request.body.count)")
+        }
+        router.add("POST", "/encoded", policy: RoutePolicy(maxBodyBytes: 100, encodedBody: true)) { request in
+            .text(200, "\(request.bodyIsGzip) \(request.maxDecodedBodyBytes)")
+        }
+        router.add("POST", "/guarded", policy: RoutePolicy(admit: { request in
+            request.headers.values("Authorization").count == 1 ? nil : .problem(status: 401, title: "Unauthorized")
+        })) { request in .text(200, "in: \(request.body.count)") }
+        func post(_ path: String, _ body: [UInt8], gzip isGzip: Bool, headers: HTTPHeaders = [:]) throws -> HTTPResponse {
+            var request = try HTTPRequest(method: "POST", target: path, headers: headers, body: body)
+            request.bodyIsGzip = isGzip
+            return router.handle(request)
+        }
+        let small = gzip([UInt8](repeating: 7, count: 500)), big = gzip([UInt8](repeating: 7, count: 5000))
+        XCTAssertEqual(String(decoding: try post("/plain", small, gzip: true).body, as: UTF8.self), "false 500")
+        let bomb = try post("/plain", big, gzip: true)
+        XCTAssertEqual(bomb.status, 413)
+        XCTAssertTrue(bomb.asksToClose, "a refused body closes the connection")
+        XCTAssertEqual(try post("/plain", Array("not gzip".utf8), gzip: true).status, 400)
+        XCTAssertEqual(String(decoding: try post("/encoded", small, gzip: true).body, as: UTF8.self), "true \(Int.max)")
+        XCTAssertEqual(try post("/encoded", [UInt8](repeating: 1, count: 101), gzip: false).status, 413)
+        XCTAssertEqual(try post("/guarded", [1, 2], gzip: false).status, 401)
+        XCTAssertEqual(try post("/guarded", [1, 2], gzip: false, headers: HTTPHeaders([("Authorization", "a"), ("authorization", "b")])).status, 401,
+                       "a repeated header is visible to admit")
+        XCTAssertEqual(String(decoding: try post("/guarded", [1, 2], gzip: false, headers: ["Authorization": "a"]).body, as: UTF8.self), "in: 2")
+    }
+
+    func testEveryMethodTokenAPathLacksIs405() throws {
+        let router = Router()
+        router.add("GET", "/things") { _ in .text(200, "list") }
+        for method in ["TRACE", "PUT", "PATCH", "DELETE", "QUERY", "CONNECT", "PROPFIND", "BREW", "get"] {
+            let response = router.handle(try request(method, "/things"))
+            XCTAssertEqual(response.status, 405, method)
+            XCTAssertEqual(response.headers["Allow"], "GET, HEAD, OPTIONS", method)
+            XCTAssertEqual(router.handle(try request(method, "/nothing")).status, 404, method)
+        }
     }
 
     func testMethodNotAllowedHeadAndOptions() throws {

@@ -215,7 +215,7 @@ final class TestServer {
             return response
         }
         // Takes a gzip body still encoded and inflates it itself, in 100-byte pieces of input.
-        router.add("POST", "/echo-encoded", encodedBody: true) { request in
+        router.add("POST", "/echo-encoded", policy: RoutePolicy(encodedBody: true)) { request in
             var body = request.body
             if request.bodyIsGzip {
                 body = []

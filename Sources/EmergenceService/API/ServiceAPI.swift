@@ -13,6 +13,7 @@ final class ServiceAPI: @unchecked Sendable {
     let pool: FitWorkerPool
     let tokens: TokenSet
     let queueLimits: FitStore.QueueLimits
+    let limits: ServiceConfiguration.BodyLimits
     let workers: Int
     let logger: Logger
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
@@ -28,6 +29,7 @@ final class ServiceAPI: @unchecked Sendable {
         tokens = configuration.tokens
         queueLimits = FitStore.QueueLimits(overall: configuration.maxQueuedFits, perStudy: configuration.maxQueuedFitsPerStudy)
         workers = configuration.workers
+        limits = configuration.bodyLimits
         self.logger = logger
     }
 
@@ -58,9 +60,20 @@ final class ServiceAPI: @unchecked Sendable {
             // Uploads inflate a gzip body on their parsing thread, piece by piece, so that inflating
             // overlaps parsing and storing (EvaluationUpload); every other body arrives inflated.
             let encodedBody = route.method == "POST" && route.template == "/v1/studies/{study}/evaluations"
-            router.add(route.method, route.template, encodedBody: encodedBody) { [self] request in
+            // Everything decided from the head (credentials, the query's shape, the body's declared
+            // size) is decided before a body byte is read: `admit` runs on the I/O thread and is cheap
+            // (a constant-time compare of a few tokens, a scan of the query).
+            let policy = RoutePolicy(maxBodyBytes: encodedBody ? limits.uploadWireBytes : limits.smallBodyBytes,
+                                     maxDecodedBodyBytes: encodedBody ? limits.uploadDecodedBytes : limits.smallBodyBytes,
+                                     encodedBody: encodedBody,
+                                     admit: { [self] request in
+                                         guard var refusal = admission(request, scope: scope) else { return nil }
+                                         refusal.headers.set("X-Request-Id", RequestID.of(request))
+                                         return refusal
+                                     })
+            router.add(route.method, route.template, policy: policy) { [self] request in
                 let requestID = RequestID.of(request)
-                var response = answer(request, scope: scope, handler: handler, requestID: requestID)
+                var response = answer(request, handler: handler, requestID: requestID)
                 response.headers.set("X-Request-Id", requestID)
                 return response
             }
@@ -97,9 +110,7 @@ final class ServiceAPI: @unchecked Sendable {
         return nil
     }
 
-    private func answer(_ request: HTTPRequest, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse,
-                        requestID: String) -> HTTPResponse {
-        if let refusal = admission(request, scope: scope) { return refusal }
+    private func answer(_ request: HTTPRequest, handler: (HTTPRequest) throws -> HTTPResponse, requestID: String) -> HTTPResponse {
         do {
             return try handler(request)
         } catch {
