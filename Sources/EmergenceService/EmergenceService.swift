@@ -37,6 +37,7 @@ public final class EmergenceService: @unchecked Sendable {
         // Each route declares its own limits (ServiceAPI.register); these apply to none of them.
         http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
+        http.maxBufferedBodyBytes = configuration.bodyLimits.bufferedBytes
         server = HTTPServer(configuration: http, router: router, logger: logger)
     }
 

@@ -31,6 +31,9 @@ public struct ServiceConfiguration: Sendable {
         public var uploadWireBytes = 256 * 1024 * 1024
         /// An upload after gzip decoding. It is parsed as it inflates, so this bounds work, not memory.
         public var uploadDecodedBytes = 1024 * 1024 * 1024
+        /// Request-body bytes held at once over all connections (503 + Retry-After beyond): with the
+        /// limits above, the most memory clients' bodies can take.
+        public var bufferedBytes = 512 * 1024 * 1024
         public init() {}
     }
     public var bodyLimits = BodyLimits()

@@ -210,6 +210,18 @@ final class Connection {
             dispatch()
             return
         }
+        // The server-wide budget for bodies held in memory: a declared length is reserved whole
+        // before a byte is read (chunked bodies reserve as they grow, in readBody).
+        if case .length(let length) = head.framing {
+            guard loop.bodyBudget.reserve(length) else {
+                pending = nil
+                answerFromHead(.problem(status: 503, title: "Service Unavailable",
+                                        detail: "the server is receiving as many request bodies as it holds at once; retry shortly",
+                                        headers: ["Retry-After": "1"]), head)
+                return
+            }
+            reservedBodyBytes = length
+        }
         switch head.framing {
         case .length(let length):
             remainingLength = length
@@ -254,6 +266,12 @@ final class Connection {
             inputStart += consumed
             exchange?.bytesIn += consumed
             chunked = decoder
+            if body.count > reservedBodyBytes {
+                guard loop.bodyBudget.reserve(body.count - reservedBodyBytes) else {
+                    throw HTTPParseError(status: 503, detail: "the server is receiving as many request bodies as it holds at once; retry shortly")
+                }
+                reservedBodyBytes = body.count
+            }
             if decoder.isComplete { finishBody() }
         } else {
             let take = min(remainingLength, available)
@@ -299,6 +317,7 @@ final class Connection {
     /// Called on the loop thread when the handler's response arrives.
     func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int) {
         guard phase == .handling else { return }
+        releaseBody()
         report(status: status, bytesOut: bytes.count)
         requestsServed += 1
         output.append(contentsOf: bytes)
@@ -313,7 +332,9 @@ final class Connection {
     func fail(_ error: HTTPParseError) {
         guard !isClosed, phase != .closing, phase != .lingering else { return }
         let title = StatusPhrase.phrase(error.status)
-        let response = HTTPResponse.problem(status: error.status, title: title, detail: error.detail)
+        // A 503 here is the body budget running out mid-body: say when to come back.
+        let response = HTTPResponse.problem(status: error.status, title: title, detail: error.detail,
+                                            headers: error.status == 503 ? ["Retry-After": "1"] : [:])
         loop.logger.debug("rejecting request", metadata: ["remote": "\(remoteAddress)", "status": "\(error.status)", "detail": "\(error.detail)"])
         let bytes = ResponseSerializer.serialize(response, headOnly: false, keepAlive: false, echoKeepAlive: false)
         if exchange == nil {
@@ -325,8 +346,17 @@ final class Connection {
         phase = .closing
         pending = nil
         body = []
+        releaseBody()
         flush()
         updateInterest()
+    }
+
+    /// Body bytes this connection holds against the server's `BodyBudget`.
+    private var reservedBodyBytes = 0
+
+    private func releaseBody() {
+        loop.bodyBudget.release(reservedBodyBytes)
+        reservedBodyBytes = 0
     }
 
     /// Hands the summary of the request being answered to `ServerConfiguration.onResponse`.
@@ -447,6 +477,7 @@ final class Connection {
     func close() {
         guard !isClosed else { return }
         isClosed = true
+        releaseBody()
         Glibc.close(fd)
         loop.connectionClosed(self)
     }

@@ -42,6 +42,7 @@ final class EventLoop: @unchecked Sendable {
     private var stopped = false
     private var acceptPausedUntil: Double?
     private(set) var draining = false
+    var bodyBudget: BodyBudget { server.bodyBudget }
     /// Monotonic time of the current iteration, so every decision in one wake-up sees one clock.
     private(set) var now = Socket.monotonicNow()
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)

@@ -11,6 +11,9 @@ public struct HTTPServerError: Error, CustomStringConvertible {
 /// The HTTP/1.1 server: listeners on every address `configuration.host` resolves to, a few epoll
 /// loops for I/O, and a bounded Dispatch pool for handlers.
 public final class HTTPServer: Sendable {
+    /// Request-body bytes held at once, shared by every loop (`ServerConfiguration.maxBufferedBodyBytes`).
+    let bodyBudget: BodyBudget
+
     private enum State { case idle, running, stopping, stopped }
 
     /// What `start` sets up and `shutdown` tears down; they may run on different threads (a signal
@@ -37,7 +40,11 @@ public final class HTTPServer: Sendable {
         self.router = router
         self.logger = logger
         self.handlerPool = HandlerPool(limit: configuration.handlerConcurrency)
+        bodyBudget = BodyBudget(limit: configuration.maxBufferedBodyBytes)
     }
+
+    /// Request-body bytes the server holds right now (for tests and metrics).
+    public var bufferedBodyBytes: Int { bodyBudget.inUse }
 
     /// The bound port (useful with port 0); 0 before `start()`.
     public var port: Int { running.withLock { $0.port } }

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 32 * 1024 * 1024
     /// Body limit after gzip decoding (413 beyond), for routes whose `RoutePolicy.maxDecodedBodyBytes` is nil.
     public var maxDecompressedBodyBytes = 256 * 1024 * 1024
+    /// Request-body bytes held at once over all connections (declared Content-Lengths of admitted
+    /// requests, and chunked bodies as they grow); one more is answered 503 with Retry-After. With
+    /// per-route body limits this bounds the memory that clients' bodies can take.
+    public var maxBufferedBodyBytes = 512 * 1024 * 1024
     /// Open connections; one more is answered 503 and closed.
     public var maxConnections = 1024
 
