@@ -24,6 +24,7 @@ public final class EmergenceService: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
+        for note in database.migrationNotes { logger.warning("\(note)") }
         pool = FitWorkerPool(database: database, workers: configuration.workers, logger: logger, runner: runner)
         api = ServiceAPI(database: database, pool: pool, tokens: configuration.tokens, logger: logger)
         router = Router()
