@@ -4,7 +4,7 @@ import Storage
 import XCTest
 @testable import EmergenceService
 
-/// Upserts by identity, now that the writer (not a unique index) keeps identities (schema v2).
+/// Upserts by identity: the writer's in-memory identity table, backed by the unique index of schema v3.
 final class EvaluationStoreTests: XCTestCase {
     private var dir: URL!
     private var database: Database!
