@@ -31,7 +31,7 @@ public final class Database: @unchecked Sendable {
     public init(path: String, readers: Int = 4, migrations: [Migration] = Schema.migrations,
                 busyTimeoutMilliseconds: Int32 = 5_000, exclusive: Bool = true) throws {
         self.path = path
-        lock = exclusive ? try DatabaseLock(databasePath: path) : nil
+        lock = exclusive && DatabaseLock.file(ofDatabase: path) != nil ? try DatabaseLock(databasePath: path) : nil
         writer = try Connection(path: path)
         sqlite3_busy_timeout(writer.handle, busyTimeoutMilliseconds)
         try writer.execute("PRAGMA journal_mode = WAL")

@@ -33,9 +33,21 @@ public final class DatabaseLock: Sendable {
     public let lockPath: String
     private let fd: Int32
 
+    /// The file a database name refers to, or nil for one no other connection can share (an
+    /// in-memory or temporary database). `file:` URIs (SQLITE_OPEN_URI) name the path before `?`.
+    public static func file(ofDatabase name: String) -> String? {
+        var path = Substring(name)
+        if path.hasPrefix("file:") {
+            path = path.dropFirst(5)
+            if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<q] }
+            if path.hasPrefix("//") { path = path.dropFirst(2) }  // file://localhost/... is not used here
+        }
+        return path.isEmpty || path == ":memory:" ? nil : String(path)
+    }
+
     /// Takes the lock for `databasePath` or throws `DatabaseLockError` at once (never waits).
     public init(databasePath: String) throws {
-        let lockPath = databasePath + ".lock"
+        let lockPath = (Self.file(ofDatabase: databasePath) ?? databasePath) + ".lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw DatabaseLockError(databasePath: databasePath, lockPath: lockPath, pid: nil, systemErrno: errno)

@@ -207,6 +207,17 @@ final class IntegrityTests: XCTestCase {
         XCTAssertTrue(refused)
     }
 
+    func testTheLockNamesTheFileBehindAURIAndSkipsPrivateDatabases() throws {
+        XCTAssertEqual(DatabaseLock.file(ofDatabase: "/a/db.sqlite"), "/a/db.sqlite")
+        XCTAssertEqual(DatabaseLock.file(ofDatabase: "file:/a/db.sqlite?mode=rwc"), "/a/db.sqlite")
+        XCTAssertNil(DatabaseLock.file(ofDatabase: ":memory:"))
+        XCTAssertNil(DatabaseLock.file(ofDatabase: ""))
+        let first = try Database(path: path())
+        XCTAssertThrowsError(try Database(path: "file:\(path())?mode=rwc"), "\(first.path) is the same file") { e in
+            XCTAssertEqual((e as? DatabaseLockError)?.lockPath, path() + ".lock")
+        }
+    }
+
     func testNonExclusiveOpenSkipsTheLock() throws {
         let first = try Database(path: path())
         let second = try Database(path: path(), exclusive: false)
