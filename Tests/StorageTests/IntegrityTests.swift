@@ -218,6 +218,15 @@ final class IntegrityTests: XCTestCase {
         }
     }
 
+    func testAFailedOpenReleasesTheLock() throws {
+        do {
+            let c = try Connection(path: path())
+            try c.execute("PRAGMA user_version = 99")
+        }
+        XCTAssertThrowsError(try Database(path: path())) { XCTAssertTrue($0 is MigrationError, "\($0)") }
+        XCTAssertNoThrow(try DatabaseLock(databasePath: path()), "the refused open did not keep the lock")
+    }
+
     func testNonExclusiveOpenSkipsTheLock() throws {
         let first = try Database(path: path())
         let second = try Database(path: path(), exclusive: false)
