@@ -53,6 +53,7 @@ public final class EmergenceService: @unchecked Sendable {
         server.waitUntilStopped()
         pool.shutdown(timeout: 10)
         do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        database.close()
     }
 
     /// What `emergence serve` runs: logs to stderr, starts, blocks until SIGINT/SIGTERM, shuts down.
@@ -73,5 +74,6 @@ public final class EmergenceService: @unchecked Sendable {
         logger.info("shutting down")
         pool.shutdown(timeout: 10)
         do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        database.close()
     }
 }

@@ -19,7 +19,8 @@ public final class Database: @unchecked Sendable {
     /// This process's claim to be the file's only writer (nil when opened with `exclusive: false`).
     private let lock: DatabaseLock?
     private let writer: Connection
-    private let writerLock = Mutex(())
+    /// Held while the writer is in use; true once `close` has run (writes are then refused).
+    private let writerLock = Mutex(false)
     private var idleReaders: [Connection]
     private let readersAvailable = NSCondition()
 
@@ -143,7 +144,10 @@ public final class Database: @unchecked Sendable {
     /// than as `withLock`'s (`sending`) result, so `T` need not be Sendable.
     private func onWriter<T>(_ body: (Connection) throws -> T) throws -> T {
         var result: Result<T, any Error>?
-        writerLock.withLock { _ in result = Result { try body(writer) } }
+        writerLock.withLock { closed in
+            result = closed ? .failure(SQLiteError(code: SQLITE_MISUSE, message: "\(path) is closed for writing"))
+                            : Result { try body(writer) }
+        }
         guard let result else { throw SQLiteError(code: SQLITE_MISUSE, message: "writer produced no result") }
         return try result.get()
     }
@@ -161,6 +165,16 @@ public final class Database: @unchecked Sendable {
             readersAvailable.unlock()
         }
         return try r.transaction(immediate: false) { try body(r) }
+    }
+
+    /// Ends this object's life as the file's writer: waits for a write in progress, refuses later
+    /// ones, and releases `DB.lock`, so another server (or a restart in this process) may open the
+    /// file at once even while references to this object linger. Reads keep working. Idempotent.
+    public func close() {
+        writerLock.withLock { closed in
+            closed = true
+            lock?.release()
+        }
     }
 
     /// Folds the WAL back into the main file (on shutdown, so the file alone is complete).

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Another process (or another `Database` in this one) already writes this file.
 public struct DatabaseLockError: Error, CustomStringConvertible, Sendable {
@@ -31,7 +32,8 @@ public struct DatabaseLockError: Error, CustomStringConvertible, Sendable {
 /// process waits to open it would let two holders lock two different files.
 public final class DatabaseLock: Sendable {
     public let lockPath: String
-    private let fd: Int32
+    /// The locked descriptor; nil once released.
+    private let fd: Mutex<Int32?>
 
     /// The file a database name refers to, or nil for one no other connection can share (an
     /// in-memory or temporary database). `file:` URIs (SQLITE_OPEN_URI) name the path before `?`.
@@ -66,14 +68,23 @@ public final class DatabaseLock: Sendable {
         if ftruncate(fd, 0) == 0 {
             _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         }
-        self.fd = fd
+        self.fd = Mutex(fd)
         self.lockPath = lockPath
     }
 
-    deinit {
+    /// Gives the lock up now (idempotent), so another writer may take the file while this object
+    /// lives on: a service shutting down releases it without waiting for every reference to go.
+    public func release() {
         // Closing the only descriptor of this open file description releases the lock.
-        close(fd)
+        fd.withLock { fd in
+            if let open = fd { close(open) }
+            fd = nil
+        }
     }
+
+    public var isHeld: Bool { fd.withLock { $0 != nil } }
+
+    deinit { release() }
 
     private static func readPID(_ fd: Int32) -> Int? {
         var buffer = [UInt8](repeating: 0, count: 32)

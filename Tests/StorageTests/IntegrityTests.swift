@@ -218,6 +218,17 @@ final class IntegrityTests: XCTestCase {
         }
     }
 
+    func testCloseReleasesTheLockAndRefusesWritesButKeepsReads() throws {
+        let first = try Database(path: path())
+        try first.write { _ = try insertStudy($0, "s") }
+        first.close()
+        first.close()
+        XCTAssertThrowsError(try first.write { _ = try insertStudy($0, "t") })
+        XCTAssertEqual(try first.read { c in try c.queryOne("SELECT count(*) FROM study") { $0.int(0)! } }, 1)
+        let second = try Database(path: path())
+        try second.write { _ = try insertStudy($0, "t") }
+    }
+
     func testAFailedOpenReleasesTheLock() throws {
         do {
             let c = try Connection(path: path())
