@@ -26,7 +26,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // SQLite wrapper and schema migrations.
-        .target(name: "Storage", dependencies: ["CSQLite"]),
+        .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Studies, evaluations, ingestion, fit jobs, handlers: joins the three above.
         .target(name: "EmergenceService", dependencies: [
             "EmergenceCore", "HTTP", "Storage",

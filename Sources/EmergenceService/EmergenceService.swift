@@ -28,6 +28,7 @@ public final class EmergenceService: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
+        for note in database.migrationNotes { logger.warning("\(note)") }
         pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
                              logger: logger, runner: runner)
         api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger)
@@ -58,6 +59,7 @@ public final class EmergenceService: @unchecked Sendable {
         server.waitUntilStopped()
         pool.shutdown(timeout: 10)
         do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        database.close()
     }
 
     /// What `emergence serve` runs: logs to stderr, starts, blocks until SIGINT/SIGTERM, shuts down.
@@ -78,5 +80,6 @@ public final class EmergenceService: @unchecked Sendable {
         logger.info("shutting down")
         pool.shutdown(timeout: 10)
         do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        database.close()
     }
 }

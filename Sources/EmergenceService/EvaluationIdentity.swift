@@ -1,5 +1,6 @@
 import EmergenceCore
 import Foundation
+import Synchronization
 
 /// What makes two uploaded rows "the same evaluation" (METHOD.md §2): re-sending a row with the
 /// same identity updates the stored one instead of adding a second.
@@ -40,6 +41,8 @@ struct IdentityTable {
     private(set) var keys: [EvaluationIdentity] = []
     private(set) var ids: [Int] = []
     private var mask: Int
+    /// Memory held by the keys' text outside the table's arrays (see `heapBytes`).
+    private var keyHeapBytes = 0
 
     init(minimumCapacity: Int = 0) {
         var size = 16
@@ -50,6 +53,26 @@ struct IdentityTable {
     }
 
     var count: Int { keys.count }
+
+    /// An estimate of the memory this table holds, in bytes: each array's storage at its length
+    /// (slots 4 B, hashes 8 B, ids 8 B, keys one `EvaluationIdentity` stride) plus each key's
+    /// out-of-line text. Capacity beyond the length is at most as much again, so the true figure
+    /// is within 2x; what matters for a bound is that a long name counts for its length.
+    var bytes: Int {
+        slots.count * MemoryLayout<Int32>.stride
+            + keys.count * (MemoryLayout<UInt64>.stride + MemoryLayout<Int>.stride + MemoryLayout<EvaluationIdentity>.stride)
+            + keyHeapBytes
+    }
+
+    /// Bytes a key's strings occupy on the heap: Swift keeps UTF-8 of up to 15 bytes inside the
+    /// String itself; longer text is a separate allocation of its length plus a 32-byte header.
+    static func heapBytes(_ key: EvaluationIdentity) -> Int {
+        func text(_ s: String) -> Int {
+            let n = s.utf8.count
+            return n > 15 ? n + 32 : 0
+        }
+        return text(key.checkpoint) + text(key.subset)
+    }
 
     /// Where `key` is, or the empty slot where it would go: (slot, index into `keys` or nil).
     @inline(__always) private func probe(_ key: EvaluationIdentity, _ h: UInt64) -> (slot: Int, index: Int?) {
@@ -64,6 +87,7 @@ struct IdentityTable {
 
     private mutating func append(_ key: EvaluationIdentity, _ h: UInt64, id: Int, at slot: Int) {
         slots[slot] = Int32(keys.count)
+        keyHeapBytes += Self.heapBytes(key)
         keys.append(key)
         hashes.append(h)
         ids.append(id)
@@ -156,8 +180,13 @@ struct IdentityTable {
 /// deleted one by one, so a count that matches means the same rows) and `PRAGMA data_version` must
 /// not have moved (no other connection has committed). An upload takes the entry out and puts it
 /// back only after its transaction has committed, so a rolled-back upload leaves nothing behind.
-/// Bounded: least recently used studies are dropped past `capacity` identities in all.
-final class IdentityCache: @unchecked Sendable {
+///
+/// Bounded in bytes, not in identities: a few rows with megabyte-long checkpoint names weigh more
+/// than a million short ones. Past `capacityBytes` (`IdentityTable.bytes` summed over the entries)
+/// the least recently used studies are dropped; an entry larger than the whole capacity is not kept
+/// at all. The study being uploaded to is out of the cache while its upload runs, so that upload's
+/// own table is bounded by the upload (and the study), not by this.
+final class IdentityCache: Sendable {
     struct Entry {
         var rows: IdentityTable
         /// `study.evaluation_count` when saved.
@@ -167,46 +196,60 @@ final class IdentityCache: @unchecked Sendable {
         var lastUse: UInt64 = 0
     }
 
-    let capacity: Int
-    private let lock = NSLock()
-    private var entries: [Int: Entry] = [:]
-    private var clock: UInt64 = 0
-    private var held = 0
+    /// Default bound: 64 MiB holds about 600,000 identities with short names.
+    static let defaultCapacityBytes = 64 << 20
 
-    init(capacity: Int = 1_000_000) {
-        self.capacity = capacity
+    let capacityBytes: Int
+
+    private struct State {
+        var entries: [Int: Entry] = [:]
+        var clock: UInt64 = 0
+        var bytes = 0
+        var identities = 0
+    }
+    private let state = Mutex(State())
+
+    init(capacityBytes: Int = IdentityCache.defaultCapacityBytes) {
+        self.capacityBytes = max(0, capacityBytes)
     }
 
     /// Removes and returns the study's entry, if any.
     func take(_ studyID: Int) -> Entry? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let e = entries.removeValue(forKey: studyID) else { return nil }
-        held -= e.rows.count
-        return e
+        state.withLock { s in
+            guard let e = s.entries.removeValue(forKey: studyID) else { return nil }
+            s.bytes -= e.rows.bytes
+            s.identities -= e.rows.count
+            return e
+        }
     }
 
     /// Saves an entry (after its transaction committed); evicts the least recently used past capacity.
     func put(_ studyID: Int, _ entry: Entry) {
-        guard entry.rows.count <= capacity else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if let old = entries.removeValue(forKey: studyID) { held -= old.rows.count }
-        clock += 1
-        var e = entry
-        e.lastUse = clock
-        entries[studyID] = e
-        held += e.rows.count
-        while held > capacity, let victim = entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            entries.removeValue(forKey: victim.key)
-            held -= victim.value.rows.count
+        let size = entry.rows.bytes
+        state.withLock { s in
+            if let old = s.entries.removeValue(forKey: studyID) {
+                s.bytes -= old.rows.bytes
+                s.identities -= old.rows.count
+            }
+            guard size <= capacityBytes else { return }
+            s.clock += 1
+            var e = entry
+            e.lastUse = s.clock
+            s.entries[studyID] = e
+            s.bytes += size
+            s.identities += e.rows.count
+            while s.bytes > capacityBytes, let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                s.entries.removeValue(forKey: victim.key)
+                s.bytes -= victim.value.rows.bytes
+                s.identities -= victim.value.rows.count
+            }
         }
     }
 
     /// Identities held, for tests.
-    var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return held
-    }
+    var count: Int { state.withLock { $0.identities } }
+    /// Bytes held (`IdentityTable.bytes` summed), for tests and metrics.
+    var bytes: Int { state.withLock { $0.bytes } }
+    /// Studies held, for tests.
+    var studies: Int { state.withLock { $0.entries.count } }
 }

@@ -33,7 +33,9 @@ public struct UpsertOutcome: Codable, Sendable, Equatable {
 /// Evaluations in the database.
 struct EvaluationStore {
     let database: Database
-    /// Each study's stored identities, so an upload need not search an index per row (Schema v2).
+    /// Each study's stored identities, so an upload need not search the identity index per row to
+    /// tell an insert from an update (the index, schema v3, is the database's own guard against
+    /// duplicates; this table is the accelerator in front of it).
     let identities: IdentityCache
 
     init(database: Database, identities: IdentityCache = IdentityCache()) {
@@ -245,8 +247,8 @@ struct EvaluationStore {
         return outcome
     }
 
-    /// Every stored identity of a study and its row id. Should two rows share an identity (only a
-    /// writer other than this one could make them), the later row is the one updated.
+    /// Every stored identity of a study and its row id. Two rows cannot share an identity since
+    /// schema v3 (its unique index); were one to slip through, the later row is the one updated.
     private static func identities(studyID: Int, _ c: Connection) throws -> IdentityTable {
         var out = IdentityTable()
         let s = try c.prepare("""

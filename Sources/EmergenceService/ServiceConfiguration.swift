@@ -23,6 +23,10 @@ public struct ServiceConfiguration: Sendable {
     /// `EMERGENCE_FIT_ISOLATION=thread`). nil = thread.
     public var fitExecutable: String? = nil
 
+    /// The most memory the writer's cache of evaluation identities may take (least recently used
+    /// studies are dropped first; a dropped study's identities are re-read from the database).
+    public var identityCacheBytes = 64 << 20
+
     /// Request body limits, checked from the request head (413 beyond).
     public struct BodyLimits: Sendable {
         /// Studies and fit options: small JSON documents.

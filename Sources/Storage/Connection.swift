@@ -37,7 +37,8 @@ public final class Connection {
     }
 
     func error(_ rc: Int32, sql: String?) -> SQLiteError {
-        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), sql: sql,
+                    systemErrno: sqlite3_system_errno(handle))
     }
 
     /// Runs a fixed script of one or more statements without parameters (pragmas, migrations).
@@ -48,7 +49,8 @@ public final class Connection {
         if rc != SQLITE_OK {
             let message = err.map { String(cString: $0) } ?? "error \(rc)"
             sqlite3_free(err)
-            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql)
+            throw SQLiteError(code: sqlite3_extended_errcode(handle), message: message, sql: sql,
+                              systemErrno: sqlite3_system_errno(handle))
         }
     }
 
@@ -76,7 +78,7 @@ public final class Connection {
     /// SQLite's per-statement work. The text is still made only of literals from the source, so
     /// every value travels through a bound parameter (`?` numbered left to right).
     public func prepareBatch(_ head: StaticString, row: StaticString, count: Int) throws -> Statement {
-        precondition(count >= 1, "a batch holds at least one row")
+        guard count >= 1 else { throw SQLiteError(code: SQLITE_MISUSE, message: "a batch holds at least one row, not \(count)") }
         let rowText = row.description
         var key = head.description
         key.reserveCapacity(key.utf8.count + count * (rowText.utf8.count + 2))

@@ -3,10 +3,14 @@
 public struct Migration: Sendable {
     public let version: Int
     public let script: StaticString
+    /// A query run after `script`, in its transaction, whose single text value (NULL: nothing to
+    /// say) tells the operator what the step did to existing data (rows it moved aside, say).
+    public let note: StaticString?
 
-    public init(version: Int, script: StaticString) {
+    public init(version: Int, script: StaticString, note: StaticString? = nil) {
         self.version = version
         self.script = script
+        self.note = note
     }
 }
 
@@ -31,6 +35,13 @@ extension Connection {
     /// mid-way leaves the file at a whole version. Returns the versions applied.
     @discardableResult
     public func migrate(_ migrations: [Migration]) throws -> [Int] {
+        var notes: [String] = []
+        return try migrate(migrations, notes: &notes)
+    }
+
+    /// `migrate`, also appending each applied step's `note` (when it has something to say).
+    @discardableResult
+    public func migrate(_ migrations: [Migration], notes: inout [String]) throws -> [Int] {
         let known = migrations.map(\.version).max() ?? 0
         let current = try userVersion()
         if current > known { throw MigrationError.databaseIsNewer(found: current, known: known) }
@@ -40,6 +51,9 @@ extension Connection {
                 try execute(m.script)
                 let now = try userVersion()
                 if now != m.version { throw MigrationError.versionNotSet(expected: m.version, found: now) }
+                if let note = m.note, let text = try queryOne(note, row: { $0.text(0) }) ?? nil {
+                    notes.append(text)
+                }
             }
             applied.append(m.version)
         }

@@ -81,12 +81,73 @@ public enum Schema {
         PRAGMA user_version = 2;
         """),
 
+        // One row per identity is the database's rule again, not only the writer's: under v2 a
+        // second server on the file or the sqlite3 shell could store an identity twice. The unique
+        // index is v1's (NULLs folded to sentinels, since a UNIQUE index treats NULLs as distinct:
+        // shots NULL ≠ 0, subset NULL = ''); the writer's in-memory table stays in front of it, so
+        // an upload never searches the index to find a row, only to insert.
+        //
+        // A v2 file may already hold copies. Of each set the latest row (highest id) stays: it is
+        // the one the service updated, so it holds the newest values. The older copies move to
+        // `evaluation_superseded` with the id of the row that replaced them, instead of vanishing;
+        // the note reports how many moved, and the studies they came from get a new data version
+        // (their fits saw rows that are no longer counted) and a recounted evaluation_count.
+        Migration(version: 3, script: """
+        CREATE TABLE evaluation_superseded (
+            id                INTEGER PRIMARY KEY,
+            superseded_by     INTEGER NOT NULL,
+            study_id          INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
+            checkpoint        TEXT    NOT NULL,
+            model             TEXT,
+            parameters        REAL,
+            tokens            REAL,
+            flops             REAL,
+            pretrain_loss     REAL    NOT NULL,
+            setting           TEXT    NOT NULL,
+            shots             INTEGER,
+            finetune_examples REAL,
+            subset            TEXT,
+            accuracy          REAL    NOT NULL,
+            n_questions       INTEGER,
+            superseded_at     TEXT    NOT NULL
+        ) STRICT;
+        CREATE INDEX evaluation_superseded_by_study ON evaluation_superseded (study_id);
+
+        INSERT INTO evaluation_superseded (id, superseded_by, study_id, checkpoint, model, parameters, tokens, flops,
+                                           pretrain_loss, setting, shots, finetune_examples, subset, accuracy,
+                                           n_questions, superseded_at)
+        SELECT e.id, k.keep, e.study_id, e.checkpoint, e.model, e.parameters, e.tokens, e.flops, e.pretrain_loss,
+               e.setting, e.shots, e.finetune_examples, e.subset, e.accuracy, e.n_questions,
+               strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+        FROM evaluation AS e
+        JOIN (SELECT max(id) AS keep, study_id, checkpoint, setting, ifnull(shots, -1) AS s,
+                     ifnull(finetune_examples, -1) AS f, ifnull(subset, '') AS u
+              FROM evaluation GROUP BY study_id, checkpoint, setting, s, f, u HAVING count(*) > 1) AS k
+          ON e.study_id = k.study_id AND e.checkpoint = k.checkpoint AND e.setting = k.setting
+         AND ifnull(e.shots, -1) = k.s AND ifnull(e.finetune_examples, -1) = k.f AND ifnull(e.subset, '') = k.u
+         AND e.id <> k.keep;
+        DELETE FROM evaluation WHERE id IN (SELECT id FROM evaluation_superseded);
+        UPDATE study SET data_version = data_version + 1,
+                         evaluation_count = (SELECT count(*) FROM evaluation WHERE study_id = study.id)
+        WHERE id IN (SELECT study_id FROM evaluation_superseded);
+
+        CREATE UNIQUE INDEX evaluation_identity ON evaluation (
+            study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
+        );
+        PRAGMA user_version = 3;
+        """, note: """
+        SELECT 'schema v3: ' || count(*) || ' evaluation row(s) duplicated an identity in '
+               || count(DISTINCT study_id) || ' stud(ies); the latest copy of each was kept and the older ones moved to '
+               || 'table evaluation_superseded'
+        FROM evaluation_superseded HAVING count(*) > 0
+        """),
+
         // A fit that runs past its wall-clock limit ends as `timed_out`, a status of its own so a
         // client can tell "too much work for this server" from a failure of the math. SQLite cannot
         // change a CHECK in place, so the table is rebuilt (same columns, same order), keeping the
         // AUTOINCREMENT high-water mark so a deleted fit's id is still never reused.
-        Migration(version: 3, script: """
-        CREATE TABLE fit_v3 (
+        Migration(version: 4, script: """
+        CREATE TABLE fit_v4 (
             id               INTEGER PRIMARY KEY AUTOINCREMENT,
             study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
             status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out')),
@@ -104,19 +165,19 @@ public enum Schema {
             CHECK ((status = 'succeeded') = (result IS NOT NULL)),
             CHECK ((status IN ('succeeded', 'failed', 'cancelled', 'timed_out')) = (finished_at IS NOT NULL))
         ) STRICT;
-        INSERT INTO fit_v3 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts,
+        INSERT INTO fit_v4 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts,
                                   created_at, started_at, finished_at, result, error FROM fit;
         INSERT INTO sqlite_sequence (name, seq)
-            SELECT 'fit_v3', seq FROM sqlite_sequence WHERE name = 'fit'
-            AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit_v3');
+            SELECT 'fit_v4', seq FROM sqlite_sequence WHERE name = 'fit'
+            AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit_v4');
         UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'fit'))
-            WHERE name = 'fit_v3' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit');
+            WHERE name = 'fit_v4' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit');
         DROP TABLE fit;
-        ALTER TABLE fit_v3 RENAME TO fit;
+        ALTER TABLE fit_v4 RENAME TO fit;
         CREATE INDEX fit_queue ON fit (status, id);
         CREATE INDEX fit_by_study ON fit (study_id, id);
         CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
-        PRAGMA user_version = 3;
+        PRAGMA user_version = 4;
         """),
     ]
 }

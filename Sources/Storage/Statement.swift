@@ -1,12 +1,6 @@
 import CSQLite
 
 /// SQLite's "copy this buffer now" destructor, which Swift cannot spell directly.
-private let emptyCString: UnsafePointer<CChar> = {
-    let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
-    p.pointee = 0
-    return UnsafePointer(p)
-}()
-
 let transientDestructor = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
 /// A prepared statement. Values only ever reach SQL through `bind`, never through the SQL text.
@@ -56,7 +50,11 @@ public final class Statement {
         v.withUTF8 { u in
             u.withMemoryRebound(to: CChar.self) { c in
                 // An empty String may have no storage; "" must still bind as text, not NULL.
-                _ = sqlite3_bind_text(handle, index, c.baseAddress ?? emptyCString, Int32(c.count), transientDestructor)
+                if let base = c.baseAddress {
+                    _ = sqlite3_bind_text(handle, index, base, Int32(c.count), transientDestructor)
+                } else {
+                    _ = sqlite3_bind_text(handle, index, "", 0, transientDestructor)
+                }
             }
         }
     }
@@ -71,7 +69,11 @@ public final class Statement {
     /// strings from one buffer it holds across the run, instead of one malloc and copy per value).
     public func bind(_ index: Int32, unsafeStatic text: UnsafeBufferPointer<UInt8>) {
         text.withMemoryRebound(to: CChar.self) { c in
-            _ = sqlite3_bind_text(handle, index, c.baseAddress ?? emptyCString, Int32(c.count), nil)  // nil: SQLITE_STATIC
+            if let base = c.baseAddress {
+                _ = sqlite3_bind_text(handle, index, base, Int32(c.count), nil)  // nil: SQLITE_STATIC
+            } else {
+                _ = sqlite3_bind_text(handle, index, "", 0, transientDestructor)  // "" copied: nothing to keep alive
+            }
         }
     }
 

@@ -4,7 +4,7 @@ import Storage
 import XCTest
 @testable import EmergenceService
 
-/// Upserts by identity, now that the writer (not a unique index) keeps identities (schema v2).
+/// Upserts by identity: the writer's in-memory identity table, backed by the unique index of schema v3.
 final class EvaluationStoreTests: XCTestCase {
     private var dir: URL!
     private var database: Database!
@@ -136,7 +136,7 @@ final class EvaluationStoreTests: XCTestCase {
     func testEvictedOrSeparateCachesGiveTheSameAnswers() throws {
         // A cache too small to hold anything, and a second store with its own cache: both must
         // rebuild from the database and agree with the first.
-        let tiny = EvaluationStore(database: database, identities: IdentityCache(capacity: 1))
+        let tiny = EvaluationStore(database: database, identities: IdentityCache(capacityBytes: 1))
         let second = EvaluationStore(database: database)
         _ = try store.upsert(studyID: study, (0..<50).map { row("c\($0)") })
         XCTAssertEqual(try tiny.upsert(studyID: study, (25..<75).map { row("c\($0)") }).inserted, 25)
@@ -190,5 +190,76 @@ final class EvaluationStoreTests: XCTestCase {
         t.set(EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: nil, finetuneExamples: -0.0, subset: nil), id: 42)
         XCTAssertEqual(t.count, 10_001, "-0.0 is 0")
         XCTAssertEqual(t.id(for: EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: nil, finetuneExamples: 0, subset: nil)), 42)
+    }
+
+    // MARK: Issue 8
+
+    func testTheDatabaseRefusesADuplicateFromAnotherWriter() throws {
+        _ = try store.upsert(studyID: study, [row("a"), row("b", subset: "x")])
+        let other = try Connection(path: database.path)
+        XCTAssertThrowsError(try other.run("""
+            INSERT INTO evaluation (study_id, checkpoint, pretrain_loss, setting, finetune_examples, subset, accuracy)
+            VALUES (?, 'a', 2.0, 'finetuned', 64.0, '', 0.5)
+            """, .integer(Int64(study)))) { e in
+            XCTAssertEqual((e as? SQLiteError)?.kind, .constraint, "\(e)")
+        }
+        XCTAssertEqual(try duplicateIdentities(), 0)
+    }
+
+    func testAFullDiskUploadStoresNothingAndTheStoreGoesOn() throws {
+        _ = try store.upsert(studyID: study, [row("before")])
+        try database.write { try $0.execute("PRAGMA max_page_count = 1") }  // clamps to the current size
+        let rows = (0..<20_000).map { row("c\($0)-" + String(repeating: "x", count: 40)) }
+        XCTAssertThrowsError(try store.upsert(studyID: study, streaming: { emit in rows.forEach(emit) })) { e in
+            XCTAssertEqual((e as? SQLiteError)?.kind, .diskFull, "\(e)")
+        }
+        XCTAssertEqual(try stored().map(\.evaluation.checkpoint), ["before"], "nothing partial was stored")
+        XCTAssertEqual(try StudyStore(database: database).find(id: study)?.evaluations, 1)
+        try database.write { try $0.execute("PRAGMA max_page_count = 1073741823") }
+        let o = try store.upsert(studyID: study, rows + [row("before", accuracy: 0.9)])
+        XCTAssertEqual(o.inserted, 20_000)
+        XCTAssertEqual(o.updated, 1)
+        XCTAssertEqual(try stored().count, 20_001)
+        XCTAssertEqual(try duplicateIdentities(), 0)
+    }
+
+    func testTheIdentityCacheIsBoundedInBytes() throws {
+        // Eight one-row uploads with 1 MB checkpoint names into eight studies, through a cache of
+        // 3 MiB: it holds the last two or three studies, never more than its bound.
+        let cache = IdentityCache(capacityBytes: 3 << 20)
+        let bounded = EvaluationStore(database: database, identities: cache)
+        let studies = StudyStore(database: database)
+        var ids: [Int] = []
+        for i in 0..<8 {
+            let id = try studies.create(StudyDraft(name: "big\(i)")).id
+            ids.append(id)
+            _ = try bounded.upsert(studyID: id, [row(String(repeating: Character(UnicodeScalar(UInt8(97 + i))), count: 1 << 20))])
+            XCTAssertLessThanOrEqual(cache.bytes, 3 << 20)
+        }
+        XCTAssertEqual(cache.studies, 2, "about 1 MiB each, so the two most recent fit")
+        XCTAssertGreaterThan(cache.bytes, 2 << 20)
+        // Least recently used first: touching big6 keeps it when big0 comes back.
+        XCTAssertNotNil(cache.take(ids[6]).map { cache.put(ids[6], $0) })
+        _ = try bounded.upsert(studyID: ids[0], [row("short")])
+        XCTAssertNotNil(cache.take(ids[6]), "recently used: kept")
+        XCTAssertNil(cache.take(ids[7]), "least recently used: evicted")
+        // An entry larger than the whole cache is not kept at all, and answers stay right.
+        let tiny = IdentityCache(capacityBytes: 1 << 20)
+        let small = EvaluationStore(database: database, identities: tiny)
+        XCTAssertEqual(try small.upsert(studyID: ids[1], [row(String(repeating: "b", count: 1 << 20))]).updated, 1)
+        XCTAssertEqual(tiny.bytes, 0)
+        XCTAssertEqual(tiny.studies, 0)
+    }
+
+    func testIdentityTableCountsTheBytesOfItsKeys() {
+        var t = IdentityTable()
+        let empty = t.bytes
+        t.set(EvaluationIdentity(checkpoint: "short", setting: .fewShot, shots: nil, finetuneExamples: nil, subset: nil), id: 1)
+        let one = t.bytes
+        XCTAssertGreaterThan(one, empty)
+        t.set(EvaluationIdentity(checkpoint: String(repeating: "x", count: 30_000_000), setting: .fewShot, shots: nil,
+                                 finetuneExamples: nil, subset: "y"), id: 2)
+        XCTAssertGreaterThanOrEqual(t.bytes - one, 30_000_000, "a 30 MB name counts for 30 MB")
+        XCTAssertLessThan(t.bytes - one, 30_001_000)
     }
 }

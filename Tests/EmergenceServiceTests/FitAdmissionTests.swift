@@ -73,6 +73,7 @@ final class FitAdmissionTests: XCTestCase {
         let fitID: Int
         do {
             let db = try Database(path: path, readers: 1)
+            defer { db.close() }
             try db.write { c in
                 try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
                 try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at) VALUES (1, 'queued', '{}', 0, 'now')")
@@ -131,14 +132,15 @@ final class FitAdmissionTests: XCTestCase {
         XCTAssertTrue(made.allSatisfy(\.isHexDigit))
     }
 
-    /// Schema v3 rebuilds the fit table for `timed_out`: rows, ids and the AUTOINCREMENT mark survive.
+    /// Schema v4 rebuilds the fit table for `timed_out`: rows, ids and the AUTOINCREMENT mark survive.
     func testTheFitTableMigrationKeepsRowsAndNeverReusesIDs() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("db.sqlite").path
         do {
-            let old = try Database(path: path, readers: 1, migrations: Array(Schema.migrations.prefix(2)))
+            let old = try Database(path: path, readers: 1, migrations: Array(Schema.migrations.prefix(3)))
+            defer { old.close() }
             try old.write { c in
                 try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
                 for _ in 0..<3 {
@@ -179,5 +181,22 @@ final class FitAdmissionTests: XCTestCase {
         let padded = #"{"seed": 1, "bootstrap": 10"# + String(repeating: " ", count: 70 * 1024) + "}"
         XCTAssertEqual(try t.request("POST", "/v1/studies/a/fits", body: padded).status, 413)
         XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "b", "description": ""# + String(repeating: "x", count: 70 * 1024) + #""}"#).status, 413)
+    }
+
+    /// A full disk answers 507 problem+json; the upload stores nothing and serving goes on.
+    func testAFullDiskIs507AndStoresNothing() throws {
+        let t = try TestService()
+        defer { t.close() }
+        try study(t, "a")
+        // SQLite answers SQLITE_FULL once the file would pass this many pages (160 KiB), as on a full
+        // disk; the study and its two rows fit, the upload below does not.
+        try t.service.database.write { c in try c.execute("PRAGMA max_page_count = 40") }
+        var rows = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions\n"
+        for i in 0..<20_000 { rows += "c\(i)-\(String(repeating: "x", count: 40)),1b,1e9,1e10,,2.5,few_shot,5,,,0.25,100\n" }
+        let r = try t.request("POST", "/v1/studies/a/evaluations", body: rows, headers: [("Content-Type", "text/csv")])
+        XCTAssertEqual(r.status, 507, r.text)
+        XCTAssertEqual(r.json["detail"] as? String, "the database's disk is full; nothing was stored")
+        XCTAssertEqual(try t.request("GET", "/v1/studies/a").json["evaluations"] as? Int, 2)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/a/evaluations?limit=5").status, 200)
     }
 }

@@ -50,6 +50,7 @@ final class TestService {
 
     func close() {
         service.pool.shutdown(timeout: 5)
+        service.database.close()  // releases DB.lock now: the pool's timers may hold the database a while
     }
 
     deinit { if ownsDirectory { try? FileManager.default.removeItem(at: dir) } }

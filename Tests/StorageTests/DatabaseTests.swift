@@ -42,9 +42,9 @@ final class DatabaseTests: XCTestCase {
         let tables = try db.read { c in
             try c.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0)! }
         }
-        XCTAssertEqual(tables, ["evaluation", "fit", "sqlite_sequence", "study"])
+        XCTAssertEqual(tables, ["evaluation", "evaluation_superseded", "fit", "sqlite_sequence", "study"])
         let strict = try db.read { c in try c.query("SELECT name FROM pragma_table_list WHERE strict = 1 ORDER BY name") { $0.text(0)! } }
-        XCTAssertEqual(strict, ["evaluation", "fit", "study"])
+        XCTAssertEqual(strict, ["evaluation", "evaluation_superseded", "fit", "study"])
     }
 
     func testMigrationsRunOnceAndInOrder() throws {
@@ -117,8 +117,8 @@ final class DatabaseTests: XCTestCase {
         try db.write { try insertEvaluation($0, study: study, checkpoint: "max", loss: .greatestFiniteMagnitude) }
     }
 
-    /// Version 2 replaced the unique identity index (identity is now kept by the service's single
-    /// writer) with a plain index by study; a version-1 file with rows upgrades in place.
+    /// Version 2 replaced the unique identity index with a plain index by study, and version 3 put
+    /// the unique index back beside it; a version-1 file with rows upgrades in place.
     func testVersionOneFileUpgradesAndKeepsItsRows() throws {
         let p = path()
         do {
@@ -129,11 +129,11 @@ final class DatabaseTests: XCTestCase {
             for i in 0..<100 { try insertEvaluation(c, study: study, checkpoint: "c\(i)") }
         }
         let db = try Database(path: p)
-        XCTAssertEqual(try db.settings().userVersion, 2)
+        XCTAssertEqual(try db.settings().userVersion, Schema.migrations.count)
         let indexes = try db.read { c in
             try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'evaluation' ORDER BY name") { $0.text(0)! }
         }
-        XCTAssertEqual(indexes, ["evaluation_by_study"])
+        XCTAssertEqual(indexes, ["evaluation_by_study", "evaluation_identity"])
         let plan = try db.read { c in
             try c.query("EXPLAIN QUERY PLAN SELECT id FROM evaluation WHERE study_id = 1 AND id > 5 ORDER BY id LIMIT 10") { $0.text(3)! }
         }
@@ -156,11 +156,14 @@ final class DatabaseTests: XCTestCase {
                 s.bind(k + 5, 0.5)
             }
             try s.runKeepingBindings()
-            // Bindings survive runKeepingBindings: running again repeats the same rows.
+            // Bindings survive runKeepingBindings: the same rows again are one identity twice
+            // (refused since schema v3); with new checkpoint names alone, the rest is reused.
+            XCTAssertThrowsError(try s.runKeepingBindings())
+            for i in 0..<3 { s.bind(Int32(5 * i) + 2, "d\(i)") }
             try s.runKeepingBindings()
         }
         let names = try db.read { c in try c.query("SELECT checkpoint FROM evaluation ORDER BY id") { $0.text(0)! } }
-        XCTAssertEqual(names, ["c0", "c1", "c2", "c0", "c1", "c2"])
+        XCTAssertEqual(names, ["c0", "c1", "c2", "d0", "d1", "d2"])
     }
 
     func testDataVersionMovesOnlyForOtherConnections() throws {

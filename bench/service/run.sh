@@ -5,11 +5,12 @@
 #   bench/service/run.sh [wrk-seconds]          (default 5; needs wrk and a release build)
 # EMERGENCE_BIN=path uses an existing release binary instead of building one.
 # INGEST_UPLOADS=N sets how many 200k-row NDJSON uploads go into fresh studies (default 5).
+# INGEST_ONLY=1 stops after the ingest table (no wrk needed).
 # Targets: ingest >= 200,000 rows/s (the median); upload/poll latency with 2 fits running ~ the idle figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-5}"
-command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
+[ -n "${INGEST_ONLY:-}" ] || command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl not found" >&2; exit 1; }
 
 if [ -z "${EMERGENCE_BIN:-}" ]; then
@@ -37,16 +38,21 @@ rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$pid/status"; }
 echo "emergence serve (pid $pid) on $base, $(nproc) cores, $rows rows per upload"
 echo
 echo "## Bulk ingest (one POST each, all-or-nothing transaction, synchronous=FULL)"
-printf '| %-24s | %8s | %12s | %12s | %s\n' upload seconds "rows/s" "target" "result"
-printf '|--------------------------|----------|--------------|--------------|------\n'
+printf '| %-24s | %8s | %8s | %12s | %12s | %s\n' upload seconds "cpu s" "rows/s" "target" "result"
+printf '|--------------------------|----------|----------|--------------|--------------|------\n'
+# The server's CPU time (user + system) in seconds: less sensitive than wall time to other tenants.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$pid/stat"; }
 ingest() {  # name content-type file study [series]
-  local t
+  local t c0 c1
+  c0=$(cpu)
   t=$(curl -sS -o "$work/reply.json" -w '%{time_total}' -X POST "$base/v1/studies/$4/evaluations" \
       -H "Content-Type: $2" -H 'Content-Encoding: gzip' --data-binary "@$3")
+  c1=$(cpu)
   grep -q '"inserted"' "$work/reply.json" || { echo "upload failed: $(head -c 300 "$work/reply.json")" >&2; exit 1; }
-  awk -v n="$1" -v t="$t" -v r="$rows" -v reply="$(tr -d '\n' <"$work/reply.json")" \
-    'BEGIN { printf "| %-24s | %8.3f | %12.0f | %12s | %s\n", n, t, r / t, ">= 200000", reply }'
+  awk -v n="$1" -v t="$t" -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')" -v r="$rows" -v reply="$(tr -d '\n' <"$work/reply.json")" \
+    'BEGIN { printf "| %-24s | %8.3f | %8.3f | %12.0f | %12s | %s\n", n, t, c, r / t, ">= 200000", reply }'
   echo "$t" >>"$work/times-${5:-other}"
+  awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}' >>"$work/cpu-${5:-other}"
 }
 uploads=${INGEST_UPLOADS:-5}
 for i in $(seq "$uploads"); do
@@ -58,7 +64,10 @@ curl -sS -o /dev/null -X POST "$base/v1/studies" -d '{"name": "bulk-csv"}'
 ingest "gzip CSV, new rows" text/csv "$work/rows.csv.gz" bulk-csv
 sort -n "$work/times-ndjson" | awk -v r="$rows" '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
   printf "gzip NDJSON new rows, %d uploads: median %.0f rows/s (slowest %.0f, fastest %.0f)\n", NR, r / m, r / a[NR], r / a[1]}'
+sort -n "$work/cpu-ndjson" | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
+  printf "server CPU per 200k-row NDJSON upload: median %.3f s (parse and store overlap on 2 cores)\n", m}'
 echo "RSS after ingest: $(rss)"
+[ -z "${INGEST_ONLY:-}" ] || exit 0
 
 echo
 echo "## Latency: idle vs. with 2 fits running (median / max of 20 requests, ms)"

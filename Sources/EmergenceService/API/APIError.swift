@@ -116,7 +116,3 @@ enum JSONBody {
     static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
 }
 
-extension SQLiteError {
-    /// SQLITE_FULL. (TODO at merge: storage's classification, which also reads ENOSPC behind SQLITE_IOERR.)
-    var isDiskFull: Bool { primaryCode == 13 }
-}

@@ -23,7 +23,7 @@ final class ServiceAPI: @unchecked Sendable {
     init(database: Database, pool: FitWorkerPool, configuration: ServiceConfiguration, logger: Logger) {
         self.database = database
         studies = StudyStore(database: database)
-        evaluations = EvaluationStore(database: database)
+        evaluations = EvaluationStore(database: database, identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
         fits = FitStore(database: database)
         self.pool = pool
         tokens = configuration.tokens
