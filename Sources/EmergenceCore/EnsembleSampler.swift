@@ -19,8 +19,13 @@ public struct EnsembleSampler {
     /// log p(θ) up to a constant; −∞ outside the support.
     public var logProbability: ([Double]) -> Double
 
-    public init(dimension: Int, walkers: Int, logProbability: @escaping ([Double]) -> Double) {
-        precondition(walkers >= 2 * dimension && walkers % 2 == 0, "need an even number of walkers ≥ 2·dimension")
+    /// Throws `FitError.invalidOptions` (field `mcmc_walkers`) unless walkers is even and ≥ 2·dimension
+    /// (and dimension ≥ 1): each half of the ensemble must be able to span the space the other moves in.
+    public init(dimension: Int, walkers: Int, logProbability: @escaping ([Double]) -> Double) throws {
+        guard dimension >= 1, walkers >= 2 * dimension, walkers % 2 == 0 else {
+            throw FitError.invalidOptions([.init(field: "mcmc_walkers",
+                reason: "must be an even number ≥ 2 × the dimension (\(max(dimension, 1))), not \(walkers)")])
+        }
         self.dimension = dimension
         self.walkers = walkers
         self.logProbability = logProbability
@@ -34,8 +39,17 @@ public struct EnsembleSampler {
 
     /// Runs `burnIn + steps` ensemble steps from `initial` (one position per walker) and keeps the
     /// last `steps`. `shouldStop` is polled once per step; returns nil when it stopped the run.
+    /// Throws `FitError.invalidOptions` when `initial` is not one position of `dimension` coordinates
+    /// per walker, or steps/burn-in are negative.
     public func run(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
-                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> Chain? {
+                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> Chain? {
+        guard initial.count == walkers, initial.allSatisfy({ $0.count == dimension }) else {
+            throw FitError.invalidOptions([.init(field: "initial",
+                reason: "must hold \(walkers) positions of \(dimension) coordinates")])
+        }
+        guard steps >= 0, burnIn >= 0, !burnIn.addingReportingOverflow(steps).overflow else {
+            throw FitError.invalidOptions([.init(field: "mcmc_steps", reason: "steps and burn-in must be >= 0")])
+        }
         var position = initial
         var logP = position.map(logProbability)
         var kept: [[[Double]]] = []

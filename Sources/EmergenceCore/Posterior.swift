@@ -25,7 +25,7 @@ enum Posterior {
 
     static func sample(_ model: EmergenceModel, noise: FitOptions.Noise, mle: MaximumLikelihoodFit,
                        walkers: Int, steps: Int, burnIn: Int, seed: UInt64,
-                       progress: (@Sendable (Int) -> Void)?, isCancelled: (@Sendable () -> Bool)?) throws -> Outcome {
+                       progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
         let p = model.parameterCount
         let gaussian = noise == .gaussian
         let dim = gaussian ? p + 1 : p
@@ -76,6 +76,7 @@ enum Posterior {
         // Walkers start in a small ball around the MLE, scaled by the Gauss–Newton standard errors.
         var initial: [[Double]] = []
         for _ in 0..<walkers {
+            try cancel.check()
             var w = center
             for _ in 0..<1000 {
                 for i in 0..<dim { w[i] = center[i] + 0.1 * scale[i] * rng.normal() }
@@ -84,9 +85,9 @@ enum Posterior {
             }
             initial.append(w)
         }
-        let sampler = EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
-        guard let chain = sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
-                                      onStep: { progress?($0) }, shouldStop: isCancelled) else {
+        let sampler = try EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
+        guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+                                          onStep: { progress?($0) }, shouldStop: { cancel.isCancelled }) else {
             throw FitError.cancelled
         }
         // E* per walker per kept step.
