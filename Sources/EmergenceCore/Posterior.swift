@@ -86,21 +86,16 @@ enum Posterior {
             initial.append(w)
         }
         let sampler = try EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
-        guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+        // E* (the first coordinate) per walker per kept step.
+        guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng, trace: { $0[0] },
                                           onStep: { progress?($0) }, shouldStop: { cancel.isCancelled }) else {
             throw FitError.cancelled
         }
-        // E* per walker per kept step.
-        var traces = [[Double]](repeating: [], count: walkers)
+        let traces = chain.traces
+        // Step-major, as the chain produced them (callers sort them anyway).
         var predictions: [Double] = []
         predictions.reserveCapacity(walkers * steps)
-        for stepPositions in chain.samples {
-            for (w, t) in stepPositions.enumerated() {
-                let e = t[0]
-                traces[w].append(e)
-                predictions.append(e)
-            }
-        }
+        for step in 0..<steps { for w in 0..<walkers { predictions.append(traces[w][step]) } }
         let tau = ChainDiagnostics.autocorrelationTime(traces)
         return Outcome(predictions: predictions, walkers: walkers, steps: steps, burnIn: burnIn,
                        acceptance: chain.acceptance, autocorrelationTime: tau,

@@ -5,6 +5,7 @@ struct Emergence: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emergence",
         abstract: "Predicts the pretraining compute at which a capability emerges (METHOD.md).",
-        subcommands: [ServeCommand.self, FitCommand.self, SimulateCommand.self, CalibrateCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, FitCommand.self, SimulateCommand.self, CalibrateCommand.self, BenchCommand.self,
+                      FuzzFitCommand.self]
     )
 }
