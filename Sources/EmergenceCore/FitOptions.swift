@@ -114,7 +114,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         if bootstrap < 0 || bootstrap > 100_000 {
             bad("bootstrap", "must be in 0...100000")
         } else if runsBootstrap && bootstrap > budget.maxBootstrapResamples {
-            bad("bootstrap", "= \(bootstrap) exceeds the work budget of \(budget.maxBootstrapResamples) resamples")
+            bad("bootstrap", "is too large: \(bootstrap) resamples exceed the work budget of \(budget.maxBootstrapResamples) resamples")
         }
         let stepsOK = mcmcSteps >= 100 && mcmcSteps <= 1_000_000
         let burnInOK = mcmcBurnIn >= 0 && mcmcBurnIn <= 1_000_000
@@ -131,7 +131,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
             // Within the ranges above the product is at most 1024 × 2,000,000: no overflow.
             let work = mcmcWalkers * (mcmcSteps + mcmcBurnIn)
             if work > budget.maxMCMCWalkerSteps {
-                bad("mcmc_steps", "mcmc_walkers × (mcmc_steps + mcmc_burn_in) = \(work) exceeds the work budget of "
+                bad("mcmc_steps", "is too large: mcmc_walkers × (mcmc_steps + mcmc_burn_in) = \(work) exceeds the work budget of "
                     + "\(budget.maxMCMCWalkerSteps) walker-steps")
             }
         }

@@ -135,9 +135,11 @@ enum LevenbergMarquardt {
         r.withUnsafeBufferPointer { rb in
         jtj.withUnsafeMutableBufferPointer { A in
         jtr.withUnsafeMutableBufferPointer { g in
-            let a = A.baseAddress!, gp = g.baseAddress!, jp = Jb.baseAddress!
+            // Empty buffers have no base address (no rows or no parameters: nothing to add up).
+            guard let a = A.baseAddress, let gp = g.baseAddress else { return }
             for i in 0..<(p * p) { a[i] = 0 }
             for j in 0..<p { gp[j] = 0 }
+            guard let jp = Jb.baseAddress, m > 0 else { return }
             for i in 0..<m {
                 let row = jp + i * p
                 let ri = rb[i]
