@@ -76,7 +76,7 @@ public enum EmergenceFit {
             uncertainty: .init(bootstrap: nil, mcmc: nil), scalingLaw: nil)
 
         // The scaling law, fitted to the kept checkpoints or given.
-        let lawFit = scalingLaw(rows, options: options, result: &result)
+        let lawFit = scalingLaw(rows, options: options, cancel: cancel, result: &result)
         try cancel.check()
 
         // Too little data to fit the law at all (METHOD.md §6).
@@ -251,13 +251,14 @@ public enum EmergenceFit {
         }
     }
 
-    static func scalingLaw(_ rows: [Evaluation], options: FitOptions, result: inout FitResult) -> ScalingLawFit.Result? {
+    static func scalingLaw(_ rows: [Evaluation], options: FitOptions, cancel: Cancellation = .never,
+                           result: inout FitResult) -> ScalingLawFit.Result? {
         if let given = options.scalingLaw {
             result.scalingLaw = .init(source: "given", lInf: given.lInf, a: given.a, b: given.b, points: nil, rmse: nil)
             return nil
         }
         let (compute, loss) = checkpointCompute(rows)
-        guard let fit = ScalingLawFit.fit(compute: compute, loss: loss) else {
+        guard let fit = ScalingLawFit.fit(compute: compute, loss: loss, cancel: cancel) else {
             result.warnings.append(.init(code: "no_scaling_law",
                 message: "no scaling law: fewer than 3 checkpoints with distinct flops; give scaling_law to convert loss to FLOPs"))
             return nil
@@ -305,7 +306,7 @@ public enum EmergenceFit {
         return try draws.map { draw in
             try cancel.check()
             let points = draw.compactMap { byName[names[$0]] }
-            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1))?.law ?? fitted.law
+            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1), cancel: cancel)?.law ?? fitted.law
         }
     }
 

@@ -13,7 +13,13 @@ public enum ScalingLawFit {
     }
 
     public static func fit(compute: [Double], loss: [Double]) -> Result? {
+        fit(compute: compute, loss: loss, cancel: .never)
+    }
+
+    /// The same, stopping early (and returning nil) once `cancel` fires: the fit polls it throughout.
+    static func fit(compute: [Double], loss: [Double], cancel: Cancellation) -> Result? {
         let n = compute.count
+        guard n == loss.count else { return nil }
         guard n >= 3, Set(compute).count >= 3, let lMin = loss.min(), lMin > 0 else { return nil }
         let lnC = compute.map(log)
         var best: (theta: [Double], rss: Double)? = nil
@@ -48,7 +54,10 @@ public enum ScalingLawFit {
                     }
                 }
             })
-        let solved = LevenbergMarquardt.solve(problem, start: start.theta)
+        var options = LevenbergMarquardt.Options()
+        options.cancel = cancel
+        let solved = LevenbergMarquardt.solve(problem, start: start.theta, options: options)
+        if cancel.isCancelled { return nil }
         let theta = solved.cost <= start.rss ? solved.theta : start.theta
         let cost = min(solved.cost, start.rss)
         return Result(law: ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2]),
