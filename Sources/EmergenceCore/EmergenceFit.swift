@@ -343,7 +343,7 @@ public enum EmergenceFit {
     /// P(emerged by C) on a log-spaced grid spanning the samples' 1st to 99th percentiles.
     static func cdf(sorted: [Double]) -> [FitResult.ProbabilityPoint] {
         let finite = sorted.filter(\.isFinite)
-        guard let first = finite.first, let last = finite.last, first > 0 else { return [] }
+        guard let first = finite.first, first > 0 else { return [] }
         let lo = log10(max(Percentile.of(sorted: finite, 1), first))
         let hi = log10(max(Percentile.of(sorted: finite, 99), first))
         let points = 25

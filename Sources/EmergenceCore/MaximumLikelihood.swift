@@ -47,8 +47,11 @@ enum MaximumLikelihood {
                 if cancel.isCancelled { return nil }
                 guard let theta = localFit(model, noise: noise, start: start, smooth: smooth, cancel: cancel) else { continue }
                 let objective = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
-                guard objective.isFinite else { continue }
-                optima.append(LocalOptimum(theta: theta, objective: objective, prediction: model.prediction(theta)))
+                // A law whose E* overflows (D0^α beyond 1e308 under the power form with a huge D0)
+                // predicts nothing.
+                let prediction = model.prediction(theta)
+                guard objective.isFinite, prediction.isFinite else { continue }
+                optima.append(LocalOptimum(theta: theta, objective: objective, prediction: prediction))
             }
         }
         optima.sort { $0.objective < $1.objective }

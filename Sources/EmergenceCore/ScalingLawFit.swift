@@ -58,10 +58,17 @@ public enum ScalingLawFit {
         options.cancel = cancel
         let solved = LevenbergMarquardt.solve(problem, start: start.theta, options: options)
         if cancel.isCancelled { return nil }
-        let theta = solved.cost <= start.rss ? solved.theta : start.theta
-        let cost = min(solved.cost, start.rss)
-        return Result(law: ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2]),
-                      rmse: sqrt(cost / Double(n)), points: n)
+        // The better of the two, unless it is no law at all: the grid's start is not held to the box,
+        // and on extreme data its ln a can pass 709, where a = e^(ln a) overflows to ∞.
+        let candidates = solved.cost <= start.rss
+            ? [(solved.theta, solved.cost), (start.theta, start.rss)]
+            : [(start.theta, start.rss), (solved.theta, solved.cost)]
+        for (theta, cost) in candidates {
+            let law = ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2])
+            guard law.lInf.isFinite, law.a.isFinite, law.a > 0, law.b.isFinite, law.b > 0, cost.isFinite else { continue }
+            return Result(law: law, rmse: sqrt(cost / Double(n)), points: n)
+        }
+        return nil
     }
 
     static func rss(_ t: [Double], _ lnC: [Double], _ loss: [Double]) -> Double {
