@@ -19,7 +19,7 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // Pure math: no I/O, deterministic for a given seed.
-        .target(name: "EmergenceCore"),
+        .target(name: "EmergenceCore", swiftSettings: [.swiftLanguageMode(.v6)]),
         // Our HTTP/1.1 server; knows nothing of emergence.
         .target(name: "HTTP", dependencies: [
             "CZlib",

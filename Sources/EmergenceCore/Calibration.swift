@@ -28,7 +28,7 @@ public enum Calibration {
         var widths: [Double] = []
         var statuses: [String: Int] = [:]
         var withInterval = 0
-        for i in 0..<studies {
+        for i in 0..<max(studies, 0) {
             let scenario = family == "wide" ? SimulationScenario.wide(&rng, index: i) : SimulationScenario.random(&rng, index: i)
             let (rows, truth) = Simulator.simulate(scenario, seed: rng.next())
             options.seed = UInt64(i)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Why a fit could not run at all (as opposed to a result whose status says the data cannot answer).
 public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -21,15 +22,21 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum EmergenceFit {
     /// Runs the whole procedure: MLE, uncertainty, scaling law and FLOPs, status and warnings.
     /// - progress: called now and then with a fraction in [0, 1].
-    /// - isCancelled: polled between steps; when it returns true the fit throws `FitError.cancelled`.
+    /// - budget: the most work the options may ask for; options beyond it (or otherwise invalid) throw
+    ///   `FitError.invalidOptions` before any math runs, as `options.problems(budget:)` lists them.
+    /// - isCancelled: polled throughout (every optimiser iteration, bootstrap draw and MCMC step, at
+    ///   most every 10 ms); once it returns true the fit throws `FitError.cancelled` within
+    ///   milliseconds.
     /// - threads: how many threads the bootstrap may use (the calling thread is one). A server that
     ///   runs several fits side by side passes 1. The result does not depend on it.
     /// Deterministic: the same evaluations (in any order), options and seed give the same result.
-    public static func run(_ evaluations: [Evaluation], options: FitOptions,
+    public static func run(_ evaluations: [Evaluation], options: FitOptions, budget: FitBudget = .default,
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: (@Sendable (Double) -> Void)? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> FitResult {
-        var problems = options.problems()
+        let cancel = Cancellation(isCancelled)
+        // Defence in depth: whatever the caller checked, nothing invalid reaches the math.
+        var problems = options.problems(budget: budget)
         for (i, e) in evaluations.enumerated() {
             for p in e.problems() { problems.append(.init(field: "evaluations[\(i)].\(p.field)", reason: p.reason)) }
         }
@@ -37,6 +44,7 @@ public enum EmergenceFit {
             problems.append(.init(field: "noise", reason: "binomial needs n_questions on every row (row \(i) has none)"))
         }
         guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
+        try cancel.check()
 
         var warnings: [FitResult.Warning] = []
         // The prediction setting: keep only checkpoints with flops ≤ max_flops.
@@ -60,7 +68,7 @@ public enum EmergenceFit {
             rows: data.count, fewShotRows: Int(data.fewShot.reduce(0, +)),
             finetunedRows: data.count - Int(data.fewShot.reduce(0, +)),
             checkpoints: data.checkpointCount, dataAmounts: data.dataAmounts, excludedRows: excluded,
-            lossRange: [data.x.min()!, data.x.max()!])
+            lossRange: [data.x.min() ?? 0, data.x.max() ?? 0])
         var result = FitResult(
             status: .ok, warnings: warnings, form: options.form, d0: d0, delta: options.delta,
             noise: options.noise, seed: options.seed, data: summary, parameters: nil, fit: nil,
@@ -68,7 +76,8 @@ public enum EmergenceFit {
             uncertainty: .init(bootstrap: nil, mcmc: nil), scalingLaw: nil)
 
         // The scaling law, fitted to the kept checkpoints or given.
-        let lawFit = scalingLaw(rows, options: options, result: &result)
+        let lawFit = scalingLaw(rows, options: options, cancel: cancel, result: &result)
+        try cancel.check()
 
         // Too little data to fit the law at all (METHOD.md §6).
         if data.dataAmounts.count < 3 {
@@ -79,15 +88,17 @@ public enum EmergenceFit {
         }
 
         let model = EmergenceModel(data: data, form: options.form, withDelta: options.delta)
-        let starts = MaximumLikelihood.startingPoints(model)
-        guard let mle = MaximumLikelihood.fit(model, noise: options.noise, starts: starts) else {
+        let starts = MaximumLikelihood.startingPoints(model, cancel: cancel)
+        let fitted = MaximumLikelihood.fit(model, noise: options.noise, starts: starts, cancel: cancel)
+        try cancel.check()
+        guard let mle = fitted else {
             result.status = .insufficientData
             result.warnings.append(.init(code: "fit_failed", message: "the optimiser found no finite optimum"))
             return result
         }
         progress?(0.05)
-        if isCancelled?() == true { throw FitError.cancelled }
-        fillMaximumLikelihood(model, mle: mle, options: options, result: &result)
+        fillMaximumLikelihood(model, mle: mle, options: options, cancel: cancel, result: &result)
+        try cancel.check()
 
         let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
         result.warnings.append(contentsOf: assessment.warnings)
@@ -97,7 +108,7 @@ public enum EmergenceFit {
             result.status = .noSignal
             result.parameters = nil
             result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
-            let bound = data.x.min()!
+            let bound = data.x.min() ?? 0
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
             if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound), c.isFinite {
                 result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
@@ -123,7 +134,7 @@ public enum EmergenceFit {
                 burnIn: options.mcmcBurnIn, seed: options.seed,
                 progress: progress.map { p in { @Sendable step in
                     if step % 100 == 0 { p(mcmcOffset + 0.9 * 0.3 * Double(step) / total) } } },
-                isCancelled: isCancelled)
+                cancel: cancel)
         }
         let concurrentChain: BackgroundTask<Posterior.Outcome>? =
             wantMCMC && wantBootstrap && options.bootstrap > 0 && threads > 1 ? BackgroundTask(runMCMC) : nil
@@ -132,7 +143,7 @@ public enum EmergenceFit {
                 model, noise: options.noise, mle: mle, samples: options.bootstrap, resample: options.resample,
                 seed: options.seed, threads: threads,
                 progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } },
-                isCancelled: isCancelled)
+                cancel: cancel)
             let predictions = outcome.predictions
             result.uncertainty.bootstrap = .init(samples: options.bootstrap, failed: outcome.failed,
                                                  resample: options.resample.rawValue,
@@ -170,11 +181,12 @@ public enum EmergenceFit {
 
         // From loss to compute (METHOD.md §7).
         if let law = lawFit?.law ?? options.scalingLaw {
-            let laws = lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
-                                  sampleCheckpoints: sampleCheckpoints, count: samples.count)
+            let laws = try lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
+                                      sampleCheckpoints: sampleCheckpoints, count: samples.count, cancel: cancel)
             fillCompute(prediction: mle.prediction, samples: samples, law: law, laws: laws,
                         rows: rows, result: &result)
         }
+        try cancel.check()
         progress?(1)
         return result
     }
@@ -202,7 +214,8 @@ public enum EmergenceFit {
         return Double(shots)
     }
 
-    static func fillMaximumLikelihood(_ model: EmergenceModel, mle: MaximumLikelihoodFit, options: FitOptions, result: inout FitResult) {
+    static func fillMaximumLikelihood(_ model: EmergenceModel, mle: MaximumLikelihoodFit, options: FitOptions,
+                                      cancel: Cancellation = .never, result: inout FitResult) {
         let t = mle.theta
         let n = Double(model.data.count)
         result.parameters = .init(k: t[EmergenceModel.k], alpha: t[EmergenceModel.alpha], C: t[EmergenceModel.c],
@@ -229,7 +242,8 @@ public enum EmergenceFit {
         // Form check: does the other form of the law fit clearly better?
         var other = model
         other.form = options.form == .logPower ? .power : .logPower
-        if let alt = MaximumLikelihood.fit(other, noise: options.noise, starts: MaximumLikelihood.startingPoints(other, count: 4)),
+        if let alt = MaximumLikelihood.fit(other, noise: options.noise,
+                                           starts: MaximumLikelihood.startingPoints(other, count: 4, cancel: cancel), cancel: cancel),
            alt.logLikelihood - mle.logLikelihood > 3 {
             result.warnings.append(.init(code: "form_misfit", message: String(format:
                 "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f)",
@@ -237,13 +251,14 @@ public enum EmergenceFit {
         }
     }
 
-    static func scalingLaw(_ rows: [Evaluation], options: FitOptions, result: inout FitResult) -> ScalingLawFit.Result? {
+    static func scalingLaw(_ rows: [Evaluation], options: FitOptions, cancel: Cancellation = .never,
+                           result: inout FitResult) -> ScalingLawFit.Result? {
         if let given = options.scalingLaw {
             result.scalingLaw = .init(source: "given", lInf: given.lInf, a: given.a, b: given.b, points: nil, rmse: nil)
             return nil
         }
         let (compute, loss) = checkpointCompute(rows)
-        guard let fit = ScalingLawFit.fit(compute: compute, loss: loss) else {
+        guard let fit = ScalingLawFit.fit(compute: compute, loss: loss, cancel: cancel) else {
             result.warnings.append(.init(code: "no_scaling_law",
                 message: "no scaling law: fewer than 3 checkpoints with distinct flops; give scaling_law to convert loss to FLOPs"))
             return nil
@@ -260,14 +275,14 @@ public enum EmergenceFit {
             if let only, !only.contains(e.checkpoint) { continue }
             if seen[e.checkpoint] == nil, let c = e.effectiveFlops { seen[e.checkpoint] = (c, e.pretrainLoss) }
         }
-        let keys = seen.keys.sorted()
-        return (keys.map { seen[$0]!.0 }, keys.map { seen[$0]!.1 })
+        let points = seen.sorted { $0.key < $1.key }.map(\.value)
+        return (points.map(\.0), points.map(\.1))
     }
 
     /// Scaling laws to pair with the E* samples: given → that law; fitted with a checkpoint bootstrap →
     /// the law refitted on each draw's checkpoints; otherwise a checkpoint bootstrap of the law alone.
     static func lawSamples(rows: [Evaluation], data: FitData, options: FitOptions, fitted: ScalingLawFit.Result?,
-                           sampleCheckpoints: [[Int]]?, count: Int) -> [ScalingLaw] {
+                           sampleCheckpoints: [[Int]]?, count: Int, cancel: Cancellation = .never) throws -> [ScalingLaw] {
         if let given = options.scalingLaw { return [given] }
         guard let fitted else { return [] }
         // Checkpoint names in FitData's order.
@@ -288,9 +303,10 @@ public enum EmergenceFit {
             let n = data.checkpointCount
             draws = (0..<min(max(count, 1), 500)).map { _ in (0..<n).map { _ in rng.index(n) } }
         }
-        return draws.map { draw in
+        return try draws.map { draw in
+            try cancel.check()
             let points = draw.compactMap { byName[names[$0]] }
-            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1))?.law ?? fitted.law
+            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1), cancel: cancel)?.law ?? fitted.law
         }
     }
 
@@ -327,7 +343,7 @@ public enum EmergenceFit {
     /// P(emerged by C) on a log-spaced grid spanning the samples' 1st to 99th percentiles.
     static func cdf(sorted: [Double]) -> [FitResult.ProbabilityPoint] {
         let finite = sorted.filter(\.isFinite)
-        guard let first = finite.first, let last = finite.last, first > 0 else { return [] }
+        guard let first = finite.first, first > 0 else { return [] }
         let lo = log10(max(Percentile.of(sorted: finite, 1), first))
         let hi = log10(max(Percentile.of(sorted: finite, 99), first))
         let points = 25
@@ -343,13 +359,14 @@ public enum EmergenceFit {
 }
 
 /// A computation on a thread of its own whose result (or error) is collected with `wait()`.
-final class BackgroundTask<T>: @unchecked Sendable {
+final class BackgroundTask<T: Sendable>: Sendable {
     private let finished = DispatchSemaphore(value: 0)
-    private var outcome: Result<T, Error>?
+    private let outcome = Mutex<Result<T, any Error>?>(nil)
 
     init(_ work: @escaping @Sendable () throws -> T) {
         let thread = Thread { [self] in
-            outcome = Result { try work() }
+            let result = Result { try work() }
+            outcome.withLock { $0 = result }
             finished.signal()
         }
         thread.stackSize = 1 << 22
@@ -358,6 +375,8 @@ final class BackgroundTask<T>: @unchecked Sendable {
 
     func wait() throws -> T {
         finished.wait()
-        return try outcome!.get()
+        // The semaphore is signalled only after the outcome is stored.
+        guard let result = outcome.withLock({ $0 }) else { throw FitError.cancelled }
+        return try result.get()
     }
 }

@@ -141,7 +141,9 @@ struct EmergenceModel: Sendable {
         let tau = temperature
         // Per group: E, ∂E/∂k = g, ∂E/∂α = k·∂g/∂α.
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * groups) { scratch in
-        let e = scratch.baseAddress!, dk = e + groups, dAlpha = e + 2 * groups
+        // No groups means no rows (FitData puts every row in a group): nothing to compute.
+        guard let e = scratch.baseAddress else { return }
+        let dk = e + groups, dAlpha = e + 2 * groups
         let logBasis = form == .logPower ? data.groupLogLogD : data.groupLogD
         for g in 0..<groups {
             // g(D) = exp(α·L), ∂g/∂α = g·L with L = ln ln D (log power) or ln D (power).

@@ -19,8 +19,13 @@ public struct EnsembleSampler {
     /// log p(θ) up to a constant; −∞ outside the support.
     public var logProbability: ([Double]) -> Double
 
-    public init(dimension: Int, walkers: Int, logProbability: @escaping ([Double]) -> Double) {
-        precondition(walkers >= 2 * dimension && walkers % 2 == 0, "need an even number of walkers ≥ 2·dimension")
+    /// Throws `FitError.invalidOptions` (field `mcmc_walkers`) unless walkers is even and ≥ 2·dimension
+    /// (and dimension ≥ 1): each half of the ensemble must be able to span the space the other moves in.
+    public init(dimension: Int, walkers: Int, logProbability: @escaping ([Double]) -> Double) throws {
+        guard dimension >= 1, walkers >= 2 * dimension, walkers % 2 == 0 else {
+            throw FitError.invalidOptions([.init(field: "mcmc_walkers",
+                reason: "must be an even number ≥ 2 × the dimension (\(max(dimension, 1))), not \(walkers)")])
+        }
         self.dimension = dimension
         self.walkers = walkers
         self.logProbability = logProbability
@@ -34,12 +39,51 @@ public struct EnsembleSampler {
 
     /// Runs `burnIn + steps` ensemble steps from `initial` (one position per walker) and keeps the
     /// last `steps`. `shouldStop` is polled once per step; returns nil when it stopped the run.
+    /// Throws `FitError.invalidOptions` when `initial` is not one position of `dimension` coordinates
+    /// per walker, or steps/burn-in are negative.
     public func run(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
-                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> Chain? {
+                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> Chain? {
+        var kept: [[[Double]]] = []
+        kept.reserveCapacity(max(steps, 0))
+        guard let acceptance = try walk(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+                                        keep: { kept.append($0) }, onStep: onStep, shouldStop: shouldStop) else { return nil }
+        return Chain(samples: kept, acceptance: acceptance)
+    }
+
+    /// One scalar per walker per kept step: `traces[walker][step]`.
+    public struct Traces {
+        public var traces: [[Double]]
+        public var acceptance: Double
+    }
+
+    /// The same walk as `run` (the same random numbers, so the same positions), keeping only
+    /// `trace(θ)` of each walker at each kept step: 8 bytes per walker-step instead of a whole
+    /// position (~100 bytes as an array of its own), which is what bounds an MCMC's memory.
+    public func run(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
+                    trace: ([Double]) -> Double,
+                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> Traces? {
+        var traces = [[Double]](repeating: [], count: walkers)
+        for w in 0..<walkers { traces[w].reserveCapacity(max(steps, 0)) }
+        guard let acceptance = try walk(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+                                        keep: { positions in for w in 0..<walkers { traces[w].append(trace(positions[w])) } },
+                                        onStep: onStep, shouldStop: shouldStop) else { return nil }
+        return Traces(traces: traces, acceptance: acceptance)
+    }
+
+    /// The stretch-move walk; hands every kept step's positions to `keep` and returns the acceptance
+    /// rate (nil when stopped).
+    private func walk(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
+                      keep: ([[Double]]) -> Void,
+                      onStep: ((Int) -> Void)?, shouldStop: (() -> Bool)?) throws -> Double? {
+        guard initial.count == walkers, initial.allSatisfy({ $0.count == dimension }) else {
+            throw FitError.invalidOptions([.init(field: "initial",
+                reason: "must hold \(walkers) positions of \(dimension) coordinates")])
+        }
+        guard steps >= 0, burnIn >= 0, !burnIn.addingReportingOverflow(steps).overflow else {
+            throw FitError.invalidOptions([.init(field: "mcmc_steps", reason: "steps and burn-in must be >= 0")])
+        }
         var position = initial
         var logP = position.map(logProbability)
-        var kept: [[[Double]]] = []
-        kept.reserveCapacity(steps)
         var accepted = 0, proposed = 0
         let half = walkers / 2
         let d = Double(dimension)
@@ -67,10 +111,10 @@ public struct EnsembleSampler {
                     }
                 }
             }
-            if step >= burnIn { kept.append(position) }
+            if step >= burnIn { keep(position) }
             onStep?(step)
         }
-        return Chain(samples: kept, acceptance: proposed > 0 ? Double(accepted) / Double(proposed) : 0)
+        return proposed > 0 ? Double(accepted) / Double(proposed) : 0
     }
 }
 

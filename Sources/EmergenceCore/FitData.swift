@@ -56,9 +56,10 @@ struct FitData: Sendable {
         x = rows.map(\.pretrainLoss)
         y = rows.map(\.accuracy)
         fewShot = rows.map { $0.setting == .fewShot ? 1 : 0 }
-        let fsg = fewShotGroup
-        group = rows.map { $0.setting == .fewShot ? fsg! : index[$0.finetuneExamples ?? 0]! }
-        checkpoint = rows.map { checkpoints[$0.checkpoint]! }
+        // Every key below was inserted above from the same rows; the fallbacks are never taken.
+        let fsg = fewShotGroup ?? 0
+        group = rows.map { $0.setting == .fewShot ? fsg : index[$0.finetuneExamples ?? 0] ?? 0 }
+        checkpoint = rows.map { checkpoints[$0.checkpoint] ?? 0 }
         questions = rows.map { Double($0.nQuestions ?? 0) }
     }
 

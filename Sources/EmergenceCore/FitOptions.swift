@@ -90,17 +90,51 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         try c.encode(scalingLaw, forKey: .scalingLaw)
     }
 
+    /// The number of coordinates the MCMC samples: θ = (k, α, C, A, B) plus Δ when fitted, plus log σ
+    /// under Gaussian noise (Posterior.swift). The ensemble sampler needs at least twice as many walkers.
+    public var mcmcDimension: Int {
+        5 + (delta ? 1 : 0) + (noise == .gaussian ? 1 : 0)
+    }
+
+    var runsBootstrap: Bool { uncertainty == .bootstrap || uncertainty == .both }
+    var runsMCMC: Bool { uncertainty == .mcmc || uncertainty == .both }
+
     /// Problems with the options themselves, as (field, reason). Empty when valid.
-    public func problems() -> [Evaluation.Problem] {
+    ///
+    /// The ranges are the published schema's (openapi.json); on top of them come what the engine
+    /// needs for the work actually requested: an MCMC needs an even number of walkers ≥ 2 × the
+    /// sampled dimension (Goodman–Weare's stretch move moves each half of the ensemble against the
+    /// other, and fewer walkers than that cannot span the space), and the work must fit `budget`.
+    /// Options for a phase that does not run (MCMC settings under `uncertainty: bootstrap`) are held
+    /// to their ranges only.
+    public func problems(budget: FitBudget = .default) -> [Evaluation.Problem] {
         var out: [Evaluation.Problem] = []
         func bad(_ f: String, _ r: String) { out.append(.init(field: f, reason: r)) }
-        if let d0, !(d0.isFinite && d0 > 1) { bad("d0", "must be a number > 1 (ln D0 must be positive)") }
-        if bootstrap < 0 || bootstrap > 100_000 { bad("bootstrap", "must be in 0...100000") }
-        if mcmcSteps < 100 || mcmcSteps > 1_000_000 { bad("mcmc_steps", "must be in 100...1000000") }
-        if mcmcWalkers < 8 || mcmcWalkers > 1024 || mcmcWalkers % 2 != 0 {
-            bad("mcmc_walkers", "must be an even number in 8...1024")
+        if let d0, !(d0.isFinite && d0 > 1) { bad("d0", "must be a finite number > 1 (ln D0 must be positive)") }
+        if bootstrap < 0 || bootstrap > 100_000 {
+            bad("bootstrap", "must be in 0...100000")
+        } else if runsBootstrap && bootstrap > budget.maxBootstrapResamples {
+            bad("bootstrap", "is too large: \(bootstrap) resamples exceed the work budget of \(budget.maxBootstrapResamples) resamples")
         }
-        if mcmcBurnIn < 0 || mcmcBurnIn > 1_000_000 { bad("mcmc_burn_in", "must be in 0...1000000") }
+        let stepsOK = mcmcSteps >= 100 && mcmcSteps <= 1_000_000
+        let burnInOK = mcmcBurnIn >= 0 && mcmcBurnIn <= 1_000_000
+        let walkersOK = mcmcWalkers >= 8 && mcmcWalkers <= 1024 && mcmcWalkers % 2 == 0
+        if !stepsOK { bad("mcmc_steps", "must be in 100...1000000") }
+        if !walkersOK { bad("mcmc_walkers", "must be an even number in 8...1024") }
+        if !burnInOK { bad("mcmc_burn_in", "must be in 0...1000000") }
+        if runsMCMC && walkersOK && mcmcWalkers < 2 * mcmcDimension {
+            bad("mcmc_walkers", "must be at least \(2 * mcmcDimension) for this model: the MCMC samples \(mcmcDimension) "
+                + "coordinates (k, α, C, A, B\(delta ? ", Δ" : "")\(noise == .gaussian ? ", log σ" : "")) and needs an even "
+                + "number of walkers ≥ 2 × that")
+        }
+        if runsMCMC && stepsOK && burnInOK && walkersOK {
+            // Within the ranges above the product is at most 1024 × 2,000,000: no overflow.
+            let work = mcmcWalkers * (mcmcSteps + mcmcBurnIn)
+            if work > budget.maxMCMCWalkerSteps {
+                bad("mcmc_steps", "is too large: mcmc_walkers × (mcmc_steps + mcmc_burn_in) = \(work) exceeds the work budget of "
+                    + "\(budget.maxMCMCWalkerSteps) walker-steps")
+            }
+        }
         if let m = maxFlops, !(m.isFinite && m > 0) { bad("max_flops", "must be a finite number > 0") }
         if let s = scalingLaw {
             if !(s.lInf.isFinite && s.lInf >= 0) { bad("scaling_law.l_inf", "must be a finite number >= 0") }

@@ -30,6 +30,9 @@ enum LevenbergMarquardt {
         /// Stop when an accepted step lowers the cost by less than this fraction.
         var relativeTolerance = 1e-9
         var stepTolerance = 1e-12
+        /// Polled once per iteration; when it fires the solve stops where it is (the caller, which
+        /// polls the same flag, throws the result away).
+        var cancel: Cancellation? = nil
     }
 
     static func solve(_ problem: LeastSquaresProblem, start: [Double], options: Options = Options()) -> LeastSquaresResult {
@@ -49,6 +52,7 @@ enum LevenbergMarquardt {
         var needJacobian = false
 
         outer: while iterations < options.maxIterations {
+            if let cancel = options.cancel, cancel.isCancelled { break }
             iterations += 1
             if needJacobian {
                 J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
@@ -131,9 +135,11 @@ enum LevenbergMarquardt {
         r.withUnsafeBufferPointer { rb in
         jtj.withUnsafeMutableBufferPointer { A in
         jtr.withUnsafeMutableBufferPointer { g in
-            let a = A.baseAddress!, gp = g.baseAddress!, jp = Jb.baseAddress!
+            // Empty buffers have no base address (no rows or no parameters: nothing to add up).
+            guard let a = A.baseAddress, let gp = g.baseAddress else { return }
             for i in 0..<(p * p) { a[i] = 0 }
             for j in 0..<p { gp[j] = 0 }
+            guard let jp = Jb.baseAddress, m > 0 else { return }
             for i in 0..<m {
                 let row = jp + i * p
                 let ri = rb[i]

@@ -36,16 +36,22 @@ enum MaximumLikelihood {
     /// Softplus temperature (nats) of the smoothed first pass.
     static let smoothingTemperature = 0.005
 
-    static func fit(_ model: EmergenceModel, noise: FitOptions.Noise, starts: [[Double]]) -> MaximumLikelihoodFit? {
+    /// nil when no start reached a finite optimum, or when `cancel` fired (the caller checks it).
+    static func fit(_ model: EmergenceModel, noise: FitOptions.Noise, starts: [[Double]],
+                    cancel: Cancellation = .never) -> MaximumLikelihoodFit? {
         var optima: [LocalOptimum] = []
         // From each start, both a smoothed-then-exact path and a purely exact one: they end in
         // different optima often enough on the ReLU's jagged objective to be worth the second run.
         for start in starts {
             for smooth in [true, false] {
-                guard let theta = localFit(model, noise: noise, start: start, smooth: smooth) else { continue }
+                if cancel.isCancelled { return nil }
+                guard let theta = localFit(model, noise: noise, start: start, smooth: smooth, cancel: cancel) else { continue }
                 let objective = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
-                guard objective.isFinite else { continue }
-                optima.append(LocalOptimum(theta: theta, objective: objective, prediction: model.prediction(theta)))
+                // A law whose E* overflows (D0^α beyond 1e308 under the power form with a huge D0)
+                // predicts nothing.
+                let prediction = model.prediction(theta)
+                guard objective.isFinite, prediction.isFinite else { continue }
+                optima.append(LocalOptimum(theta: theta, objective: objective, prediction: prediction))
             }
         }
         optima.sort { $0.objective < $1.objective }
@@ -74,14 +80,15 @@ enum MaximumLikelihood {
 
     /// One bounded local optimisation from `start`.
     static func localFit(_ model: EmergenceModel, noise: FitOptions.Noise, start: [Double], smooth: Bool = true,
-                         tolerance: Double = LevenbergMarquardt.Options().relativeTolerance) -> [Double]? {
+                         tolerance: Double = LevenbergMarquardt.Options().relativeTolerance,
+                         cancel: Cancellation = .never) -> [Double]? {
         var theta = start
         if smooth {
             // First on the softplus-smoothed objective, then exactly.
             var smoothed = model
             smoothed.temperature = smoothingTemperature
             // The smoothed pass only has to bring θ near a basin; the exact pass finishes it.
-            guard let t = localFit(smoothed, noise: noise, start: start, smooth: false, tolerance: 1e-6) else { return nil }
+            guard let t = localFit(smoothed, noise: noise, start: start, smooth: false, tolerance: 1e-6, cancel: cancel) else { return nil }
             theta = t
         }
         var weights: [Double]? = nil
@@ -101,6 +108,7 @@ enum MaximumLikelihood {
                 evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) })
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
+            lm.cancel = cancel
             let result = LevenbergMarquardt.solve(problem, start: theta, options: lm)
             guard result.cost.isFinite else { return nil }
             let moved = zip(result.theta, theta).reduce(0.0) { max($0, abs($1.0 - $1.1)) }
@@ -133,7 +141,9 @@ enum MaximumLikelihood {
     /// model is linear in (B, Δ, A), so those are solved exactly by least squares (A ≥ 0). The grid's
     /// best points, kept diverse in E*, seed the local optimiser: the ReLU makes the objective
     /// multi-modal, and one start is not enough.
-    static func startingPoints(_ model: EmergenceModel, count: Int = 10, perAlpha: Bool = true) -> [[Double]] {
+    /// Empty when `cancel` fired (the caller checks it).
+    static func startingPoints(_ model: EmergenceModel, count: Int = 10, perAlpha: Bool = true,
+                               cancel: Cancellation = .never) -> [[Double]] {
         let data = model.data
         let amounts = data.dataAmounts
         guard let dMin = amounts.first, let dMax = amounts.last,
@@ -153,6 +163,8 @@ enum MaximumLikelihood {
             let gMax = EmergenceLaw.basis(model.form, alpha: alpha, d: dMax)
             let basis = data.groupD.map { EmergenceLaw.basis(model.form, alpha: alpha, d: $0) }
             for iLo in 0..<steps {
+                // One row of the grid is 28 linear solves over every row of the study.
+                if cancel.isCancelled { return [] }
                 for iHi in iLo..<steps {
                     if gMax - gMin < 1e-12 && iHi != iLo { break }
                     let k = gMax - gMin < 1e-12 ? 0 : (grid[iHi] - grid[iLo]) / (gMax - gMin)

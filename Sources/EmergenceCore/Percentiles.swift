@@ -6,10 +6,11 @@ public enum Percentile {
 
     /// The q-th percentile (0–100) of sorted values by linear interpolation between order statistics
     /// (numpy's default, "type 7"), so the numbers can be checked against a scipy reference.
+    /// NaN for no values or a q outside [0, 100] (there is no such percentile).
     public static func of(sorted v: [Double], _ q: Double) -> Double {
-        precondition(!v.isEmpty)
+        guard !v.isEmpty, q >= 0, q <= 100 else { return .nan }
         let h = (Double(v.count) - 1) * q / 100
-        let lo = Int(h.rounded(.down))
+        let lo = min(Int(h.rounded(.down)), v.count - 1)
         let hi = min(lo + 1, v.count - 1)
         let lower = v[lo], upper = v[hi]
         if lower == upper { return lower }   // also keeps +∞ samples from producing NaN

@@ -25,7 +25,7 @@ enum Posterior {
 
     static func sample(_ model: EmergenceModel, noise: FitOptions.Noise, mle: MaximumLikelihoodFit,
                        walkers: Int, steps: Int, burnIn: Int, seed: UInt64,
-                       progress: (@Sendable (Int) -> Void)?, isCancelled: (@Sendable () -> Bool)?) throws -> Outcome {
+                       progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
         let p = model.parameterCount
         let gaussian = noise == .gaussian
         let dim = gaussian ? p + 1 : p
@@ -76,6 +76,7 @@ enum Posterior {
         // Walkers start in a small ball around the MLE, scaled by the Gauss–Newton standard errors.
         var initial: [[Double]] = []
         for _ in 0..<walkers {
+            try cancel.check()
             var w = center
             for _ in 0..<1000 {
                 for i in 0..<dim { w[i] = center[i] + 0.1 * scale[i] * rng.normal() }
@@ -84,22 +85,17 @@ enum Posterior {
             }
             initial.append(w)
         }
-        let sampler = EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
-        guard let chain = sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
-                                      onStep: { progress?($0) }, shouldStop: isCancelled) else {
+        let sampler = try EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
+        // E* (the first coordinate) per walker per kept step.
+        guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng, trace: { $0[0] },
+                                          onStep: { progress?($0) }, shouldStop: { cancel.isCancelled }) else {
             throw FitError.cancelled
         }
-        // E* per walker per kept step.
-        var traces = [[Double]](repeating: [], count: walkers)
+        let traces = chain.traces
+        // Step-major, as the chain produced them (callers sort them anyway).
         var predictions: [Double] = []
         predictions.reserveCapacity(walkers * steps)
-        for stepPositions in chain.samples {
-            for (w, t) in stepPositions.enumerated() {
-                let e = t[0]
-                traces[w].append(e)
-                predictions.append(e)
-            }
-        }
+        for step in 0..<steps { for w in 0..<walkers { predictions.append(traces[w][step]) } }
         let tau = ChainDiagnostics.autocorrelationTime(traces)
         return Outcome(predictions: predictions, walkers: walkers, steps: steps, burnIn: burnIn,
                        acceptance: chain.acceptance, autocorrelationTime: tau,

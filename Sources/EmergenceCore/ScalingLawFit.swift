@@ -13,7 +13,13 @@ public enum ScalingLawFit {
     }
 
     public static func fit(compute: [Double], loss: [Double]) -> Result? {
+        fit(compute: compute, loss: loss, cancel: .never)
+    }
+
+    /// The same, stopping early (and returning nil) once `cancel` fires: the fit polls it throughout.
+    static func fit(compute: [Double], loss: [Double], cancel: Cancellation) -> Result? {
         let n = compute.count
+        guard n == loss.count else { return nil }
         guard n >= 3, Set(compute).count >= 3, let lMin = loss.min(), lMin > 0 else { return nil }
         let lnC = compute.map(log)
         var best: (theta: [Double], rss: Double)? = nil
@@ -48,11 +54,21 @@ public enum ScalingLawFit {
                     }
                 }
             })
-        let solved = LevenbergMarquardt.solve(problem, start: start.theta)
-        let theta = solved.cost <= start.rss ? solved.theta : start.theta
-        let cost = min(solved.cost, start.rss)
-        return Result(law: ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2]),
-                      rmse: sqrt(cost / Double(n)), points: n)
+        var options = LevenbergMarquardt.Options()
+        options.cancel = cancel
+        let solved = LevenbergMarquardt.solve(problem, start: start.theta, options: options)
+        if cancel.isCancelled { return nil }
+        // The better of the two, unless it is no law at all: the grid's start is not held to the box,
+        // and on extreme data its ln a can pass 709, where a = e^(ln a) overflows to ∞.
+        let candidates = solved.cost <= start.rss
+            ? [(solved.theta, solved.cost), (start.theta, start.rss)]
+            : [(start.theta, start.rss), (solved.theta, solved.cost)]
+        for (theta, cost) in candidates {
+            let law = ScalingLaw(lInf: theta[0], a: exp(theta[1]), b: theta[2])
+            guard law.lInf.isFinite, law.a.isFinite, law.a > 0, law.b.isFinite, law.b > 0, cost.isFinite else { continue }
+            return Result(law: law, rmse: sqrt(cost / Double(n)), points: n)
+        }
+        return nil
     }
 
     static func rss(_ t: [Double], _ lnC: [Double], _ loss: [Double]) -> Double {

@@ -149,7 +149,7 @@ public enum Simulator {
         if s.noSignal {
             // Every elbow, even at the largest amount, sits well below the lowest loss in the study.
             let lowest = s.law.loss(atCompute: 6 * 65e9 * 1400e9)
-            c = lowest - 0.3 - s.k * EmergenceLaw.basis(s.form, alpha: s.alpha, d: s.dataAmounts.max()!)
+            c = lowest - 0.3 - s.k * EmergenceLaw.basis(s.form, alpha: s.alpha, d: s.dataAmounts.max() ?? d0)
         }
         let law = EmergenceLaw(form: s.form, k: s.k, alpha: s.alpha, C: c)
         var rows: [Evaluation] = []

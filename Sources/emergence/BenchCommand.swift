@@ -19,13 +19,21 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "JSON printed by bench/core/reference.py, for the side-by-side column.") var reference: String?
 
     func run() throws {
-        let rows = try StudyFile.read(file)
+        guard repeats >= 1 && repeats <= 1000 else { throw ValidationError("--repeats must be in 1...1000") }
         var base = FitOptions()
         base.maxFlops = maxFlops
         base.bootstrap = bootstrap
         base.mcmcSteps = mcmcSteps
         base.mcmcWalkers = mcmcWalkers
         base.mcmcBurnIn = mcmcBurnIn
+        // Every phase below runs, so the options must suit both the bootstrap and the chain.
+        var every = base
+        every.uncertainty = .both
+        let problems = every.problems()
+        if !problems.isEmpty {
+            throw ValidationError(problems.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.reason)" }.joined(separator: "\n"))
+        }
+        let rows = try StudyFile.read(file)
         func time(_ u: FitOptions.Uncertainty) throws -> (Double, FitResult) {
             var o = base
             o.uncertainty = u

@@ -17,6 +17,8 @@ struct CalibrateCommand: ParsableCommand {
     @OptionGroup var fit: FitFlags
 
     func run() throws {
+        guard studies >= 1 && studies <= 1_000_000 else { throw ValidationError("--studies must be in 1...1000000") }
+        guard cutoff.isFinite && cutoff > 0 else { throw ValidationError("--cutoff must be a finite number > 0") }
         let options = try fit.options()
         guard ["jittered", "wide"].contains(family) else { throw ValidationError("--family must be jittered or wide") }
         let report = Calibration.run(studies: studies, seed: studySeed, options: options, maxFlops: cutoff, family: family) { i, truth, result in

@@ -10,10 +10,10 @@ final class EnsembleSamplerTests: XCTestCase {
             let u = (t[0] - mean[0]) / sd[0], v = (t[1] - mean[1]) / sd[1]
             return -(u * u - 2 * rho * u * v + v * v) / (2 * (1 - rho * rho))
         }
-        let sampler = EnsembleSampler(dimension: 2, walkers: 32, logProbability: logP)
+        let sampler = try EnsembleSampler(dimension: 2, walkers: 32, logProbability: logP)
         var rng = SeededRandom(seed: 3)
         let initial = (0..<32).map { _ in [mean[0] + 0.01 * rng.normal(), mean[1] + 0.01 * rng.normal()] }
-        let chain = try XCTUnwrap(sampler.run(initial: initial, steps: 3000, burnIn: 500, rng: &rng))
+        let chain = try XCTUnwrap(try sampler.run(initial: initial, steps: 3000, burnIn: 500, rng: &rng))
         let flat = chain.samples.flatMap { $0 }
         let n = Double(flat.count)
         let m0 = flat.map { $0[0] }.reduce(0, +) / n, m1 = flat.map { $0[1] }.reduce(0, +) / n
