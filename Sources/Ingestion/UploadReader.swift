@@ -35,6 +35,9 @@ public struct UploadReader {
     /// The unread end of the body so far (an unfinished record, or the whole of a whole-read body).
     private var tail: [UInt8] = []
 
+    /// Bytes held between pieces (the unfinished record, or the whole-read document so far).
+    var heldBytes: Int { tail.count }
+
     /// The format, once known (sniffed from the first significant byte when not declared; a JSON
     /// body is known to be a harness results file only after `finish`).
     public private(set) var format: UploadFormat?
