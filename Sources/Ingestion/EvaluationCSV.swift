@@ -63,6 +63,7 @@ struct CSVReader {
         var scanner = CSVScanner(bytes: buffer, pos: start, line: line, final: final)
         defer { line = scanner.line }
         while true {
+            scanner.skipEmptyLines()
             let recordStart = scanner.pos
             let recordLine = scanner.line
             switch scanner.next(into: &cells) {
@@ -225,6 +226,30 @@ struct CSVScanner {
     mutating func rewind(to pos: Int, line: Int) {
         self.pos = pos
         self.line = line
+    }
+
+    /// Steps over empty lines (LF, CRLF, lone CR) without building records: a body of nothing but
+    /// line ends (a gzip "bomb" of a gigabyte of them) then costs a byte comparison a line.
+    /// Lines of spaces are blank too, but go through `next` (they are rare).
+    mutating func skipEmptyLines() {
+        let n = bytes.count
+        while pos < n {
+            let b = bytes[pos]
+            if b == 0x0A {
+                pos += 1
+            } else if b == 0x0D {
+                if pos + 1 < n {
+                    pos += bytes[pos + 1] == 0x0A ? 2 : 1
+                } else if final {
+                    pos += 1
+                } else {
+                    return  // maybe half a CRLF: read again with what follows
+                }
+            } else {
+                return
+            }
+            line += 1
+        }
     }
 
     mutating func next(into cells: inout [Cell]) -> Outcome {
