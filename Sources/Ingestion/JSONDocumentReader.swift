@@ -127,6 +127,10 @@ struct JSONDocumentReader {
             case .element:
                 // The element starts at `pos`; when it goes on past the buffer, those bytes are left
                 // unread and the scan resumes there next time.
+                guard pos < n else {
+                    if final { throw syntax("unexpected end of input", at: pos) }
+                    return pos
+                }
                 guard let end = scanElement(buf, from: pos, final: final) else { return pos }
                 try readElement(buf, start: pos, end: end, emit: emit)
                 pos = end

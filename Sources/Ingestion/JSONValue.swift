@@ -229,7 +229,8 @@ package struct JSONParser {
                 } else if code >= 0xDC00 && code < 0xE000 {
                     throw fail("unpaired surrogate in \\u escape")
                 }
-                out.append(contentsOf: Array(String(UnicodeScalar(code)!).utf8))
+                guard let scalar = UnicodeScalar(code) else { throw fail("invalid \\u escape") }
+                out.append(contentsOf: Array(String(scalar).utf8))
             default:
                 throw fail("invalid escape \\\(printable(e))")
             }
