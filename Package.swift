@@ -27,9 +27,13 @@ let package = Package(
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // SQLite wrapper and schema migrations.
         .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Studies, evaluations, ingestion, fit jobs, handlers: joins the three above.
+        // Upload formats: bytes in, evaluations or row-numbered problems out (CSV, JSON, NDJSON,
+        // lm-evaluation-harness), read piece by piece in bounded memory. No I/O, no HTTP, no SQLite.
+        .target(name: "Ingestion", dependencies: ["EmergenceCore"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Studies, evaluations, fit jobs, handlers: joins the modules above.
         .target(name: "EmergenceService", dependencies: [
-            "EmergenceCore", "HTTP", "Storage",
+            "EmergenceCore", "Ingestion", "HTTP", "Storage",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [
             // openapi.json (a symlink to the top-level file), compiled in as bytes.
@@ -37,7 +41,7 @@ let package = Package(
         ]),
         // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`.
         .executableTarget(name: "emergence", dependencies: [
-            "EmergenceService", "EmergenceCore",
+            "EmergenceService", "EmergenceCore", "Ingestion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,7 +53,9 @@ let package = Package(
         .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "HTTP", "Storage"],
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -71,11 +71,24 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
         public init(field: String, reason: String) { self.field = field; self.reason = reason }
     }
 
+    /// The longest `checkpoint`, `model` or `subset` taken, in bytes of UTF-8. Names are identities
+    /// and labels ("pythia-1.4b@step143000"), not documents: a 100 KB "name" would be copied into
+    /// every identity table, index and response that holds the row.
+    public static let maxTextBytes = 256
+
     /// The validation rules every ingestion format shares (METHOD.md §2). Empty when valid.
     public func problems() -> [Problem] {
         var out: [Problem] = []
         func bad(_ f: String, _ r: String) { out.append(Problem(field: f, reason: r)) }
         if checkpoint.isEmpty { bad("checkpoint", "must not be empty") }
+        func limit(_ f: String, _ s: String?) {
+            if let n = s?.utf8.count, n > Self.maxTextBytes {
+                bad(f, "must be at most \(Self.maxTextBytes) bytes of UTF-8 (got \(n))")
+            }
+        }
+        limit("checkpoint", checkpoint)
+        limit("model", model)
+        limit("subset", subset)
         if !pretrainLoss.isFinite || pretrainLoss <= 0 { bad("pretrain_loss", "must be a finite number > 0") }
         if !accuracy.isFinite || accuracy < 0 || accuracy > 1 { bad("accuracy", "must be a number in [0, 1]") }
         if let v = parameters, !(v.isFinite && v > 0) { bad("parameters", "must be a finite number > 0") }

@@ -1,3 +1,5 @@
+import Ingestion
+
 /// What a bearer token may do. Each scope includes the ones before it.
 public enum Scope: Int, Comparable, Sendable, CaseIterable {
     case read = 1, write, admin

@@ -1,5 +1,6 @@
 import EmergenceCore
 import Foundation
+import Ingestion
 import Storage
 
 /// A stored evaluation: the uploaded fields plus the row id (the pagination cursor).

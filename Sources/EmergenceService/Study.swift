@@ -1,3 +1,5 @@
+import Ingestion
+
 /// A study: one task on one model family (METHOD.md §2). Evaluations and fits belong to one.
 public struct Study: Codable, Sendable, Equatable {
     public var id: Int

@@ -1,6 +1,6 @@
 import ArgumentParser
 import EmergenceCore
-import EmergenceService
+import Ingestion
 import Foundation
 
 /// `emergence fit FILE.csv …`: one fit, offline; prints the same JSON document the API serves.

@@ -1,6 +1,7 @@
 import EmergenceCore
 import Foundation
 import XCTest
+import Ingestion
 @testable import EmergenceService
 @testable import HTTP
 

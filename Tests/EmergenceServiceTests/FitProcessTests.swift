@@ -1,4 +1,5 @@
 import EmergenceCore
+import Ingestion
 import Foundation
 import XCTest
 @testable import EmergenceService

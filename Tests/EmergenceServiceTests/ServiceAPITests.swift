@@ -123,7 +123,7 @@ final class ServiceAPITests: XCTestCase {
         r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: [0xEF, 0xBB, 0xBF] + Array((lines.joined(separator: "\n") + "\n\n").utf8),
                           headers: [("Content-Type", "application/x-ndjson")])
         XCTAssertEqual(r.json["inserted"] as? Int, 60_000, r.text)
-        // CSV and JSON are inflated whole first; a body over the limit, or not gzip, is refused.
+        // CSV and JSON are inflated piece by piece too; a body over the limit, or not gzip, is refused.
         r = try t.request("POST", "/v1/studies/mmlu/evaluations", gzipped: Array(csv.utf8), headers: [("Content-Type", "text/csv")])
         XCTAssertEqual(r.json["inserted"] as? Int, 3, r.text)
         // The route's decoded limit (ServiceConfiguration.bodyLimits) is what counts.

@@ -1,5 +1,6 @@
 import HTTP
 import Foundation
+import Ingestion
 import Storage
 
 /// A request that cannot be served, as an RFC 9457 problem.

@@ -1,5 +1,6 @@
 import EmergenceCore
 import HTTP
+import Ingestion
 
 extension ServiceAPI {
     struct EvaluationPage: Encodable {
@@ -24,14 +25,10 @@ extension ServiceAPI {
         let body = request.body
         let contentType = request.headers["Content-Type"]
         let format = FormatBox()
-        // Parsing (and inflating a gzip body) runs on another thread and feeds the writer as it
-        // goes (see EvaluationStore).
+        // Parsing (and inflating a gzip body, piece by piece) runs on another thread and feeds the
+        // writer as it goes (see EvaluationStore); memory stays bounded whatever the body inflates to.
         let outcome = try evaluations.upsert(studyID: s.id, streaming: { emit in
-            if request.bodyIsGzip {
-                format.value = try EvaluationUpload.decode(gzip: request, contentType: contentType, parameters: parameters, emit: emit)
-            } else {
-                format.value = try EvaluationUpload.decode(body, contentType: contentType, parameters: parameters, emit: emit)
-            }
+            format.value = try EvaluationUpload.read(request, contentType: contentType, parameters: parameters, emit: emit)
         })
         let t1 = clock.now
         logger.info("study \(s.id): \(format.value.rawValue) upload of \(body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated in \(t1 - t0)")

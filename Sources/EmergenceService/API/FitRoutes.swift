@@ -1,5 +1,6 @@
 import EmergenceCore
 import Foundation
+import Ingestion
 import HTTP
 
 extension ServiceAPI {

@@ -1,6 +1,6 @@
 import XCTest
 import EmergenceCore
-@testable import EmergenceService
+@testable import Ingestion
 
 final class EvaluationJSONTests: XCTestCase {
     private func problems(_ body: () throws -> Any, file: StaticString = #filePath, line: UInt = #line) -> [RowProblem] {

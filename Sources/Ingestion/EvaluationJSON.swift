@@ -6,9 +6,12 @@ import EmergenceCore
 public enum EvaluationJSON {
     /// A JSON array of evaluation objects, or an object holding one under `evaluations`.
     public static func parse(_ bytes: [UInt8]) throws -> [Evaluation] {
-        if let rows = bytes.withUnsafeBufferPointer(FastEvaluationJSON.document) { return rows }
-        let root = try JSONParser.parseBody(bytes)
-        return try evaluations(in: root)
+        var out: [Evaluation] = []
+        out.reserveCapacity(bytes.count / 160)
+        var reader = JSONDocumentReader(harness: false)
+        try bytes.withUnsafeBufferPointer { _ = try reader.read($0, final: true) { out.append($0) } }
+        try reader.finish()
+        return out
     }
 
     static func evaluations(in root: JSONValue) throws -> [Evaluation] {
@@ -47,10 +50,10 @@ public enum EvaluationJSON {
         return out
     }
 
-    /// Streams rows to `emit` (see `EvaluationCSV.parse(_:emit:)` for the contract).
+    /// Streams rows to `emit` (see `CSVReader` for the contract).
     static func parseLines(_ bytes: [UInt8], emit: (Evaluation) -> Void) throws {
         var reader = NDJSONReader()
-        _ = bytes.withUnsafeBufferPointer { reader.read($0, from: 0, final: true, emit: emit) }
+        _ = try bytes.withUnsafeBufferPointer { try reader.read($0, final: true, emit: emit) }
         try reader.finish()
     }
 
@@ -110,71 +113,4 @@ struct FieldProblemList: Error, Sequence {
     var items: [(field: String, reason: String)]
     init(_ items: [(field: String, reason: String)]) { self.items = items }
     func makeIterator() -> IndexingIterator<[(field: String, reason: String)]> { items.makeIterator() }
-}
-
-/// NDJSON read a piece at a time: each complete line becomes a row as soon as its newline arrives.
-/// Line numbers and row indexes carry over between pieces, so problems name the same line and
-/// index as when the text is read whole. Rows are emitted only while no problem has been found
-/// (the upload is refused whole at `finish` if any was).
-struct NDJSONReader {
-    private var problems: [RowProblem] = []
-    private var line = 1
-    private var index = 0
-    private var atStart = true
-
-    /// Lines and rows (non-blank lines) read so far.
-    var linesRead: Int { line - 1 }
-    var rowsRead: Int { index }
-
-    /// Reads the lines of `buf[from...]` that are complete (and, when `final`, the last line even
-    /// without a newline); returns where the unread rest begins.
-    mutating func read(_ buf: UnsafeBufferPointer<UInt8>, from: Int, final: Bool, emit: (Evaluation) -> Void) -> Int {
-        var start = from
-        let n = buf.count
-        if atStart {
-            if n - start < 3 && !final { return start }
-            if n - start >= 3, buf[start] == 0xEF, buf[start + 1] == 0xBB, buf[start + 2] == 0xBF { start += 3 }
-            atStart = false
-        }
-        while start < n {
-            var end = start
-            while end < n, buf[end] != 0x0A { end += 1 }
-            if end == n && !final { return start }  // the line goes on in the next piece
-            let thisLine = line
-            defer { start = end + 1; line += 1 }
-            var s = start
-            while s < end, buf[s] == 0x20 || buf[s] == 0x09 || buf[s] == 0x0D { s += 1 }
-            if s == end { continue }
-            defer { index += 1 }
-            var fast = FastEvaluationJSON(buf, start: s, end: end)
-            if let e = fast.evaluation() {
-                fast.skipSpace()
-                if fast.atEnd {
-                    if problems.isEmpty { emit(e) }
-                    continue
-                }
-            }
-            let value: JSONValue
-            do {
-                value = try JSONParser.parse(buf, start: start, end: end)
-            } catch let e as JSONSyntaxError {
-                problems.append(RowProblem(index: index, line: thisLine, field: "row",
-                                           reason: "invalid JSON at column \(e.column): \(e.reason)"))
-                continue
-            } catch {
-                problems.append(RowProblem(index: index, line: thisLine, field: "row", reason: "\(error)"))
-                continue
-            }
-            switch EvaluationJSON.evaluation(from: value) {
-            case .success(let e): if problems.isEmpty { emit(e) }
-            case .failure(let p): problems += p.map { RowProblem(index: index, line: thisLine, field: $0.field, reason: $0.reason) }
-            }
-        }
-        return min(start, n)
-    }
-
-    /// Throws every problem found, if any.
-    func finish() throws {
-        if !problems.isEmpty { throw IngestionError(problems: problems) }
-    }
 }

@@ -72,7 +72,10 @@ struct FastEvaluationJSON {
     }
 
     private func text(_ r: Range<Int>) -> String? {
-        String(validating: UnsafeBufferPointer(rebasing: bytes[r]), as: UTF8.self)
+        let raw = UnsafeBufferPointer(rebasing: bytes[r])
+        // ASCII is valid as it is (see CSVScanner.validText: the generic validating initialiser costs more).
+        for b in raw where b >= 0x80 { return String(validating: raw, as: UTF8.self) }
+        return String(decoding: raw, as: UTF8.self)
     }
 
     /// One evaluation object at `pos`, leaving `pos` after its `}`.

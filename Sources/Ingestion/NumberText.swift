@@ -8,7 +8,7 @@ import Darwin
 ///
 /// Correctly rounded: short values take an exact fast path, the rest the C library's `strtod` on a
 /// small NUL-terminated copy (the process never calls `setlocale`, so the decimal point is `.`).
-struct NumberText {
+package struct NumberText {
     enum Outcome: Equatable {
         case number(Double)
         case notANumber
@@ -103,7 +103,7 @@ struct NumberText {
     }
 
     /// An integral Double as Int (5 and 5.0 both mean five shots); nil when it has a fraction or is huge.
-    static func integer(_ v: Double) -> Int? {
+    package static func integer(_ v: Double) -> Int? {
         guard v.rounded() == v, abs(v) < 9.0e15 else { return nil }
         return Int(v)
     }

@@ -1,6 +1,6 @@
 import XCTest
 import EmergenceCore
-@testable import EmergenceService
+@testable import Ingestion
 
 /// The byte-level fast path must agree with the general parser: the same evaluation when it accepts
 /// an object, and a refusal (so the general parser reports the problems) whenever that one would fail.

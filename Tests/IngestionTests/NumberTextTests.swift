@@ -1,4 +1,4 @@
-@testable import EmergenceService
+@testable import Ingestion
 import Foundation
 import XCTest
 

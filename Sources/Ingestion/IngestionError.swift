@@ -33,3 +33,32 @@ public struct IngestionError: Error, Sendable, CustomStringConvertible {
         }.joined(separator: "\n")
     }
 }
+
+/// The problems of one upload as it is read. Bounded: a gigabyte of bad rows would otherwise hold
+/// a problem per row in memory, so reading stops at `limit` problems with a last one saying so
+/// (the API lists up to that many anyway).
+struct ProblemList {
+    static let limit = 10_000
+
+    private(set) var items: [RowProblem] = []
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// Records `p`; throws every problem so far once there are `limit` of them.
+    mutating func add(_ p: RowProblem) throws {
+        items.append(p)
+        if items.count >= Self.limit {
+            throw IngestionError(problems: items + [RowProblem(index: -1, line: p.line, field: "body",
+                reason: "more than \(Self.limit) problems; reading stopped at row \(p.index)")])
+        }
+    }
+
+    /// The problems so far and `last`, as the error that ends the upload.
+    func adding(_ last: RowProblem) -> IngestionError {
+        IngestionError(problems: items + [last])
+    }
+
+    func finish() throws {
+        if !items.isEmpty { throw IngestionError(problems: items) }
+    }
+}

@@ -1,6 +1,6 @@
 import XCTest
 import EmergenceCore
-@testable import EmergenceService
+@testable import Ingestion
 
 final class EvaluationCSVTests: XCTestCase {
     private let header = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions"

@@ -4,7 +4,7 @@ import Glibc
 
 /// A parsed JSON value. Objects keep their members in order as pairs: uploads have a dozen keys, so a
 /// linear lookup beats hashing, and no dictionary is built per row.
-indirect enum JSONValue: Equatable {
+package indirect enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -12,7 +12,7 @@ indirect enum JSONValue: Equatable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -24,14 +24,14 @@ indirect enum JSONValue: Equatable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         for (k, v) in members where k == key { return v }
         return nil
     }
 
     /// What a client sent, for error messages ("got a string").
-    var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -44,16 +44,16 @@ indirect enum JSONValue: Equatable {
 }
 
 /// Where and why JSON text failed to parse.
-struct JSONSyntaxError: Error, Equatable {
+package struct JSONSyntaxError: Error, Equatable {
     /// 1-based line and column (in bytes) of the offending character.
-    var line: Int
-    var column: Int
-    var reason: String
+    package var line: Int
+    package var column: Int
+    package var reason: String
 }
 
 /// A strict RFC 8259 parser over bytes, plus the bare `NaN`/`Infinity` tokens that Python's `json`
 /// writes by default, so such a file gets a field-level "must be finite" instead of a syntax error.
-struct JSONParser {
+package struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos: Int
     private let end: Int
@@ -70,7 +70,7 @@ struct JSONParser {
     }
 
     /// Parses exactly one value spanning the range (whitespace around it allowed).
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, start: Int = 0, end: Int? = nil) throws -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, start: Int = 0, end: Int? = nil) throws -> JSONValue {
         var p = JSONParser(bytes, start: start, end: end)
         if p.pos + 3 <= p.end, bytes[p.pos] == 0xEF, bytes[p.pos + 1] == 0xBB, bytes[p.pos + 2] == 0xBF { p.pos += 3 }
         p.skipSpace()
@@ -81,7 +81,7 @@ struct JSONParser {
         return v
     }
 
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try bytes.withUnsafeBufferPointer { try parse($0) }
     }
 
@@ -229,7 +229,8 @@ struct JSONParser {
                 } else if code >= 0xDC00 && code < 0xE000 {
                     throw fail("unpaired surrogate in \\u escape")
                 }
-                out.append(contentsOf: Array(String(UnicodeScalar(code)!).utf8))
+                guard let scalar = UnicodeScalar(code) else { throw fail("invalid \\u escape") }
+                out.append(contentsOf: Array(String(scalar).utf8))
             default:
                 throw fail("invalid escape \\\(printable(e))")
             }
@@ -304,7 +305,7 @@ struct JSONParser {
 extension JSONParser {
     /// Parses a whole upload body; a syntax error becomes the upload's one problem, on `body`,
     /// naming its line and column.
-    static func parseBody(_ bytes: [UInt8]) throws -> JSONValue {
+    package static func parseBody(_ bytes: [UInt8]) throws -> JSONValue {
         do {
             return try parse(bytes)
         } catch let e as JSONSyntaxError {
