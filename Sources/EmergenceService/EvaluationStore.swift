@@ -76,6 +76,8 @@ struct EvaluationStore {
             done.signal()
         }
         do {
+            channel.waitUntilFullOrFinished()
+            if let error = channel.failure { throw error }
             let outcome = try store(studyID: studyID, rows: { emit in
                 while let batch = channel.receive() { batch.forEach(emit) }
                 if let error = channel.failure { throw error }
@@ -95,7 +97,7 @@ struct EvaluationStore {
     private func store(studyID: Int, rows produce: ((Evaluation) -> Void) throws -> Void) throws -> UpsertOutcome {
         var saved: IdentityCache.Entry?
         let outcome = try database.write { c -> UpsertOutcome in
-            guard let count = try c.queryOne("SELECT evaluation_count FROM study WHERE id = ?", [.integer(Int64(studyID))], row: { $0.int(0)! }) else {
+            guard let count = try c.queryOne("SELECT evaluation_count FROM study WHERE id = ?", [.integer(Int64(studyID))], row: { $0.int(0) ?? 0 }) else {
                 throw APIError.notFound("study \(studyID) was deleted before the upload was stored")
             }
             let dataVersion = try c.dataVersion()
@@ -240,7 +242,7 @@ struct EvaluationStore {
                 try c.run("UPDATE study SET data_version = data_version + 1, evaluation_count = evaluation_count + ? WHERE id = ?",
                           .integer(Int64(inserted)), .integer(Int64(studyID)))
             }
-            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0)! } ?? 0
+            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0) ?? 0 } ?? 0
             saved = IdentityCache.Entry(rows: known, count: count + inserted, dataVersion: dataVersion)
             return UpsertOutcome(inserted: inserted, updated: updated, dataVersion: version)
         }
@@ -260,7 +262,7 @@ struct EvaluationStore {
         while try s.step() {
             let identity = EvaluationIdentity(checkpoint: s.text(1)!, setting: Evaluation.Setting(rawValue: s.text(2)!) ?? .fewShot,
                                               shots: s.int(3), finetuneExamples: s.double(4), subset: s.text(5))
-            out.set(identity, id: s.int(0)!)
+            out.set(identity, id: s.int(0) ?? 0)
         }
         return out
     }
@@ -286,7 +288,7 @@ struct EvaluationStore {
                 """, [.integer(Int64(studyID)), .integer(Int64(after)), filter.checkpoint.map { .text($0) } ?? .null,
                       filter.setting.map { .text($0) } ?? .null, filter.subset.map { .text($0) } ?? .null,
                       .integer(Int64(limit))]) { s in
-                StoredEvaluation(id: s.int(0)!, evaluation: Self.evaluation(s, from: 1))
+                StoredEvaluation(id: s.int(0) ?? 0, evaluation: Self.evaluation(s, from: 1))
             }
         }
     }
@@ -294,7 +296,7 @@ struct EvaluationStore {
     /// Every row of a study at one data version (what a fit consumes), in a single snapshot.
     func all(studyID: Int) throws -> (dataVersion: Int, rows: [Evaluation]) {
         try database.read { c in
-            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0)! } ?? 0
+            let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))]) { $0.int(0) ?? 0 } ?? 0
             let rows = try c.query("""
                 SELECT checkpoint, model, parameters, tokens, flops, pretrain_loss, setting, shots, finetune_examples,
                        subset, accuracy, n_questions

@@ -14,7 +14,7 @@ final class RowChannel: @unchecked Sendable {
     private let batchSize: Int
     private let maxQueued: Int
 
-    init(batchSize: Int = 4096, maxQueued: Int = 8) {
+    init(batchSize: Int = 4096, maxQueued: Int = 16) {
         self.batchSize = batchSize
         self.maxQueued = maxQueued
         pending.reserveCapacity(batchSize)
@@ -31,7 +31,7 @@ final class RowChannel: @unchecked Sendable {
         condition.lock()
         while queue.count >= maxQueued && !cancelled { condition.wait() }
         if !cancelled { queue.append(pending) }
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
         pending = []
         pending.reserveCapacity(batchSize)
@@ -44,6 +44,16 @@ final class RowChannel: @unchecked Sendable {
         failure = error
         finished = true
         condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Consumer side: waits until the producer has finished or filled the queue. The writer calls
+    /// this before it takes the database's write lock, so an upload of up to `batchSize × maxQueued`
+    /// rows is parsed whole first and a slow or failing parse (a body of mostly white space, a bad
+    /// row) never holds up other writers; a larger upload parses and stores side by side from there.
+    func waitUntilFullOrFinished() {
+        condition.lock()
+        while queue.count < maxQueued && !finished && !cancelled { condition.wait() }
         condition.unlock()
     }
 

@@ -66,7 +66,7 @@ public struct StudyDraft: Sendable, Equatable {
                 let scalars = s.unicodeScalars
                 if scalars.isEmpty || scalars.count > 200 { bad("name", "must be 1 to 200 characters") }
                 else if scalars.allSatisfy({ $0.value >= 0x30 && $0.value <= 0x39 }) { bad("name", "must not be all digits (it would read as a study id)") }
-                else if spaces.contains(scalars.first!) || spaces.contains(scalars.last!) { bad("name", "must not start or end with spaces") }
+                else if scalars.first.map(spaces.contains) == true || scalars.last.map(spaces.contains) == true { bad("name", "must not start or end with spaces") }
                 else if s.contains("/") { bad("name", "must not contain '/' (it names a URL path segment)") }
                 else if scalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { bad("name", "must not contain control characters") }
             case "task":

@@ -126,7 +126,9 @@ struct ChunkedDecoder {
                 state = .done
                 return i
             case .data, .done:
-                preconditionFailure("handled before reading a metadata byte")
+                // Handled before a metadata byte is read; answered as a bad request rather than a
+                // trap should that ever change.
+                throw .badRequest("chunked body framing error")
             }
         }
         return i

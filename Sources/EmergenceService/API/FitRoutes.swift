@@ -112,7 +112,7 @@ extension ServiceAPI {
         var status: FitJob.Status?
         if let raw = request.query("status") {
             guard let st = FitJob.Status(rawValue: raw) else {
-                throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled")
+                throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled, timed_out")
             }
             status = st
         }
