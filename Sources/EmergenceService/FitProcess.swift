@@ -1,5 +1,6 @@
 import EmergenceCore
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -183,26 +184,26 @@ public enum FitProcess {
 
     /// Bytes or lines gathered by a reader thread, read once it has finished. Of the lines, the
     /// first 20 (where the runtime states why it stopped) and the last 60 are kept.
-    private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private var bytes = Data()
-        private var head: [String] = []
-        private var tail: [String] = []
-        private var dropped = 0
-
-        func set(_ d: Data) { lock.lock(); bytes = d; lock.unlock() }
-        func append(_ line: String) {
-            lock.lock()
-            if head.count < 20 { head.append(line) } else {
-                tail.append(line)
-                if tail.count > 60 { tail.removeFirst(); dropped += 1 }
-            }
-            lock.unlock()
+    private final class Collected: Sendable {
+        private struct State {
+            var bytes = Data()
+            var head: [String] = []
+            var tail: [String] = []
+            var dropped = 0
         }
-        var data: Data { lock.lock(); defer { lock.unlock() }; return bytes }
+        private let state = Mutex(State())
+
+        func set(_ d: Data) { state.withLock { $0.bytes = d } }
+        func append(_ line: String) {
+            state.withLock { s in
+                if s.head.count < 20 { s.head.append(line); return }
+                s.tail.append(line)
+                if s.tail.count > 60 { s.tail.removeFirst(); s.dropped += 1 }
+            }
+        }
+        var data: Data { state.withLock { $0.bytes } }
         var text: String {
-            lock.lock(); defer { lock.unlock() }
-            return (head + (dropped > 0 ? ["… \(dropped) lines left out …"] : []) + tail).joined(separator: "\n")
+            state.withLock { s in (s.head + (s.dropped > 0 ? ["… \(s.dropped) lines left out …"] : []) + s.tail).joined(separator: "\n") }
         }
     }
 }

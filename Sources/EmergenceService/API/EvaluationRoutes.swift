@@ -1,5 +1,6 @@
 import EmergenceCore
 import HTTP
+import Synchronization
 import Ingestion
 
 extension ServiceAPI {
@@ -52,6 +53,10 @@ extension ServiceAPI {
 }
 
 /// The format the parsing thread found, read by the handler after the upload (set before it returns).
-final class FormatBox: @unchecked Sendable {
-    var value: UploadFormat = .json
+final class FormatBox: Sendable {
+    private let stored = Mutex(UploadFormat.json)
+    var value: UploadFormat {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }
