@@ -23,6 +23,9 @@ public struct ServiceConfiguration: Sendable {
     /// `EMERGENCE_FIT_ISOLATION=thread`). nil = thread.
     public var fitExecutable: String? = nil
 
+    /// Uploads parsed at once; one more is answered 503 with Retry-After (see UploadSlots).
+    public var maxConcurrentUploads = 4
+
     /// The most memory the writer's cache of evaluation identities may take (least recently used
     /// studies are dropped first; a dropped study's identities are re-read from the database).
     public var identityCacheBytes = 64 << 20

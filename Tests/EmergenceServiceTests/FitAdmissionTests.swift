@@ -199,4 +199,18 @@ final class FitAdmissionTests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/studies/a").json["evaluations"] as? Int, 2)
         XCTAssertEqual(try t.request("GET", "/v1/studies/a/evaluations?limit=5").status, 200)
     }
+
+    func testUploadSlotsAreBoundedAndGivenBack() {
+        let slots = UploadSlots(limit: 2)
+        let a = slots.take(), b = slots.take()
+        XCTAssertNotNil(a)
+        XCTAssertNotNil(b)
+        XCTAssertNil(slots.take(), "a third upload at once is refused")
+        a?.release()
+        let c = slots.take()
+        XCTAssertNotNil(c)
+        b?.release()
+        c?.release()
+        XCTAssertNotNil(slots.take())
+    }
 }

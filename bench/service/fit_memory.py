@@ -15,7 +15,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def run(binary, isolation, fits, warmup=10):
-    s = Server(binary, extra=("--fit-isolation", isolation))
+    # "default": a build without the flag (an older binary, for the baseline).
+    s = Server(binary, extra=() if isolation == "default" else ("--fit-isolation", isolation))
     try:
         study(s, "m", mmlu())
         samples = []

@@ -17,6 +17,12 @@ extension ServiceAPI {
     }
 
     func uploadEvaluations(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let slot = uploadSlots.take() else {
+            throw APIError(status: 503, title: "Service Unavailable",
+                           detail: "\(uploadSlots.limit) uploads are being stored already; retry shortly (nothing was stored)",
+                           headers: ["Retry-After": "1"])
+        }
+        defer { slot.release() }
         let s = try study(request)
         var query: [String: String] = [:]
         for item in request.queryItems where query[item.name] == nil { query[item.name] = item.value }

@@ -14,6 +14,7 @@ final class ServiceAPI: @unchecked Sendable {
     let tokens: TokenSet
     let queueLimits: FitStore.QueueLimits
     let limits: ServiceConfiguration.BodyLimits
+    let uploadSlots: UploadSlots
     let workers: Int
     let logger: Logger
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
@@ -30,6 +31,7 @@ final class ServiceAPI: @unchecked Sendable {
         queueLimits = FitStore.QueueLimits(overall: configuration.maxQueuedFits, perStudy: configuration.maxQueuedFitsPerStudy)
         workers = configuration.workers
         limits = configuration.bodyLimits
+        uploadSlots = UploadSlots(limit: configuration.maxConcurrentUploads)
         self.logger = logger
     }
 
