@@ -76,7 +76,7 @@ struct EvaluationStore {
             done.signal()
         }
         do {
-            channel.waitUntilFullOrFinished()
+            channel.waitUntilReady()
             if let error = channel.failure { throw error }
             let outcome = try store(studyID: studyID, rows: { emit in
                 while let batch = channel.receive() { batch.forEach(emit) }

@@ -47,13 +47,14 @@ final class RowChannel: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Consumer side: waits until the producer has finished or filled the queue. The writer calls
-    /// this before it takes the database's write lock, so an upload of up to `batchSize × maxQueued`
-    /// rows is parsed whole first and a slow or failing parse (a body of mostly white space, a bad
-    /// row) never holds up other writers; a larger upload parses and stores side by side from there.
-    func waitUntilFullOrFinished() {
+    /// Consumer side: waits until the producer has finished or queued `batches` batches. The writer
+    /// calls this before it takes the database's write lock, so an upload of up to that many rows is
+    /// parsed whole first and a slow or failing parse (a body of mostly white space, a bad row) never
+    /// holds up other writers; a larger upload parses and stores side by side from there (a larger
+    /// head start would cost that overlap).
+    func waitUntilReady(batches: Int = 4) {
         condition.lock()
-        while queue.count < maxQueued && !finished && !cancelled { condition.wait() }
+        while queue.count < min(batches, maxQueued) && !finished && !cancelled { condition.wait() }
         condition.unlock()
     }
 
