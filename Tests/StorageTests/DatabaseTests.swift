@@ -3,24 +3,7 @@ import Foundation
 import CSQLite
 @testable import Storage
 
-final class DatabaseTests: XCTestCase {
-    private var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("storage-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    private func path(_ name: String = "db.sqlite") -> String { dir.appendingPathComponent(name).path }
-
-    private func insertStudy(_ c: Connection, _ name: String) throws -> Int {
-        try c.run("INSERT INTO study (name, created_at) VALUES (?, '2026-01-01T00:00:00Z')", .text(name))
-        return c.lastInsertRowID
-    }
+final class DatabaseTests: StorageTestCase {
 
     private func insertEvaluation(_ c: Connection, study: Int, checkpoint: String = "c", loss: Double = 2,
                                   setting: String = "few_shot", shots: Int64? = 5, d: Double? = nil,

@@ -13,24 +13,7 @@ private let SQLITE_BUSY_SNAPSHOT = SQLITE_BUSY | (2 << 8)
 
 /// Issue 8: the database itself keeps one row per identity, one writer per file, and says what
 /// kind of failure a storage error is.
-final class IntegrityTests: XCTestCase {
-    private var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("integrity-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
-    private func path(_ name: String = "db.sqlite") -> String { dir.appendingPathComponent(name).path }
-
-    private func insertStudy(_ c: Connection, _ name: String) throws -> Int {
-        try c.run("INSERT INTO study (name, created_at) VALUES (?, '2026-01-01T00:00:00Z')", .text(name))
-        return c.lastInsertRowID
-    }
+final class IntegrityTests: StorageTestCase {
 
     private func insert(_ c: Connection, study: Int, checkpoint: String = "c", setting: String = "finetuned",
                         shots: Int64? = nil, d: SQLValue = .real(64), subset: String? = nil, accuracy: Double = 0.5) throws {
