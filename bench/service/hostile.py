@@ -7,7 +7,8 @@ in count and time. Standard library only.
 
     bench/service/hostile.py [--binary .build/release/emergence] [--only NAME,...]
 
-Checks (names for --only): expect, bombs, bigbodies, inflate, burst, options, text, single, diskfull.
+Checks (names for --only): expect, bombs, bigbodies, inflate, burst, options, text, single, diskfull, kill9,
+slowloris.
 `diskfull` needs root (it mounts a 20 MiB tmpfs and unmounts it afterwards).
 """
 import argparse, gzip, zlib, http.client, json, os, random, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
@@ -409,8 +410,90 @@ def check_diskfull(binary):
         os.rmdir(mnt)
 
 
+def check_kill9(binary, rounds=5):
+    """Acknowledged rows survive kill -9: upload in a loop, kill the server at a random moment,
+    restart on the same file, and count what is stored against what was acknowledged."""
+    s = Server(binary)
+    db, acked, lost_total, acked_total = s.db, 0, 0, 0
+    try:
+        study(s, "k")
+        rng = random.Random(7)
+        for r in range(rounds):
+            acked = []
+            stop = threading.Event()
+
+            def loop(srv=s, batch=[0]):
+                while not stop.is_set():
+                    i = batch[0]
+                    batch[0] += 1
+                    body = HEADER + "".join(f"r{r}-b{i}-{j},1b,1e9,1e10,,2.5,few_shot,5,,,0.25,100\n" for j in range(2000))
+                    try:
+                        st, _, _ = srv.request("POST", "/v1/studies/k/evaluations", body, {"Content-Type": "text/csv"}, timeout=10)
+                        if st == 200:
+                            acked.append(2000)
+                    except OSError:
+                        return
+
+            t = threading.Thread(target=loop)
+            t.start()
+            time.sleep(0.5 + rng.random() * 1.5)
+            s.proc.kill()
+            s.proc.wait()
+            stop.set()
+            t.join()
+            acked_total += sum(acked)
+            s.log.close()
+            s = Server(binary, db=db)
+            _, _, b = s.request("GET", "/v1/studies/k")
+            stored = json.loads(b)["evaluations"]
+            lost_total = max(lost_total, acked_total - stored)
+        row(f"kill -9 during uploads, {rounds} times", "no acknowledged row lost",
+            f"{acked_total} rows acknowledged, {stored} stored after the last restart", stored >= acked_total)
+    finally:
+        s.stop()
+
+
+def check_slowloris(binary, conns=1000):
+    """Many connections that send a head one byte at a time must not slow a normal client."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, conns + 200)), hard))
+    s = Server(binary)
+    socks = []
+    try:
+        for _ in range(conns):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            socks.append(c)
+        lat = []
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        t_end = time.time() + 5
+        k = 0
+        while time.time() < t_end:
+            for sk in socks[k % 50::50]:
+                try:
+                    sk.sendall(b"X")
+                except OSError:
+                    pass
+            k += 1
+            t0 = time.perf_counter()
+            c.request("GET", "/healthz")
+            c.getresponse().read()
+            lat.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.01)
+        lat.sort()
+        p95 = lat[int(len(lat) * 0.95) - 1]
+        row(f"{conns} slowloris connections", "a normal client's p95 stays low (was 5.5 ms)", f"/healthz p50 {statistics.median(lat):.2f} ms, p95 {p95:.2f} ms over {len(lat)}",
+            p95 < 20)
+    finally:
+        for sk in socks:
+            sk.close()
+        s.stop()
+
+
 CHECKS = {"expect": check_expect, "bombs": check_bombs, "bigbodies": check_bigbodies, "inflate": check_inflate,
-          "burst": check_burst, "options": check_options, "text": check_text, "single": check_single, "diskfull": check_diskfull}
+          "burst": check_burst, "options": check_options, "text": check_text, "single": check_single, "diskfull": check_diskfull,
+          "kill9": check_kill9, "slowloris": check_slowloris}
 
 
 def main():
