@@ -41,4 +41,11 @@ kubernetes-validate --strict deploy/k8s/secret.yaml deploy/k8s/pvc.yaml deploy/k
 echo "== yamllint"
 yamllint -s -d '{extends: default, rules: {line-length: {max: 120}, document-start: disable}}' \
   deploy/k8s deploy/litestream.yml deploy/prometheus.yml docker-compose.yml && echo ok
+if command -v promtool >/dev/null; then
+  echo "== promtool check config deploy/prometheus.yml"
+  # The token file exists only inside the container (written from the environment); stand one in.
+  ptmp=$(mktemp -d); printf x >"$ptmp/token"
+  sed "s|/run/emergence/token|$ptmp/token|" deploy/prometheus.yml >"$ptmp/prometheus.yml"
+  rc=0; promtool check config "$ptmp/prometheus.yml" || rc=$?; rm -rf "$ptmp"; [ $rc = 0 ]
+fi
 echo "deploy/validate.sh: ok"
