@@ -58,7 +58,7 @@ public final class EmergenceService: @unchecked Sendable {
         server.shutdown(deadline: 10)
         server.waitUntilStopped()
         pool.shutdown(timeout: 10)
-        do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        do { try database.checkpointWithoutWaiting() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
         database.close()
     }
 
@@ -79,7 +79,7 @@ public final class EmergenceService: @unchecked Sendable {
         server.waitUntilStopped()
         logger.info("shutting down")
         pool.shutdown(timeout: 10)
-        do { try database.checkpoint() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
+        do { try database.checkpointWithoutWaiting() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
         database.close()
     }
 }

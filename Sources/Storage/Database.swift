@@ -182,6 +182,14 @@ public final class Database: @unchecked Sendable {
         try onWriter { try $0.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
+    /// Folds what it can of the WAL into the database without waiting for readers: for shutdown,
+    /// where a TRUNCATE checkpoint would wait out the busy timeout behind a reader that keeps a
+    /// read transaction open (Litestream does) and make a stop take seconds. What it leaves in the
+    /// WAL is as durable there and is folded in by the next start.
+    public func checkpointWithoutWaiting() throws {
+        try onWriter { try $0.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+    }
+
     /// The pragmas in force on the writer, for `/readyz` and tests.
     public func settings() throws -> (journalMode: String, synchronous: Int, foreignKeys: Bool, userVersion: Int) {
         try onWriter { writer in
