@@ -11,6 +11,7 @@ public final class EmergenceService: @unchecked Sendable {
     let database: Database
     let pool: FitWorkerPool
     let api: ServiceAPI
+    let metrics = ServiceMetrics()
     private let server: HTTPServer
     private let logger: Logger
 
@@ -30,8 +31,8 @@ public final class EmergenceService: @unchecked Sendable {
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
         for note in database.migrationNotes { logger.warning("\(note)") }
         pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
-                             logger: logger, runner: runner)
-        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger)
+                             logger: logger, runner: runner, events: FitEvents(metrics: metrics, logger: logger))
+        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger, metrics: metrics)
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)
@@ -39,7 +40,11 @@ public final class EmergenceService: @unchecked Sendable {
         http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxBufferedBodyBytes = configuration.bodyLimits.bufferedBytes
-        server = HTTPServer(configuration: http, router: router, logger: logger)
+        let requestLog = RequestLog(metrics: metrics, logger: logger)
+        http.onResponse = { requestLog.record($0) }
+        let server = HTTPServer(configuration: http, router: router, logger: logger)
+        self.server = server
+        metrics.countConnections { [weak server] in server?.connectionCount ?? 0 }
     }
 
     /// Requeues interrupted fits, starts the workers and starts listening.
@@ -62,13 +67,12 @@ public final class EmergenceService: @unchecked Sendable {
         database.close()
     }
 
-    /// What `emergence serve` runs: logs to stderr, starts, blocks until SIGINT/SIGTERM, shuts down.
+    /// What `emergence serve` runs: logs to stderr (one JSON object per line, or text), starts, blocks until SIGINT/SIGTERM, shuts down.
     public static func serve(_ configuration: ServiceConfiguration) throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .info
-            return h
-        }
+        // Lines go to stderr through a background writer (LogSink), flushed before returning.
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format) }
+        defer { LogSink.standardError.flush() }
         try EmergenceService(configuration: configuration, logger: Logger(label: "emergence")).run()
     }
 
