@@ -18,10 +18,13 @@ public final class EmergenceService: @unchecked Sendable {
     /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
     public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
         let runner = configuration.fitExecutable.map { FitProcess.runner(executable: $0) } ?? FitWorkerPool.emergenceFit
-        try self.init(configuration: configuration, logger: logger, runner: runner)
+        try self.init(configuration: configuration, logger: logger, runner: runner, requestLines: .standardError)
     }
 
-    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner) throws {
+    /// - requestLines: where the per-request log lines go (in `configuration.logFormat`); nil, as in
+    ///   most tests: requests are counted for /metrics but not logged.
+    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner,
+         requestLines: LogSink? = nil) throws {
         try configuration.validate()
         // A peer that goes away mid-write (a client, or a fit's child process) must cost an EPIPE,
         // not the process: SIGPIPE's default action is to terminate.
@@ -40,7 +43,7 @@ public final class EmergenceService: @unchecked Sendable {
         http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxBufferedBodyBytes = configuration.bodyLimits.bufferedBytes
-        let requestLog = RequestLog(metrics: metrics, logger: logger)
+        let requestLog = RequestLog(metrics: metrics, lines: requestLines.map { (configuration.logFormat, $0) })
         http.onResponse = { requestLog.record($0) }
         let server = HTTPServer(configuration: http, router: router, logger: logger)
         self.server = server

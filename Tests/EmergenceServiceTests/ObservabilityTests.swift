@@ -142,6 +142,32 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("warning emergence: two\\nlines status=500\n"), text)
     }
 
+    func testRequestLinesCarryEveryFieldInBothFormats() throws {
+        var s = summary(route: "/v1/fits/{id}", method: "DELETE", status: 202, duration: 0.0123456)
+        s.requestID = "abc-1"
+        let json = RequestLine.render(s, format: .json)
+        XCTAssertEqual(json.last, 0x0A)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        XCTAssertEqual(object["event"] as? String, "request")
+        XCTAssertEqual(object["request_id"] as? String, "abc-1")
+        XCTAssertEqual(object["method"] as? String, "DELETE")
+        XCTAssertEqual(object["route"] as? String, "/v1/fits/{id}")
+        XCTAssertEqual(object["status"] as? Int, 202)
+        XCTAssertEqual(object["bytes_in"] as? Int, 100)
+        XCTAssertEqual(object["bytes_out"] as? Int, 50)
+        XCTAssertEqual(object["duration_s"] as? Double, 0.012346)
+        XCTAssertEqual(object["peer"] as? String, "127.0.0.1:1")
+        XCTAssertNotNil(object["time"] as? String)
+        // A protocol error answered before the service saw the request: no id, no route.
+        var bare = summary(route: nil, method: "", status: 400)
+        bare.requestID = nil
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(RequestLine.render(bare, format: .json))) as? [String: Any])
+        XCTAssertNil(parsed["request_id"])
+        XCTAssertEqual(parsed["route"] as? String, "none")
+        let text = String(decoding: RequestLine.render(s, format: .text), as: UTF8.self)
+        XCTAssertTrue(text.hasSuffix(" info emergence: request event=request request_id=abc-1 method=DELETE route=/v1/fits/{id} status=202 bytes_in=100 bytes_out=50 duration_s=0.012346 peer=127.0.0.1:1\n"), text)
+    }
+
     /// Over real sockets: one JSON line per request with the id the client saw, one per fit status
     /// change, and never a token.
     func testRequestAndFitLinesOverTheWire() throws {
@@ -161,7 +187,7 @@ final class ObservabilityTests: XCTestCase {
         config.tokens = TokenSet(entries: [(token, .write)])
         let service = try EmergenceService(configuration: config,
                                            logger: Logger(label: "emergence") { LineLogHandler(label: $0, format: .json, sink: sink) },
-                                           runner: TestService.quickFit)
+                                           runner: TestService.quickFit, requestLines: sink)
         try service.start()
         let auth = ("Authorization", "Bearer \(token)")
         func call(_ method: String, _ target: String, _ body: String = "", _ headers: [(String, String)] = []) throws -> Reply {

@@ -35,11 +35,10 @@ struct LineLogHandler: LogHandler {
     /// Keys the line itself uses; metadata with one of these names is written as `meta_NAME`.
     static let reserved: Set<String> = ["time", "level", "logger", "message"]
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var all = metadata
-        if let extra { all.merge(extra) { _, new in new } }
-        sink.write(Array(render(level: level, message: message.description, metadata: all).utf8))
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        sink.write(Array(render(level: event.level, message: event.message.description, metadata: all).utf8))
     }
 
     func render(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {

@@ -7,8 +7,11 @@ import Synchronization
 
 /// Where log lines go: appended to a buffer under a mutex and written to a file descriptor by one
 /// background queue, so a request's log line never makes an I/O thread wait on a slow stderr (a full
-/// pipe to journald or docker). Past `maxPendingBytes` lines are dropped and counted, and the count
-/// is written once the writer catches up: memory stays bounded whatever the reader does.
+/// pipe to journald or docker). The writer runs `batchDelay` after the first line of a batch, so a
+/// busy server pays one write(2) and one wake-up per few milliseconds, not per line (measured: a
+/// wake-up per line halved /healthz throughput on two cores). Past `maxPendingBytes` lines are dropped
+/// and counted, and the count is written once the writer catches up: memory stays bounded whatever
+/// the reader does.
 final class LogSink: Sendable {
     private struct Pending {
         var bytes: [UInt8] = []
@@ -20,12 +23,14 @@ final class LogSink: Sendable {
     private let maxPendingBytes: Int
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "emergence.log", qos: .utility)
+    private let batchDelay: DispatchTimeInterval
 
     static let standardError = LogSink(fd: 2)
 
-    init(fd: Int32, maxPendingBytes: Int = 8 << 20) {
+    init(fd: Int32, maxPendingBytes: Int = 8 << 20, batchDelay: DispatchTimeInterval = .milliseconds(5)) {
         self.fd = fd
         self.maxPendingBytes = maxPendingBytes
+        self.batchDelay = batchDelay
     }
 
     func write(_ line: [UInt8]) {
@@ -39,7 +44,7 @@ final class LogSink: Sendable {
             p.scheduled = true
             return true
         }
-        if schedule { queue.async { self.drain() } }
+        if schedule { queue.asyncAfter(deadline: .now() + batchDelay) { self.drain() } }
     }
 
     /// Waits until everything written so far is on the descriptor (at shutdown, before exit).
