@@ -29,7 +29,9 @@ struct BackupCommand: ParsableCommand {
         do {
             report = try DatabaseBackup.run(database: source, to: to, overwrite: force)
         } catch {
-            throw ValidationError("backup failed: \(error)")
+            // A failed backup is not a usage error: one line, exit status 1.
+            FileHandle.standardError.write(Data("emergence backup: \(error)\n".utf8))
+            throw ExitCode.failure
         }
         print("backed up \(source) to \(to): \(report.pages) pages, \(report.bytes) bytes in \(String(format: "%.2f", report.seconds)) s; integrity_check ok")
     }
