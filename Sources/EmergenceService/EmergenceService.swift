@@ -11,16 +11,20 @@ public final class EmergenceService: @unchecked Sendable {
     let database: Database
     let pool: FitWorkerPool
     let api: ServiceAPI
+    let metrics = ServiceMetrics()
     private let server: HTTPServer
     private let logger: Logger
 
     /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
     public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
         let runner = configuration.fitExecutable.map { FitProcess.runner(executable: $0) } ?? FitWorkerPool.emergenceFit
-        try self.init(configuration: configuration, logger: logger, runner: runner)
+        try self.init(configuration: configuration, logger: logger, runner: runner, requestLines: .standardError)
     }
 
-    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner) throws {
+    /// - requestLines: where the per-request log lines go (in `configuration.logFormat`); nil, as in
+    ///   most tests: requests are counted for /metrics but not logged.
+    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner,
+         requestLines: LogSink? = nil) throws {
         try configuration.validate()
         // A peer that goes away mid-write (a client, or a fit's child process) must cost an EPIPE,
         // not the process: SIGPIPE's default action is to terminate.
@@ -30,8 +34,8 @@ public final class EmergenceService: @unchecked Sendable {
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
         for note in database.migrationNotes { logger.warning("\(note)") }
         pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
-                             logger: logger, runner: runner)
-        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger)
+                             logger: logger, runner: runner, events: FitEvents(metrics: metrics, logger: logger))
+        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger, metrics: metrics)
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)
@@ -39,7 +43,11 @@ public final class EmergenceService: @unchecked Sendable {
         http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxBufferedBodyBytes = configuration.bodyLimits.bufferedBytes
-        server = HTTPServer(configuration: http, router: router, logger: logger)
+        let requestLog = RequestLog(metrics: metrics, lines: requestLines.map { (configuration.logFormat, $0) })
+        http.onResponse = { requestLog.record($0) }
+        let server = HTTPServer(configuration: http, router: router, logger: logger)
+        self.server = server
+        metrics.countConnections { [weak server] in server?.connectionCount ?? 0 }
     }
 
     /// Requeues interrupted fits, starts the workers and starts listening.
@@ -62,13 +70,12 @@ public final class EmergenceService: @unchecked Sendable {
         database.close()
     }
 
-    /// What `emergence serve` runs: logs to stderr, starts, blocks until SIGINT/SIGTERM, shuts down.
+    /// What `emergence serve` runs: logs to stderr (one JSON object per line, or text), starts, blocks until SIGINT/SIGTERM, shuts down.
     public static func serve(_ configuration: ServiceConfiguration) throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .info
-            return h
-        }
+        // Lines go to stderr through a background writer (LogSink), flushed before returning.
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format) }
+        defer { LogSink.standardError.flush() }
         try EmergenceService(configuration: configuration, logger: Logger(label: "emergence")).run()
     }
 

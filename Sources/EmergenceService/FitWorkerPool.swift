@@ -34,6 +34,8 @@ final class FitWorkerPool: @unchecked Sendable {
     let timeout: TimeInterval
     private let runner: Runner
     private let logger: Logger
+    /// Status changes, for /metrics and the fit log lines.
+    let events: FitEvents
     /// One thread per worker slot, made for fits alone. Not libdispatch worker threads: a CPU-bound
     /// fit on one of those counts against the few threads libdispatch lets run at once, and the
     /// HTTP handlers' queue then waits for a thread (seconds, measured) while fits run.
@@ -52,7 +54,8 @@ final class FitWorkerPool: @unchecked Sendable {
     private var pendingProgress: [Int: Double] = [:]
 
     init(database: Database, workers: Int, timeout: TimeInterval = 600, logger: Logger,
-         runner: @escaping Runner = FitWorkerPool.emergenceFit) {
+         runner: @escaping Runner = FitWorkerPool.emergenceFit, events: FitEvents? = nil) {
+        self.events = events ?? FitEvents(metrics: ServiceMetrics(), logger: logger)
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
         capacity = max(1, workers)
@@ -72,6 +75,7 @@ final class FitWorkerPool: @unchecked Sendable {
     /// Requeues fits a previous process left running, then starts working.
     func start() throws {
         let recovered = try fits.recoverInterrupted()
+        events.recovered(requeued: recovered.requeued, failed: recovered.failed)
         if recovered.requeued > 0 { logger.info("requeued \(recovered.requeued) fit(s) interrupted by the last shutdown") }
         if recovered.failed > 0 {
             logger.error("failed \(recovered.failed) fit(s) interrupted on their second attempt; they are not retried again")
@@ -98,6 +102,7 @@ final class FitWorkerPool: @unchecked Sendable {
                 return
             }
             guard let job else { return }
+            events.transition(job, from: .queued, to: .running)
             let state = Live(deadline: Date().addingTimeInterval(timeout))
             state.cancelled = job.cancelRequested
             lock.lock()
@@ -107,7 +112,7 @@ final class FitWorkerPool: @unchecked Sendable {
                 live[job.id] = nil
                 lock.unlock()
                 logger.error("no free fit slot for fit \(job.id) although fewer than \(capacity) run; it stays queued")
-                try? fits.requeue(id: job.id)
+                if (try? fits.requeue(id: job.id)) != nil { events.transition(job, from: .running, to: .queued) }
                 return
             }
             lock.unlock()
@@ -150,7 +155,7 @@ final class FitWorkerPool: @unchecked Sendable {
             })
             let json = String(decoding: try result.jsonData(pretty: false), as: UTF8.self)
             try fits.succeed(id: job.id, resultJSON: json)
-            logger.info("fit \(job.id) succeeded in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            events.transition(job, from: .running, to: .succeeded, seconds: Date().timeIntervalSince(started))
         } catch FitError.cancelled {
             lock.lock()
             let shuttingDown = stopping
@@ -158,10 +163,11 @@ final class FitWorkerPool: @unchecked Sendable {
             lock.unlock()
             if timedOut {
                 let limit = String(format: "%g", timeout)
-                try? fits.fail(id: job.id, error: "the fit ran longer than the server's limit of \(limit) s and was stopped; "
-                               + "ask for less work (fewer bootstrap resamples or MCMC steps) or raise EMERGENCE_FIT_TIMEOUT",
-                               status: .timedOut)
-                logger.warning("fit \(job.id) timed out after \(limit) s")
+                let why = "the fit ran longer than the server's limit of \(limit) s and was stopped; "
+                    + "ask for less work (fewer bootstrap resamples or MCMC steps) or raise EMERGENCE_FIT_TIMEOUT"
+                if (try? fits.fail(id: job.id, error: why, status: .timedOut)) != nil {
+                    events.transition(job, from: .running, to: .timedOut, seconds: Date().timeIntervalSince(started), error: why)
+                }
                 return
             }
             // Stopped for a graceful shutdown: back to the queue without counting the attempt, so
@@ -169,17 +175,22 @@ final class FitWorkerPool: @unchecked Sendable {
             if shuttingDown && !isCancelRequested(job.id) {
                 do {
                     try fits.requeue(id: job.id)
+                    events.transition(job, from: .running, to: .queued)
                     logger.info("fit \(job.id) interrupted by shutdown; it will resume on the next start")
                 } catch {
                     logger.warning("fit \(job.id) interrupted by shutdown and left running (\(error)); the next start requeues it")
                 }
                 return
             }
-            try? fits.fail(id: job.id, error: "cancelled", status: .cancelled)
-            logger.info("fit \(job.id) cancelled")
+            if (try? fits.fail(id: job.id, error: "cancelled", status: .cancelled)) != nil {
+                events.transition(job, from: .running, to: .cancelled, seconds: Date().timeIntervalSince(started))
+            }
         } catch {
-            try? fits.fail(id: job.id, error: "\(error)", status: .failed)
-            logger.warning("fit \(job.id) failed: \(error)")
+            if (try? fits.fail(id: job.id, error: "\(error)", status: .failed)) != nil {
+                events.transition(job, from: .running, to: .failed, seconds: Date().timeIntervalSince(started), error: "\(error)")
+            } else {
+                logger.warning("fit \(job.id) failed: \(error)")
+            }
             if let child = error as? FitProcess.ChildFailure, !child.details.isEmpty {
                 logger.error("fit \(job.id): what its process printed:\n\(child.details)")
             }

@@ -30,6 +30,10 @@ public struct ServiceConfiguration: Sendable {
     /// studies are dropped first; a dropped study's identities are re-read from the database).
     public var identityCacheBytes = 64 << 20
 
+    /// The server log on stderr: one JSON object per line (the default, for log collectors) or text
+    /// (`--log-format`, `EMERGENCE_LOG_FORMAT`). Request and fit lines carry the same fields in both.
+    public var logFormat: LogFormat = .json
+
     /// Request body limits, checked from the request head (413 beyond).
     public struct BodyLimits: Sendable {
         /// Studies and fit options: small JSON documents.

@@ -250,7 +250,7 @@ final class Connection {
         }
         let bytes = ResponseSerializer.serialize(response, headOnly: head.method == "HEAD", keepAlive: keepAlive,
                                                  echoKeepAlive: keepAlive && head.minorVersion == 0)
-        report(status: response.status, bytesOut: bytes.count)
+        report(status: response.status, bytesOut: bytes.count, requestID: response.headers["X-Request-Id"])
         output.append(contentsOf: bytes)
         requestsServed += 1
         phase = keepAlive ? .head : .closing
@@ -310,15 +310,16 @@ final class Connection {
             ContentNegotiation.compressIfAccepted(&response, requestHeaders: request.headers, threshold: threshold, level: level)
             let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
                                                      echoKeepAlive: keep && minorVersion == 0)
-            loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status))
+            loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
+                                requestID: response.headers["X-Request-Id"]))
         }
     }
 
     /// Called on the loop thread when the handler's response arrives.
-    func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int) {
+    func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int, requestID: String?) {
         guard phase == .handling else { return }
         releaseBody()
-        report(status: status, bytesOut: bytes.count)
+        report(status: status, bytesOut: bytes.count, requestID: requestID)
         requestsServed += 1
         output.append(contentsOf: bytes)
         phase = closeAfter || loop.draining ? .closing : .head
@@ -360,12 +361,12 @@ final class Connection {
     }
 
     /// Hands the summary of the request being answered to `ServerConfiguration.onResponse`.
-    private func report(status: Int, bytesOut: Int) {
+    private func report(status: Int, bytesOut: Int, requestID: String? = nil) {
         defer { exchange = nil }
         guard let onResponse = config.onResponse, let exchange else { return }
         onResponse(RequestSummary(method: exchange.method, path: exchange.path, route: exchange.route, status: status,
                                   bytesIn: exchange.bytesIn, bytesOut: bytesOut, duration: max(0, loop.now - exchange.startedAt),
-                                  remoteAddress: remoteAddress))
+                                  remoteAddress: remoteAddress, requestID: requestID))
     }
 
     // MARK: output

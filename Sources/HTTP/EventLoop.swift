@@ -13,7 +13,7 @@ import Synchronization
 /// thread, which the compiler cannot see.
 final class EventLoop: @unchecked Sendable {
     enum Message {
-        case response(connection: UInt64, bytes: [UInt8], close: Bool, status: Int)
+        case response(connection: UInt64, bytes: [UInt8], close: Bool, status: Int, requestID: String?)
         case beginShutdown(DispatchGroup)
         case stop
     }
@@ -128,8 +128,8 @@ final class EventLoop: @unchecked Sendable {
         }
         for message in messages {
             switch message {
-            case .response(let id, let bytes, let close, let status):
-                connections[id]?.deliver(bytes, close: close, status: status)
+            case .response(let id, let bytes, let close, let status, let requestID):
+                connections[id]?.deliver(bytes, close: close, status: status, requestID: requestID)
             case .beginShutdown(let group):
                 draining = true
                 unregisterListeners()

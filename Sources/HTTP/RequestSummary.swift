@@ -18,4 +18,7 @@ public struct RequestSummary: Sendable {
     /// to the response being queued for sending, on the monotonic clock.
     public var duration: Double
     public var remoteAddress: String
+    /// The response's `X-Request-Id` field when it has one (the application sets it), so a request
+    /// log line carries the id the client saw; nil for answers the server made alone (protocol errors).
+    public var requestID: String? = nil
 }

@@ -9,7 +9,7 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
         Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
-        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, and EMERGENCE_TOKENS \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_LOG_FORMAT, and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
 
@@ -36,6 +36,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "Where fits run: process (a child process per fit; a crash costs one fit) or thread (env EMERGENCE_FIT_ISOLATION; default process).")
     var fitIsolation: String?
+
+    @Option(help: "Server log on stderr: json (one object per line) or text (env EMERGENCE_LOG_FORMAT; default json).")
+    var logFormat: String?
 
     /// The flag, else the environment variable (which must parse), else nil.
     private static func setting<T: LosslessStringConvertible>(_ flag: T?, _ name: String, _ env: [String: String]) throws -> T? {
@@ -65,6 +68,9 @@ struct ServeCommand: ParsableCommand {
         case let other:
             throw ValidationError("fit isolation must be process or thread (got \(other))")
         }
+        let format = logFormat ?? env["EMERGENCE_LOG_FORMAT"] ?? "json"
+        guard let chosen = LogFormat(rawValue: format) else { throw ValidationError("log format must be json or text (got \(format))") }
+        config.logFormat = chosen
         if let raw = env["EMERGENCE_TOKENS"], !raw.isEmpty {
             do { config.tokens = try TokenSet.parse(raw) } catch { throw ValidationError("\(error)") }
         }

@@ -51,4 +51,33 @@ final class RequestSummaryTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(summary.duration, 0)
         }
     }
+
+    /// The summary carries the response's X-Request-Id, from a handler's answer or an answer from the
+    /// head, so a request log line shows the id the client saw; a protocol error has none.
+    func testSummaryCarriesTheResponsesRequestID() throws {
+        let collected = Collected()
+        let fixture = try TestServer { $0.onResponse = { collected.add($0) } }
+        defer { fixture.stop() }
+        fixture.router.add("GET", "/tagged") { _ in
+            var r = HTTPResponse.text(200, "ok")
+            r.headers.set("X-Request-Id", "from-handler")
+            return r
+        }
+        fixture.router.add("GET", "/refused-tagged", policy: RoutePolicy(admit: { _ in
+            var r = HTTPResponse.problem(status: 401, title: "Unauthorized")
+            r.headers.set("X-Request-Id", "from-admit")
+            return r
+        })) { _ in .text(200, "never") }
+        let client = try fixture.client()
+        try client.send("GET /tagged HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 200)
+        try client.send("GET /refused-tagged HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 401)
+        try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        _ = try client.readResponse()
+        let bad = try fixture.client()
+        try bad.send("GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+        XCTAssertEqual(try bad.readResponse().status, 400)
+        XCTAssertEqual(collected.all.map(\.requestID), ["from-handler", "from-admit", nil, nil])
+    }
 }

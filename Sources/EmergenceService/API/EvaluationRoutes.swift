@@ -38,6 +38,7 @@ extension ServiceAPI {
             format.value = try EvaluationUpload.read(request, contentType: contentType, parameters: parameters, emit: emit)
         })
         let t1 = clock.now
+        metrics.recordUpload(inserted: outcome.inserted, updated: outcome.updated)
         logger.info("study \(s.id): \(format.value.rawValue) upload of \(body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated in \(t1 - t0)")
         return try json(200, UploadReply(format: format.value.rawValue, inserted: outcome.inserted, updated: outcome.updated,
                                          data_version: outcome.dataVersion))

@@ -99,7 +99,10 @@ extension ServiceAPI {
         }
         let (job, created) = try fits.enqueue(studyID: s.id, optionsJSON: try FitJob.canonicalJSON(options),
                                               limits: queueLimits, workers: workers)
-        if created { pool.wake() }
+        if created {
+            pool.events.transition(job, from: nil, to: .queued)
+            pool.wake()
+        }
         var r = HTTPResponse.json(created ? 202 : 200, document(job, studyName: s.name))
         r.headers.set("Location", "/v1/fits/\(job.id)")
         return r
@@ -143,6 +146,7 @@ extension ServiceAPI {
         case .notFound:
             throw APIError.notFound("no fit with id \(id)")
         case .cancelled(let job):
+            pool.events.transition(job, from: .queued, to: .cancelled)
             return .json(200, document(job, studyName: nil))
         case .cancelRequested(let job):
             pool.cancel(id)

@@ -17,12 +17,16 @@ final class ServiceAPI: @unchecked Sendable {
     let uploadSlots: UploadSlots
     let workers: Int
     let logger: Logger
+    /// Counters and histograms for `GET /metrics`.
+    let metrics: ServiceMetrics
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
     private let documentCache = NSLock()
     private var documents: [Int: [UInt8]] = [:]
 
-    init(database: Database, pool: FitWorkerPool, configuration: ServiceConfiguration, logger: Logger) {
+    init(database: Database, pool: FitWorkerPool, configuration: ServiceConfiguration, logger: Logger,
+         metrics: ServiceMetrics) {
         self.database = database
+        self.metrics = metrics
         studies = StudyStore(database: database)
         evaluations = EvaluationStore(database: database, identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
         fits = FitStore(database: database)
@@ -41,6 +45,7 @@ final class ServiceAPI: @unchecked Sendable {
             ("GET", "/healthz", nil, health),
             ("GET", "/readyz", nil, ready),
             ("GET", "/openapi.json", nil, openAPI),
+            ("GET", "/metrics", .read, metricsExposition),
             ("POST", "/v1/studies", .write, createStudy),
             ("GET", "/v1/studies", .read, listStudies),
             ("GET", "/v1/studies/{study}", .read, getStudy),

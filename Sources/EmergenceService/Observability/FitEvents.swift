@@ -1,0 +1,42 @@
+import Logging
+
+/// Every change of a fit's status, counted for `/metrics` and written as one log line
+/// (`"event":"fit"`, the fit and study ids, `from` and `to` statuses, and for finished fits the
+/// seconds it ran). Called after the change is committed to the database.
+final class FitEvents: Sendable {
+    let metrics: ServiceMetrics
+    let logger: Logger
+
+    init(metrics: ServiceMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func transition(_ job: FitJob, from: FitJob.Status?, to: FitJob.Status, seconds: Double? = nil, error: String? = nil) {
+        metrics.recordFitTransition(to: to.rawValue, finishedAfter: seconds)
+        var metadata: Logger.Metadata = [
+            "event": "fit",
+            "fit_id": .stringConvertible(job.id),
+            "study_id": .stringConvertible(job.studyID),
+            "to": .string(to.rawValue),
+        ]
+        if let from { metadata["from"] = .string(from.rawValue) }
+        if to == .running { metadata["attempt"] = .stringConvertible(job.attempts) }
+        if let seconds { metadata["duration_s"] = .stringConvertible((seconds * 1000).rounded() / 1000) }
+        // A fit's error is the service's own message (never a request body), bounded in length.
+        if let error { metadata["error"] = .string(String(error.prefix(1000))) }
+        let level: Logger.Level = to == .failed || to == .timedOut ? .warning : .info
+        logger.log(level: level, "fit \(job.id) \(from.map { "\($0.rawValue) → " } ?? "")\(to.rawValue)", metadata: metadata)
+    }
+
+    /// What a start-up recovery did to fits the previous process left running: counted, and one line.
+    func recovered(requeued: Int, failed: Int) {
+        guard requeued > 0 || failed > 0 else { return }
+        metrics.recordFitTransition(to: FitJob.Status.queued.rawValue, count: requeued)
+        metrics.recordFitTransition(to: FitJob.Status.failed.rawValue, count: failed)
+        logger.info("fits recovered at start", metadata: [
+            "event": "fit_recovery", "from": "running",
+            "requeued": .stringConvertible(requeued), "failed": .stringConvertible(failed),
+        ])
+    }
+}
