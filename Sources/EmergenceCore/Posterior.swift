@@ -2,15 +2,25 @@ import Foundation
 
 /// The Bayesian posterior sampled by the ensemble MCMC (METHOD.md §5).
 ///
-///     Gaussian:  log p = −n·log σ − RSS(θ) / (2σ²)
-///     binomial:  log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ))
+///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ)
+///     binomial:        log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ)) + log π(θ)
+///     quasi-binomial:  log p = (1/φ̂) · Σ log Binomial(…) + log π(θ)   (φ̂ from the MLE, fixed)
 ///
 /// The walkers move in u = (E*, E_max, α, A, B, Δ, log σ), where E* = E_θ(D0) and E_max = E_θ(D_max),
-/// the elbow at the largest data amount; (k, C) follow as k = (E_max − E*) / (g(D_max) − g(D0)),
-/// C = E* − k·g(D0). In (k, α, C) the posterior is a narrow curved ridge (k and α trade off), which the
-/// stretch move crosses slowly; in u the quantity we report is a coordinate and the ridge is
-/// nearly straight. Priors are flat and bounded in u (E_max ≥ E*, i.e. k ≥ 0) and within
-/// EmergenceModel's bounds on θ; log σ ∈ [ln 1e-5, 0].
+/// the elbow at the largest data amount; (k, C) follow as k = (E_max − E*) / Δg, C = E* − k·g(D0), with
+/// Δg(α) = g(D_max; α) − g(D0; α). In (k, α, C) the posterior is a narrow curved ridge (k and α trade
+/// off), which the stretch move crosses slowly; in u the quantity we report is a coordinate and the
+/// ridge is nearly straight.
+///
+/// The prior π is flat in the model's parameters (k, α, C, A, B, Δ) within EmergenceModel's bounds
+/// (k ≥ 0) and flat in log σ ∈ [ln 1e-5, 0] (p(σ) ∝ 1/σ, the scale-invariant prior). Since the walkers
+/// move in u, the density carries the Jacobian of u → θ: at fixed α, (E*, E_max) → (k, C) is linear
+/// with |det| = 1/Δg(α), so log p_u = log p_θ − log Δg(α). Without it the prior would be flat in u,
+/// i.e. ∝ Δg(α) in θ, which grows with α and favours large α.
+///
+/// Stopping rule: `steps` is a maximum; every `checkEvery` kept steps the chain of E* is checked and
+/// the run ends once N ≥ 50·τ (emcee's rule; N kept steps per walker, τ the integrated
+/// autocorrelation time of E*) and split-R̂ ≤ 1.05.
 enum Posterior {
     struct Outcome: Sendable {
         var predictions: [Double]
@@ -34,9 +44,10 @@ enum Posterior {
         let dMax = model.data.dataAmounts.last ?? d0
         let form = model.form
         let n = Double(model.data.count)
+        let dispersion = noise == .quasiBinomial ? max(mle.dispersion ?? 1, 1) : 1
         // u → θ; nil outside the support.
         let toTheta: ([Double], UnsafeMutableBufferPointer<Double>) -> Bool = { u, theta in
-            let alpha = u[1 + 1]
+            let alpha = u[2]
             let g0 = EmergenceLaw.basis(form, alpha: alpha, d: d0)
             let gMax = EmergenceLaw.basis(form, alpha: alpha, d: dMax)
             guard gMax > g0, u[1] >= u[0] else { return false }
@@ -51,12 +62,15 @@ enum Posterior {
         let logProbability: ([Double]) -> Double = { u in
             withUnsafeTemporaryAllocation(of: Double.self, capacity: p) { theta in
                 guard toTheta(u, theta) else { return -.infinity }
+                let alpha = u[2]
+                // Jacobian of u → θ (see above): flat in θ means density 1/Δg(α) in u.
+                let logJacobian = -log(EmergenceLaw.basis(form, alpha: alpha, d: dMax) - EmergenceLaw.basis(form, alpha: alpha, d: d0))
                 if gaussian {
                     let logSigma = u[p]
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
-                    return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma))
+                    return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma)) + logJacobian
                 }
-                return MaximumLikelihood.binomialLogLikelihood(model, Array(theta))
+                return MaximumLikelihood.binomialLogLikelihood(model, Array(theta)) / dispersion + logJacobian
             }
         }
         let fromTheta: ([Double]) -> [Double] = { t in
@@ -88,18 +102,35 @@ enum Posterior {
         let sampler = try EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
         // E* (the first coordinate) per walker per kept step.
         guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng, trace: { $0[0] },
-                                          onStep: { progress?($0) }, shouldStop: { cancel.isCancelled }) else {
+                                          onStep: { progress?($0) }, shouldStop: { cancel.isCancelled },
+                                          checkEvery: checkEvery, converged: { converged($0) }) else {
             throw FitError.cancelled
         }
         let traces = chain.traces
+        let kept = traces.first?.count ?? 0
         // Step-major, as the chain produced them (callers sort them anyway).
         var predictions: [Double] = []
-        predictions.reserveCapacity(walkers * steps)
-        for step in 0..<steps { for w in 0..<walkers { predictions.append(traces[w][step]) } }
+        predictions.reserveCapacity(walkers * kept)
+        for step in 0..<kept { for w in 0..<walkers { predictions.append(traces[w][step]) } }
         let tau = ChainDiagnostics.autocorrelationTime(traces)
-        return Outcome(predictions: predictions, walkers: walkers, steps: steps, burnIn: burnIn,
+        return Outcome(predictions: predictions, walkers: walkers, steps: kept, burnIn: burnIn,
                        acceptance: chain.acceptance, autocorrelationTime: tau,
-                       ess: Double(walkers * steps) / tau, rhat: ChainDiagnostics.splitRHat(traces))
+                       ess: Double(walkers * kept) / tau, rhat: ChainDiagnostics.splitRHat(traces))
+    }
+
+    /// N/τ needed (emcee's rule of thumb: τ is then estimated to within a few per cent).
+    static let lengthPerAutocorrelationTime = 50.0
+    /// Split-R̂ at or below which the walkers are taken to agree.
+    static let rHatLimit = 1.05
+    /// Kept steps between convergence checks (each costs an FFT of every walker's trace).
+    static let checkEvery = 500
+
+    /// The stopping rule: N ≥ 50·τ and split-R̂ ≤ 1.05 on E*'s traces (`traces[walker][step]`).
+    static func converged(_ traces: [[Double]]) -> Bool {
+        let kept = Double(traces.first?.count ?? 0)
+        let tau = ChainDiagnostics.autocorrelationTime(traces)
+        let rhat = ChainDiagnostics.splitRHat(traces)
+        return tau.isFinite && kept >= lengthPerAutocorrelationTime * tau && rhat <= rHatLimit
     }
 
     /// Per-parameter standard errors from the Gauss–Newton approximation σ²(JᵀJ)⁻¹, with a fallback
