@@ -156,6 +156,21 @@ enum MaximumLikelihood {
         return ll
     }
 
+    /// The θ-dependent part of the binomial log-likelihood, Σ s_i log μ_i + (n_i − s_i) log(1 − μ_i):
+    /// it differs from `binomialLogLikelihood` by Σ log C(n_i, s_i), a constant the MCMC need not pay
+    /// three lgamma calls per row for.
+    static func binomialLogKernel(_ model: EmergenceModel, _ theta: [Double]) -> Double {
+        let mu = model.mean(theta)
+        var ll = 0.0
+        for i in 0..<mu.count {
+            let n = model.data.questions[i]
+            let s = model.data.y[i] * n
+            let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
+            ll += s * log(p) + (n - s) * log(1 - p)
+        }
+        return ll
+    }
+
     /// Starting points from a grid over α and the elbows at the smallest and largest data amounts.
     ///
     /// For fixed (α, E(D_min), E(D_max)) the law is fixed (k = ΔE/Δg, C = E(D_min) − k·g(D_min)) and the

@@ -70,7 +70,8 @@ enum Posterior {
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
                     return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma)) + logJacobian
                 }
-                return MaximumLikelihood.binomialLogLikelihood(model, Array(theta)) / dispersion + logJacobian
+                // Up to the constant Σ log C(n_i, s_i).
+                return MaximumLikelihood.binomialLogKernel(model, Array(theta)) / dispersion + logJacobian
             }
         }
         let fromTheta: ([Double]) -> [Double] = { t in
