@@ -19,7 +19,9 @@ enum Diagnostics {
         var out = Assessment()
         let data = model.data
         let theta = mle.theta
-        let statistic = 2 * (mle.logLikelihood - floorLogLikelihood(model, noise: noise))
+        // Under the quasi-binomial likelihood the deviance is scaled by 1/φ̂.
+        let phi = mle.dispersion ?? 1
+        let statistic = 2 * (mle.logLikelihood - floorLogLikelihood(model, noise: noise)) / phi
 
         // Lift of each row above the floor under the MLE, against the noise of one measurement.
         var elbows = [Double](repeating: 0, count: data.groupD.count)
@@ -33,7 +35,7 @@ enum Diagnostics {
             let noiseSD: Double
             if let s = mle.sigma { noiseSD = s } else {
                 let p = min(max(floor + lift, 0.01), 0.99)
-                noiseSD = sqrt(p * (1 - p) / max(data.questions[i], 1))
+                noiseSD = sqrt(phi * p * (1 - p) / max(data.questions[i], 1))
             }
             guard lift > 2 * noiseSD else { continue }
             if data.fewShot[i] == 0 {
@@ -86,7 +88,7 @@ enum Diagnostics {
         switch noise {
         case .gaussian:
             return -n / 2 * (log(2 * .pi * max(rss / n, 1e-300)) + 1)
-        case .binomial:
+        case .binomial, .quasiBinomial:
             var theta = [0, model.lower[EmergenceModel.alpha], 0, 0, b]
             if model.withDelta { theta.append(d) }
             // Under the binomial likelihood the floors' MLE are pooled proportions.

@@ -40,8 +40,8 @@ public enum EmergenceFit {
         for (i, e) in evaluations.enumerated() {
             for p in e.problems() { problems.append(.init(field: "evaluations[\(i)].\(p.field)", reason: p.reason)) }
         }
-        if options.noise == .binomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
-            problems.append(.init(field: "noise", reason: "binomial needs n_questions on every row (row \(i) has none)"))
+        if options.noise.isBinomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
+            problems.append(.init(field: "noise", reason: "\(options.noise.rawValue) needs n_questions on every row (row \(i) has none)"))
         }
         guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
         try cancel.check()
@@ -163,9 +163,12 @@ public enum EmergenceFit {
                 walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
                 acceptance: outcome.acceptance, ess: finite(outcome.ess), autocorrelationTime: finite(outcome.autocorrelationTime),
                 rhat: finite(outcome.rhat), percentiles: Percentile.table(sorted: sortedPredictions))
-            if !(outcome.rhat < 1.05) || !(outcome.ess >= 100) {
+            // Converged: N ≥ 50·τ and split-R̂ ≤ 1.05 (the chain's own stopping rule), and ESS ≥ 100.
+            let lengthRatio = Double(outcome.steps) / outcome.autocorrelationTime
+            if !(outcome.rhat <= Posterior.rHatLimit) || !(outcome.ess >= 100)
+                || !(lengthRatio >= Posterior.lengthPerAutocorrelationTime) {
                 result.warnings.append(.init(code: "mcmc_not_converged",
-                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, effective sample size %.0f): run more steps, or rely on the bootstrap", outcome.rhat, outcome.ess)))
+                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, N/τ %.1f, effective sample size %.0f; needs R̂ ≤ 1.05 and N/τ ≥ 50): raise mcmc_steps, or rely on the bootstrap", outcome.rhat, lengthRatio, outcome.ess)))
             }
             if samples.isEmpty {
                 samples = sortedPredictions
@@ -220,7 +223,8 @@ public enum EmergenceFit {
         let n = Double(model.data.count)
         result.parameters = .init(k: t[EmergenceModel.k], alpha: t[EmergenceModel.alpha], C: t[EmergenceModel.c],
                                   A: t[EmergenceModel.a], B: t[EmergenceModel.b],
-                                  delta: model.withDelta ? t[EmergenceModel.delta] : 0, sigma: mle.sigma)
+                                  delta: model.withDelta ? t[EmergenceModel.delta] : 0, sigma: mle.sigma,
+                                  dispersion: mle.dispersion)
         // Free parameters: θ plus σ under Gaussian noise.
         let free = Double(model.parameterCount + (options.noise == .gaussian ? 1 : 0))
         result.fit = .init(points: model.data.count, rss: mle.rss, rmse: sqrt(mle.rss / n),
@@ -229,7 +233,8 @@ public enum EmergenceFit {
         result.emergence.loss.mle = mle.prediction
         // Competing optima: another mode nearly as likely but predicting something else.
         let ll: (LocalOptimum) -> Double = { o in
-            options.noise == .gaussian ? -n / 2 * log(max(o.objective, 1e-300) / n) : -o.objective
+            // Quasi-likelihood: log L_binomial / φ̂.
+            options.noise == .gaussian ? -n / 2 * log(max(o.objective, 1e-300) / n) : -o.objective / (mle.dispersion ?? 1)
         }
         if let best = mle.optima.first {
             for o in mle.optima.dropFirst() where abs(o.prediction - best.prediction) > 0.05 && ll(best) - ll(o) < 2 {

@@ -46,7 +46,7 @@ public struct EnsembleSampler {
         var kept: [[[Double]]] = []
         kept.reserveCapacity(max(steps, 0))
         guard let acceptance = try walk(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
-                                        keep: { kept.append($0) }, onStep: onStep, shouldStop: shouldStop) else { return nil }
+                                        keep: { kept.append($0) }, onStep: onStep, shouldStop: shouldStop, finished: nil) else { return nil }
         return Chain(samples: kept, acceptance: acceptance)
     }
 
@@ -59,22 +59,33 @@ public struct EnsembleSampler {
     /// The same walk as `run` (the same random numbers, so the same positions), keeping only
     /// `trace(θ)` of each walker at each kept step: 8 bytes per walker-step instead of a whole
     /// position (~100 bytes as an array of its own), which is what bounds an MCMC's memory.
+    ///
+    /// With `converged`, `steps` is a maximum: after every `checkEvery` kept steps the traces so far
+    /// are handed to `converged`, and the walk ends (keeping what it has) when it answers true. The
+    /// check sees only the chain itself, so the stopping point is as deterministic as the chain.
     public func run(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
                     trace: ([Double]) -> Double,
-                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> Traces? {
+                    onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
+                    checkEvery: Int = 500, converged: (([[Double]]) -> Bool)? = nil) throws -> Traces? {
         var traces = [[Double]](repeating: [], count: walkers)
         for w in 0..<walkers { traces[w].reserveCapacity(max(steps, 0)) }
+        let every = max(checkEvery, 1)
+        var done = false
         guard let acceptance = try walk(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
-                                        keep: { positions in for w in 0..<walkers { traces[w].append(trace(positions[w])) } },
-                                        onStep: onStep, shouldStop: shouldStop) else { return nil }
+                                        keep: { positions in
+                                            for w in 0..<walkers { traces[w].append(trace(positions[w])) }
+                                            let kept = traces[0].count
+                                            if let converged, kept % every == 0, kept < steps { done = converged(traces) }
+                                        },
+                                        onStep: onStep, shouldStop: shouldStop, finished: { done }) else { return nil }
         return Traces(traces: traces, acceptance: acceptance)
     }
 
     /// The stretch-move walk; hands every kept step's positions to `keep` and returns the acceptance
-    /// rate (nil when stopped).
+    /// rate (nil when stopped). `finished`, asked after each kept step, ends the walk early.
     private func walk(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
                       keep: ([[Double]]) -> Void,
-                      onStep: ((Int) -> Void)?, shouldStop: (() -> Bool)?) throws -> Double? {
+                      onStep: ((Int) -> Void)?, shouldStop: (() -> Bool)?, finished: (() -> Bool)?) throws -> Double? {
         guard initial.count == walkers, initial.allSatisfy({ $0.count == dimension }) else {
             throw FitError.invalidOptions([.init(field: "initial",
                 reason: "must hold \(walkers) positions of \(dimension) coordinates")])
@@ -113,6 +124,7 @@ public struct EnsembleSampler {
             }
             if step >= burnIn { keep(position) }
             onStep?(step)
+            if step >= burnIn, let finished, finished() { break }
         }
         return proposed > 0 ? Double(accepted) / Double(proposed) : 0
     }

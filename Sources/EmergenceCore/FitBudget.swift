@@ -24,8 +24,9 @@ public struct FitBudget: Sendable, Equatable, Hashable {
     /// 100,000 resamples (the schema's own maximum) cost ~40 s of one thread on mmlu-like, and
     /// 4,000,000 walker-steps ~5 s: the largest accepted fit (`both` at both limits) stays under
     /// a minute there, about two on a study twice its size. The MCMC limit is set by memory rather
-    /// than time (~130 MB of samples at the limit), and still leaves ten times the room that
-    /// 32 walkers × 12,000 steps (+ 1,000 burn-in) need.
+    /// than time (~130 MB of samples at the limit). The MCMC's `mcmc_steps` is a cap (the chain stops
+    /// once it has converged, Posterior.swift) and the budget counts the cap: the default
+    /// 32 walkers × (20,000 + 1,000) is 672,000 walker-steps, a sixth of the limit.
     public static let `default` = FitBudget(maxMCMCWalkerSteps: 4_000_000, maxBootstrapResamples: 100_000)
 
     /// No limit beyond the options' own ranges (offline tools that own their CPU).

@@ -8,8 +8,19 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         /// E(D) = k · D^α + C.
         case power = "power"
     }
+    /// The likelihood of the accuracies (METHOD.md §4).
     public enum Noise: String, Codable, Sendable, CaseIterable {
-        case gaussian, binomial
+        /// y_i ~ N(μ_i, σ²), one σ.
+        case gaussian
+        /// y_i·n_i ~ Binomial(n_i, μ_i) (needs n_questions).
+        case binomial
+        /// Over-dispersed binomial by quasi-likelihood: the binomial mean and score, with
+        /// Var(y_i) = φ·μ_i(1 − μ_i)/n_i and φ estimated by Pearson's χ²/(m − p) (at least 1).
+        /// The MLE is the binomial one; intervals are widened by φ (the MCMC samples exp(log L_binomial / φ)).
+        case quasiBinomial = "quasi_binomial"
+
+        /// Binomial mean model (n_questions needed): `binomial` or `quasi_binomial`.
+        public var isBinomial: Bool { self != .gaussian }
     }
     public enum Uncertainty: String, Codable, Sendable, CaseIterable {
         case bootstrap, mcmc, both, none
@@ -31,8 +42,9 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
     public var uncertainty: Uncertainty = .bootstrap
     public var bootstrap: Int = 1000
     public var resample: Resample = .checkpoints
-    /// MCMC steps kept after burn-in, per walker.
-    public var mcmcSteps: Int = 2000
+    /// The most MCMC steps kept after burn-in, per walker: the chain stops earlier, at the first
+    /// check (every `mcmcCheckEvery` kept steps) where N ≥ 50·τ and split-R̂ ≤ 1.05 (Posterior.swift).
+    public var mcmcSteps: Int = FitOptions.defaultMCMCSteps
     public var mcmcWalkers: Int = 32
     public var mcmcBurnIn: Int = 1000
     public var seed: UInt64 = 0
@@ -42,6 +54,9 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
     public var scalingLaw: ScalingLaw? = nil
 
     public init() {}
+
+    /// Default cap on kept MCMC steps: 32 × (20,000 + 1,000) walker-steps, 1/6 of the work budget.
+    public static let defaultMCMCSteps = 20_000
 
     enum CodingKeys: String, CodingKey {
         case form, d0, delta, noise, uncertainty, bootstrap, resample

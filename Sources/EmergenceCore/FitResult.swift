@@ -52,6 +52,8 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var delta: Double
         /// σ̂ of the Gaussian noise model; absent under the binomial likelihood.
         public var sigma: Double?
+        /// φ̂ of the quasi-binomial likelihood (Var = φ·μ(1 − μ)/n); absent under the others.
+        public var dispersion: Double? = nil
     }
 
     public struct Statistics: Codable, Sendable, Equatable {

@@ -16,6 +16,8 @@ struct MaximumLikelihoodFit: Sendable {
     var logLikelihood: Double
     /// The Gaussian σ̂ = √(RSS/n); nil under the binomial likelihood.
     var sigma: Double?
+    /// Quasi-binomial dispersion φ̂ (Pearson χ² / (m − p), at least 1); nil under the other likelihoods.
+    var dispersion: Double? = nil
     var prediction: Double
     /// Every distinct local optimum the multi-start reached, best first.
     var optima: [LocalOptimum]
@@ -72,10 +74,29 @@ enum MaximumLikelihood {
             let s2 = max(r / n, 1e-300)
             return MaximumLikelihoodFit(theta: theta, rss: r, logLikelihood: -n / 2 * (log(2 * .pi * s2) + 1),
                                         sigma: sqrt(s2), prediction: model.prediction(theta), optima: optima)
-        case .binomial:
+        case .binomial, .quasiBinomial:
             return MaximumLikelihoodFit(theta: theta, rss: r, logLikelihood: binomialLogLikelihood(model, theta),
-                                        sigma: nil, prediction: model.prediction(theta), optima: optima)
+                                        sigma: nil, dispersion: noise == .quasiBinomial ? dispersion(model, theta) : nil,
+                                        prediction: model.prediction(theta), optima: optima)
         }
+    }
+
+    /// Quasi-likelihood dispersion (McCullagh & Nelder §9.2): φ̂ = X² / (m − p) with Pearson's
+    /// X² = Σ n_i (y_i − μ_i)² / (μ_i (1 − μ_i)), the binomial variance inflated by φ. Floored at 1
+    /// (the model is for over-dispersion; under-dispersion would only narrow the intervals), and 1 when
+    /// there are no residual degrees of freedom.
+    static func dispersion(_ model: EmergenceModel, _ theta: [Double]) -> Double {
+        let mu = model.mean(theta)
+        let dof = mu.count - model.parameterCount
+        guard dof > 0 else { return 1 }
+        var x2 = 0.0
+        for i in 0..<mu.count {
+            let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
+            let e = model.data.y[i] - p
+            x2 += model.data.questions[i] * e * e / (p * (1 - p))
+        }
+        let phi = x2 / Double(dof)
+        return phi.isFinite ? max(phi, 1) : 1
     }
 
     /// One bounded local optimisation from `start`.
@@ -94,7 +115,7 @@ enum MaximumLikelihood {
         var weights: [Double]? = nil
         let rounds = noise == .gaussian ? 1 : 8
         for round in 0..<rounds {
-            if noise == .binomial {
+            if noise.isBinomial {
                 let mu = model.mean(theta)
                 weights = (0..<mu.count).map { i in
                     let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
@@ -131,6 +152,21 @@ enum MaximumLikelihood {
             let s = model.data.y[i] * n
             let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
             ll += lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+        }
+        return ll
+    }
+
+    /// The θ-dependent part of the binomial log-likelihood, Σ s_i log μ_i + (n_i − s_i) log(1 − μ_i):
+    /// it differs from `binomialLogLikelihood` by Σ log C(n_i, s_i), a constant the MCMC need not pay
+    /// three lgamma calls per row for.
+    static func binomialLogKernel(_ model: EmergenceModel, _ theta: [Double]) -> Double {
+        let mu = model.mean(theta)
+        var ll = 0.0
+        for i in 0..<mu.count {
+            let n = model.data.questions[i]
+            let s = model.data.y[i] * n
+            let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
+            ll += s * log(p) + (n - s) * log(1 - p)
         }
         return ll
     }

@@ -34,11 +34,12 @@ struct FitFlags: ParsableArguments {
     @Option(help: "Emergence law: log-power (default) or power.") var form: String = "log-power"
     @Option(help: "The low-data extrapolation limit D0 (default: the few-shot rows' shots).") var d0: Double?
     @Flag(help: "Do not fit Δ (a separate few-shot floor).") var noDelta = false
-    @Option(help: "Noise model: gaussian (default) or binomial (needs n_questions).") var noise: String = "gaussian"
+    @Option(help: "Noise model: gaussian (default), binomial or quasi-binomial (binomial with an estimated over-dispersion φ; both need n_questions).") var noise: String = "gaussian"
     @Option(help: "Intervals from bootstrap (default), mcmc, both or none.") var uncertainty: String = "bootstrap"
     @Option(help: "Bootstrap resamples.") var bootstrap: Int = 1000
     @Option(help: "Bootstrap resamples checkpoints (default) or rows.") var resample: String = "checkpoints"
-    @Option(help: "MCMC steps per walker after burn-in.") var mcmcSteps: Int = 2000
+    @Option(help: "The most MCMC steps kept per walker after burn-in: the chain stops at the first check (every 500 steps) where N ≥ 50 autocorrelation times of E* and split-R̂ ≤ 1.05.")
+    var mcmcSteps: Int = FitOptions.defaultMCMCSteps
     @Option(help: "MCMC walkers (even).") var mcmcWalkers: Int = 32
     @Option(help: "MCMC burn-in steps per walker.") var mcmcBurnIn: Int = 1000
     @Option(help: "Random seed: the same data, options and seed give the same JSON.") var seed: UInt64 = 0
@@ -51,7 +52,9 @@ struct FitFlags: ParsableArguments {
             throw ValidationError("--form must be log-power or power, not '\(form)'")
         }
         o.form = f
-        guard let n = FitOptions.Noise(rawValue: noise) else { throw ValidationError("--noise must be gaussian or binomial, not '\(noise)'") }
+        guard let n = FitOptions.Noise(rawValue: noise.replacingOccurrences(of: "-", with: "_")) else {
+            throw ValidationError("--noise must be gaussian, binomial or quasi-binomial, not '\(noise)'")
+        }
         o.noise = n
         guard let u = FitOptions.Uncertainty(rawValue: uncertainty) else {
             throw ValidationError("--uncertainty must be bootstrap, mcmc, both or none, not '\(uncertainty)'")
