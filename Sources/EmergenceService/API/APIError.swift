@@ -96,22 +96,12 @@ enum JSONBody {
         return [UInt8](try e.encode(value))
     }
 
-    /// A JSON string literal for `s` (quotes included).
+    /// A JSON string literal for `s` (quotes included); the same escaping as the log lines.
     static func string(_ s: String) -> String {
-        var out = "\""
+        var out = ""
         out.reserveCapacity(s.utf8.count + 2)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        JSONText.appendString(s, to: &out)
+        return out
     }
 
     static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
