@@ -6,7 +6,8 @@
 # EMERGENCE_BIN=path uses an existing release binary instead of building one.
 # INGEST_UPLOADS=N sets how many 200k-row NDJSON uploads go into fresh studies (default 5).
 # INGEST_ONLY=1 stops after the ingest table (no wrk needed).
-# Targets: ingest >= 200,000 rows/s (the median); upload/poll latency with 2 fits running ~ the idle figures.
+# Targets: ingest >= 150,000 rows/s at the median (issue 8: with the unique identity index back, integrity
+# first; issue 4 had 200,000 without it); upload/poll latency with 2 fits running ~ the idle figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-5}"
@@ -50,7 +51,7 @@ ingest() {  # name content-type file study [series]
   c1=$(cpu)
   grep -q '"inserted"' "$work/reply.json" || { echo "upload failed: $(head -c 300 "$work/reply.json")" >&2; exit 1; }
   awk -v n="$1" -v t="$t" -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}')" -v r="$rows" -v reply="$(tr -d '\n' <"$work/reply.json")" \
-    'BEGIN { printf "| %-24s | %8.3f | %8.3f | %12.0f | %12s | %s\n", n, t, c, r / t, ">= 200000", reply }'
+    'BEGIN { printf "| %-24s | %8.3f | %8.3f | %12.0f | %12s | %s\n", n, t, c, r / t, ">= 150000", reply }'
   echo "$t" >>"$work/times-${5:-other}"
   awk -v a="$c0" -v b="$c1" 'BEGIN {print b - a}' >>"$work/cpu-${5:-other}"
 }
