@@ -15,8 +15,8 @@ struct FitStore {
 
     /// How many fits may wait or run at once; past either bound `enqueue` throws `QueueFull`.
     struct QueueLimits: Sendable {
-        var overall: Int = 1_000
-        var perStudy: Int = 100
+        var overall: Int
+        var perStudy: Int
     }
 
     /// The queue is at a bound: answered 429 with `Retry-After`.
@@ -37,7 +37,7 @@ struct FitStore {
     /// (queued, running or succeeded; a failed, cancelled or timed-out one is retried). `created`
     /// says which. An identical request is answered even when the queue is full; a new one past
     /// `limits` throws `QueueFull`, decided inside the same write transaction as the insert.
-    func enqueue(studyID: Int, optionsJSON: String, limits: QueueLimits = QueueLimits(), workers: Int = 1) throws
+    func enqueue(studyID: Int, optionsJSON: String, limits: QueueLimits, workers: Int) throws
         -> (job: FitJob, created: Bool) {
         let (id, created): (Int, Bool) = try database.write { c in
             guard let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))],

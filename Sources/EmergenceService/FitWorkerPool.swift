@@ -53,7 +53,7 @@ final class FitWorkerPool: @unchecked Sendable {
     private let progressWriter = DispatchQueue(label: "emergence.fits.progress", qos: .utility)
     private var pendingProgress: [Int: Double] = [:]
 
-    init(database: Database, workers: Int, timeout: TimeInterval = 600, logger: Logger,
+    init(database: Database, workers: Int, timeout: TimeInterval, logger: Logger,
          runner: @escaping Runner = FitWorkerPool.emergenceFit, events: FitEvents? = nil) {
         self.events = events ?? FitEvents(metrics: ServiceMetrics(), logger: logger)
         fits = FitStore(database: database)

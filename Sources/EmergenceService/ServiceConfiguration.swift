@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// Everything `emergence serve` needs; each field has a flag and an environment variable.
 public struct ServiceConfiguration: Sendable {
@@ -28,7 +29,7 @@ public struct ServiceConfiguration: Sendable {
 
     /// The most memory the writer's cache of evaluation identities may take (least recently used
     /// studies are dropped first; a dropped study's identities are re-read from the database).
-    public var identityCacheBytes = 64 << 20
+    public var identityCacheBytes = IdentityCache.defaultCapacityBytes
 
     /// The server log on stderr: one JSON object per line (the default, for log collectors) or text
     /// (`--log-format`, `EMERGENCE_LOG_FORMAT`). Request and fit lines carry the same fields in both.
@@ -44,7 +45,7 @@ public struct ServiceConfiguration: Sendable {
         public var uploadDecodedBytes = 1024 * 1024 * 1024
         /// Request-body bytes held at once over all connections (503 + Retry-After beyond): with the
         /// limits above, the most memory clients' bodies can take.
-        public var bufferedBytes = 512 * 1024 * 1024
+        public var bufferedBytes = ServerConfiguration().maxBufferedBodyBytes
         public init() {}
     }
     public var bodyLimits = BodyLimits()

@@ -100,7 +100,7 @@ final class FitAdmissionTests: XCTestCase {
         let t = try TestService()
         defer { t.close() }
         let store = FitStore(database: t.service.database)
-        XCTAssertThrowsError(try store.enqueue(studyID: 9999, optionsJSON: "{}")) { XCTAssertTrue($0 is FitStore.StudyGone) }
+        XCTAssertThrowsError(try store.enqueue(studyID: 9999, optionsJSON: "{}", limits: .init(overall: 10, perStudy: 10), workers: 1)) { XCTAssertTrue($0 is FitStore.StudyGone) }
     }
 
     func testRepeatedQueryParametersAndAuthorizationHeadersAre400() throws {
