@@ -54,7 +54,8 @@ public struct StudyDraft: Sendable, Equatable {
         var draft = StudyDraft(name: "")
         var sawName = false
         for (key, value) in members {
-            if case .null = value, key != "name" { continue }
+            // A null leaves a known optional field unset; an unknown key is refused whatever its value.
+            if case .null = value, key != "name", Self.fields.contains(key) { continue }
             switch key {
             case "name":
                 guard case .string(let s) = value else { bad("name", "must be a string (got \(value.kindName))"); sawName = true; continue }

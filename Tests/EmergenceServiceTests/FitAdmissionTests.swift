@@ -213,4 +213,15 @@ final class FitAdmissionTests: XCTestCase {
         c?.release()
         XCTAssertNotNil(slots.take())
     }
+
+    /// openapi.json says `additionalProperties: false` for a study: an unknown key is refused even
+    /// when its value is null (schemathesis sent `"": null`).
+    func testAnUnknownStudyFieldIsRefusedEvenWhenNull() throws {
+        let t = try TestService()
+        defer { t.close() }
+        let r = try t.request("POST", "/v1/studies", body: #"{"name": "x", "task": null, "": null}"#)
+        XCTAssertEqual(r.status, 422, r.text)
+        XCTAssertEqual(r.errors.first?["field"] as? String, "")
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "y", "task": null}"#).status, 201)
+    }
 }
