@@ -104,7 +104,8 @@ def _study_creation_flags(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="emergence-client", description=__doc__.split("\n\n")[0].strip("` "))
+    p = argparse.ArgumentParser(prog="emergence-client",
+                                description="Post evaluations to an emergence server, fit, and read the prediction.")
     p.add_argument("--url", default=os.environ.get("EMERGENCE_URL", "http://127.0.0.1:8080"),
                    help="server URL (env EMERGENCE_URL)")
     p.add_argument("--token", default=os.environ.get("EMERGENCE_TOKEN"), help="bearer token (env EMERGENCE_TOKEN)")
