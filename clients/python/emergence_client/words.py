@@ -15,6 +15,14 @@ def _e(x: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def _beyond(ratio: float) -> str:
+    """How far the prediction lies past the largest checkpoint: 3.7×, 420×, 4.5e9×."""
+    if ratio < 1:
+        return f"{ratio:.2f}× your largest checkpoint's compute"
+    shown = f"{ratio:.1f}" if ratio < 100 else f"{ratio:.0f}" if ratio < 10_000 else _e(ratio)
+    return f"{shown}× beyond your largest checkpoint"
+
+
 def describe(document: Mapping[str, Any], largest_flops: Optional[float] = None,
              warnings: bool = True) -> str:
     """One line (plus one per warning), e.g. ``capability expected at 7.2e22 FLOPs (5–95%:
@@ -44,7 +52,7 @@ def describe(document: Mapping[str, Any], largest_flops: Optional[float] = None,
             elif "5" in pct:
                 text += f" (5–95%: {_e(pct['5'])}–unreachable)"
             if largest_flops:
-                text += f", {mle / largest_flops:.1f}× beyond your largest checkpoint"
+                text += ", " + _beyond(mle / largest_flops)
             if isinstance(loss.get("mle"), (int, float)):
                 text += f"; E* = {loss['mle']:.3f} nats"
             lines.append(text)
