@@ -21,7 +21,7 @@ class _TqdmReporter:
         from tqdm import tqdm  # optional dependency
 
         self._bar = tqdm(total=100, desc=description, unit="%", leave=False,
-                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
         self._shown = 0
 
     def __call__(self, job: Mapping[str, Any]) -> None:

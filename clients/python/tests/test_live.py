@@ -109,6 +109,13 @@ class RoundTripTests(unittest.TestCase):
             self.assertEqual(len(e.errors), 1)
             self.assertEqual((e.errors[0]["field"], e.errors[0]["line"]), ("accuracy", 3))
             self.assertTrue(e.request_id)
+            # The harness 0.4 shape: shots from n-shot, n_questions from n-samples.
+            up = c.upload("m", os.path.join(FIXTURES, "lm-eval-0.4-example.json"), task="arc_easy",
+                          checkpoint="c04", pretrain_loss=2.4)
+            self.assertEqual((up["format"], up["inserted"]), ("lm-eval-harness", 1))
+            row, = c.evaluations("m", checkpoint="c04")
+            self.assertEqual(row["setting"], "few_shot")
+            self.assertIn("n_questions", row)
             with self.assertRaises(EmergenceError) as cm:
                 c.upload("m", PYTHIA, pretrain_loss=2.4)  # several tasks, none chosen
             self.assertEqual(cm.exception.errors[0]["field"], "task")
