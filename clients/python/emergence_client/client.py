@@ -100,10 +100,11 @@ class Client:
     def _request(self, method: str, path: str, *, query: Optional[Mapping[str, Any]] = None,
                  json_body: Any = None, body: Optional[Body] = None, content_type: Optional[str] = None,
                  headers: Optional[Mapping[str, str]] = None, idempotent: Optional[bool] = None,
-                 ok: Iterable[int] = (200, 201, 202, 204)) -> Response:
+                 ok: Iterable[int] = (200, 201, 202, 204), retry: bool = True) -> Response:
         """Send one request, retrying 429/503 (always: the server did nothing) and, when
-        ``idempotent`` (default: GET, HEAD, PUT, DELETE), connections that broke before an answer.
-        Returns the response when its status is in ``ok``; raises ``EmergenceError`` otherwise."""
+        ``idempotent`` (default: GET, HEAD, PUT, DELETE), connections that broke before an answer;
+        ``retry=False`` sends it once.  Returns the response when its status is in ``ok``; raises
+        ``EmergenceError`` otherwise."""
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT", "DELETE", "OPTIONS")
         url = self.url + path
@@ -123,6 +124,7 @@ class Client:
         send_headers.update(headers or {})
         ok = frozenset(ok)
 
+        attempts = self.retry.max_attempts if retry else 1
         attempt = 0
         while True:
             stream = None
@@ -141,7 +143,7 @@ class Client:
                 except urllib.error.HTTPError as e:
                     resp = Response(e.code, {k.lower(): v for k, v in e.headers.items()}, e.read())
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
-                if idempotent and attempt + 1 < self.retry.max_attempts:
+                if idempotent and attempt + 1 < attempts:
                     self.retry.sleep(self.retry.delay(attempt))
                     attempt += 1
                     continue
@@ -155,7 +157,7 @@ class Client:
                 resp.body = gzip.decompress(resp.body)
             if resp.status in ok:
                 return resp
-            if resp.status in RETRY_STATUSES and attempt + 1 < self.retry.max_attempts:
+            if resp.status in RETRY_STATUSES and attempt + 1 < attempts:
                 self.retry.sleep(self.retry.delay(attempt, resp.headers))
                 attempt += 1
                 continue
@@ -351,8 +353,8 @@ class Client:
         return self._request("GET", "/healthz").json()
 
     def ready(self) -> Dict[str, Any]:
-        """``GET /readyz`` (503, an ``EmergenceError``, while the server cannot serve)."""
-        return self._request("GET", "/readyz").json()
+        """``GET /readyz``; a 503 (not ready) raises ``EmergenceError`` at once, without retries."""
+        return self._request("GET", "/readyz", retry=False).json()
 
     # ------------------------------------------------------------------ helpers
 

@@ -136,6 +136,15 @@ class RetryTests(unittest.TestCase):
         self.assertEqual(sleep.delays, [])
         self.assertEqual(cm.exception.request_id, "abc")
 
+    def test_readyz_503_is_not_retried(self) -> None:
+        busy = problem(503, "Service Unavailable", "starting")
+        busy[1]["Retry-After"] = "1"
+        with Stub([busy]) as s:
+            c, sleep = client(s.url)
+            with self.assertRaises(EmergenceError) as cm:
+                c.ready()
+        self.assertEqual((cm.exception.status, len(s.requests), sleep.delays), (503, 1, []))
+
     def test_retry_after_parsing(self) -> None:
         self.assertEqual(retry_after_seconds({"retry-after": "12"}), 12.0)
         self.assertIsNone(retry_after_seconds({"retry-after": "soon"}))
