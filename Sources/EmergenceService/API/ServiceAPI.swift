@@ -57,6 +57,9 @@ final class ServiceAPI: @unchecked Sendable {
             ("GET", "/v1/studies/{study}/prediction", .read, prediction),
             ("GET", "/v1/fits/{id}", .read, getFit),
             ("DELETE", "/v1/fits/{id}", .write, cancelFit),
+            // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
+            ("GET", "/", .read, homePage),
+            ("GET", "/studies/{study}", .read, studyPage),
         ]
     }
 
