@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """DOM check of the study pages against a live server (issue 11, item 3).
 
-    check_pages.py BASE_URL [--load FIXTURE.csv] [--study NAME] [--token TOKEN]
+    check_pages.py BASE_URL [--load FIXTURE.csv] [--bootstrap N] [--study NAME] [--token TOKEN]
 
 With --load it first creates the study (chance 0.25, 5 shots), uploads the CSV and fits it
-({"seed": 1, "max_flops": 2e22}), waiting for the fit. Then it reads `/` and `/studies/NAME`,
+({"seed": 1, "max_flops": 2e22}, and "bootstrap": N when given: a debug server takes minutes for
+the default 1,000), waiting for the fit. Then it reads `/` and `/studies/NAME`,
 parses both with html5lib in strict mode (any parse error fails: the validator), and checks that
   - the predicted FLOPs and the emergence loss on the pages equal the JSON's exactly (the
     `<data value>` elements) and are written as the page writes them (f"{x:.1e}" without '+');
@@ -52,7 +53,7 @@ def loss_text(x):
     return f"{x:.3f}"
 
 
-def load(base, study, fixture, token):
+def load(base, study, fixture, token, bootstrap=None):
     status, _, body = call(base, "POST", "/v1/studies", json.dumps({"name": study, "chance": 0.25, "shots": 5}).encode(),
                            "application/json", token)
     if status not in (201, 409):
@@ -61,8 +62,11 @@ def load(base, study, fixture, token):
         status, _, body = call(base, "POST", f"/v1/studies/{urllib.parse.quote(study, safe='')}/evaluations", f.read(), "text/csv", token)
     if status != 200:
         fail(f"upload: {status} {body[:300]!r}")
+    options = {"seed": 1, "max_flops": 2e22}
+    if bootstrap:
+        options["bootstrap"] = bootstrap
     status, _, body = call(base, "POST", f"/v1/studies/{urllib.parse.quote(study, safe='')}/fits",
-                           json.dumps({"seed": 1, "max_flops": 2e22}).encode(), "application/json", token)
+                           json.dumps(options).encode(), "application/json", token)
     if status not in (200, 201, 202):
         fail(f"fit: {status} {body[:300]!r}")
     fit_id = json.loads(body)["id"]
@@ -109,10 +113,11 @@ def main():
     ap.add_argument("--study", default="mmlu")
     ap.add_argument("--load")
     ap.add_argument("--token")
+    ap.add_argument("--bootstrap", type=int)
     a = ap.parse_args()
     base = a.base.rstrip("/")
     if a.load:
-        load(base, a.study, a.load, a.token)
+        load(base, a.study, a.load, a.token, a.bootstrap)
     seg = urllib.parse.quote(a.study, safe="")
     status, _, body = call(base, "GET", f"/v1/studies/{seg}/prediction", token=a.token)
     if status != 200:
