@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore"], resources: [.copy("Fixtures")],
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage"],
                     resources: [.copy("Fixtures")]),

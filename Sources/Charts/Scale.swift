@@ -64,7 +64,8 @@ enum NiceTicks {
         let a = Int(ceil(log10(lo) - 1e-9)), b = Int(floor(log10(hi) + 1e-9))
         guard a <= b else { return [] }
         let every = (b - a) > 16 ? 4 : (b - a) > 10 ? 2 : 1
-        return stride(from: a, through: b, by: every).map { pow(10, Double($0)) }
+        // Parsed rather than pow(10, k): "1e23" is the double nearest 10^23, pow may be one ulp off.
+        return stride(from: a, through: b, by: every).map { Double("1e\($0)") ?? pow(10, Double($0)) }
     }
 
     /// Decimals needed to print ticks `step` apart without two looking alike.

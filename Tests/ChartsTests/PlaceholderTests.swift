@@ -1,3 +1,0 @@
-import XCTest
-@testable import Charts
-final class PlaceholderTests: XCTestCase { func testNothing() {} }
