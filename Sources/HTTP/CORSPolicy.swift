@@ -98,7 +98,8 @@ public struct CORSPolicy: Sendable, Equatable {
     /// hands one origin's answer to another.
     func decorate(_ response: inout HTTPResponse, origin: String?) {
         if case .exact = origins { addVaryOrigin(&response) }
-        guard let origin, allows(origin) else { return }
+        // A preflight answer already says all it needs (and exposes nothing: it has no body).
+        guard let origin, allows(origin), response.headers["Access-Control-Allow-Methods"] == nil else { return }
         setAllowOrigin(&response, origin: origin)
         response.headers.set("Access-Control-Expose-Headers", exposedHeaders.joined(separator: ", "))
     }

@@ -38,10 +38,10 @@ shoot() {  # shoot NAME PATH WIDTH HEIGHT
   printf '%-28s %s  %s bytes\n' "$out/$1.png" "$2" "$(stat -c %s "$out/$1.png")"
 }
 shoot index / 1100 420
-shoot study-mmlu /studies/mmlu 1280 2000
+shoot study-mmlu /studies/mmlu 1024 1500
 for plot in fit emergence-cdf; do
   status=$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/studies/mmlu/plots/$plot.svg")
-  if [ "$status" = 200 ]; then shoot "plot-$plot" "/v1/studies/mmlu/plots/$plot.svg" 900 620
+  if [ "$status" = 200 ]; then shoot "plot-$plot" "/v1/studies/mmlu/plots/$plot.svg" 900 680
   else echo "render_pages: /v1/studies/mmlu/plots/$plot.svg answered $status (the plot routes are not in this build)"; fi
 done
 curl -s "$base/v1/studies/mmlu/prediction" >"$out/prediction.json"
