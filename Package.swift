@@ -31,9 +31,11 @@ let package = Package(
         // lm-evaluation-harness), read piece by piece in bounded memory. No I/O, no HTTP, no SQLite.
         .target(name: "Ingestion", dependencies: ["EmergenceCore"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
+        // SVG drawing from fit results and rows: pure, no I/O.
+        .target(name: "Charts", dependencies: ["EmergenceCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Studies, evaluations, fit jobs, handlers: joins the modules above.
         .target(name: "EmergenceService", dependencies: [
-            "EmergenceCore", "Ingestion", "HTTP", "Storage",
+            "EmergenceCore", "Ingestion", "HTTP", "Storage", "Charts",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [
             // openapi.json (a symlink to the top-level file), compiled in as bytes.
@@ -41,7 +43,7 @@ let package = Package(
         ]),
         // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`.
         .executableTarget(name: "emergence", dependencies: [
-            "EmergenceService", "EmergenceCore", "Ingestion",
+            "EmergenceService", "EmergenceCore", "Ingestion", "Charts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +56,8 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")],
                     swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage"],
                     resources: [.copy("Fixtures")]),

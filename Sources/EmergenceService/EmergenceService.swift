@@ -43,6 +43,7 @@ public final class EmergenceService: @unchecked Sendable {
         http.maxBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxDecompressedBodyBytes = configuration.bodyLimits.smallBodyBytes
         http.maxBufferedBodyBytes = configuration.bodyLimits.bufferedBytes
+        http.cors = configuration.cors
         let requestLog = RequestLog(metrics: metrics, lines: requestLines.map { (configuration.logFormat, $0) })
         http.onResponse = { requestLog.record($0) }
         let server = HTTPServer(configuration: http, router: router, logger: logger)

@@ -35,6 +35,15 @@ public struct ServiceConfiguration: Sendable {
     /// (`--log-format`, `EMERGENCE_LOG_FORMAT`). Request and fit lines carry the same fields in both.
     public var logFormat: LogFormat = .json
 
+    /// Origins whose browser pages may read the API (`EMERGENCE_CORS_ORIGINS`: comma-separated exact
+    /// origins, or `*` only when no tokens are set). nil: no CORS headers at all.
+    public var cors: CORSPolicy? = nil
+
+    /// Sets `cors` from `EMERGENCE_CORS_ORIGINS` text (`CORSPolicy.parse`); throws on a malformed origin.
+    public mutating func allowCORSOrigins(_ text: String) throws {
+        cors = try CORSPolicy.parse(text)
+    }
+
     /// Request body limits, checked from the request head (413 beyond).
     public struct BodyLimits: Sendable {
         /// Studies and fit options: small JSON documents.
@@ -68,6 +77,13 @@ public struct ServiceConfiguration: Sendable {
         }
         guard (1...maxQueuedFits).contains(maxQueuedFitsPerStudy) else {
             throw Invalid(description: "max queued fits per study must be in 1...\(maxQueuedFits) (got \(maxQueuedFitsPerStudy))")
+        }
+        if cors?.origins == .any && !tokens.isEmpty {
+            throw Invalid(description: """
+                EMERGENCE_CORS_ORIGINS=* is refused when EMERGENCE_TOKENS is set: any web page could then \
+                read the API with a token a visitor's browser holds. List the dashboards' exact origins \
+                (https://dash.example.com,http://localhost:3000).
+                """)
         }
         if tokens.isEmpty && !Self.isLoopback(host) {
             throw Invalid(description: """

@@ -182,6 +182,14 @@ final class Connection {
         headStartedAt = nil
         body = []
         chunked = nil
+        // A CORS preflight from an allowed origin is answered here, before routing and before any
+        // route's `admit`: browsers send no credentials on a preflight, so auth must not see it.
+        if let cors = config.cors, CORSPolicy.isPreflight(method: head.method, headers: head.headers),
+           let origin = head.headers["Origin"], cors.allows(origin),
+           let allow = loop.router.allowedMethods(rawPath: head.parsedTarget.rawPath) {
+            answerFromHead(cors.preflightResponse(origin: origin, allow: allow), head)
+            return
+        }
         let route: Router.Route, parameters: [String: String]
         switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
@@ -244,6 +252,8 @@ final class Connection {
     /// Sends an answer decided from the head alone (404, 405, OPTIONS, an admission refusal). A body
     /// still on the wire is never read: the connection closes and drains it unbuffered.
     private func answerFromHead(_ response: HTTPResponse, _ head: RequestHead) {
+        var response = response
+        config.cors?.decorate(&response, origin: head.headers["Origin"])
         let keepAlive = head.keepAlive && !head.hasBody && !loop.draining && !response.asksToClose
         if response.status >= 400 {
             loop.logger.debug("answered from the head", metadata: ["remote": "\(remoteAddress)", "status": "\(response.status)"])
@@ -304,8 +314,10 @@ final class Connection {
         let minorVersion = head.minorVersion
         let loop = self.loop, id = self.id, router = loop.router
         let threshold = config.compressionThreshold, level = config.compressionLevel
+        let cors = config.cors
         loop.handlerPool.submit {
             var response = router.run(route, request)
+            cors?.decorate(&response, origin: request.headers["Origin"])
             let keep = keepAlive && !response.asksToClose
             ContentNegotiation.compressIfAccepted(&response, requestHeaders: request.headers, threshold: threshold, level: level)
             let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,

@@ -33,6 +33,8 @@ public struct HTTPResponse: Sendable {
                                extensions: [String: Any] = [:], headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
         var headers = headers
         headers.set("Content-Type", "application/problem+json")
+        // An error describes one moment (a queue full, a token refused): no cache should keep it.
+        if headers["Cache-Control"] == nil { headers.set("Cache-Control", "no-store") }
         let body = ProblemDetails.encode(status: status, title: title, detail: detail, type: type, extensions: extensions)
         return HTTPResponse(status: status, headers: headers, body: body)
     }

@@ -113,6 +113,15 @@ public final class Router: Sendable {
                                 headers: ["Allow": allow]))
     }
 
+    /// The `Allow` value of the path (its methods, with HEAD and OPTIONS), or nil when no route
+    /// matches it: what a CORS preflight answers with in `Access-Control-Allow-Methods`.
+    func allowedMethods(rawPath: String) -> String? {
+        guard rawPath != "*", let decoded = Router.decodedSegments(rawPath) else { return nil }
+        var methods = Set<String>()
+        for route in table.withLock({ $0 }) where Router.match(route.segments, decoded) != nil { methods.insert(route.method) }
+        return methods.isEmpty ? nil : Router.allowValue(methods)
+    }
+
     /// Runs `route` for a request whose head passed its policy. Called on a handler thread: a gzip
     /// body is inflated here (within `request.maxDecodedBodyBytes`) unless the route takes it encoded.
     func run(_ route: Route, _ request: HTTPRequest) -> HTTPResponse {

@@ -51,6 +51,10 @@ public struct ServerConfiguration: Sendable {
     /// Number of epoll event loops; defaults to the number of active cores.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+    /// Cross-origin access for browser pages on other origins (nil: no CORS headers, and a
+    /// preflight is answered like any OPTIONS). See `CORSPolicy`.
+    public var cors: CORSPolicy?
+
     /// Called once per answered request (see `RequestSummary`), just before its response is
     /// queued for sending. It runs on an I/O thread: keep it cheap and non-blocking (bump counters,
     /// or hand the summary to a queue that writes the log).

@@ -9,7 +9,8 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
         Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
-        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_LOG_FORMAT, and EMERGENCE_TOKENS \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_LOG_FORMAT, EMERGENCE_CORS_ORIGINS \
+        (origins whose pages may read the API: exact origins, comma-separated, or * without tokens), and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
 
@@ -73,6 +74,9 @@ struct ServeCommand: ParsableCommand {
         config.logFormat = chosen
         if let raw = env["EMERGENCE_TOKENS"], !raw.isEmpty {
             do { config.tokens = try TokenSet.parse(raw) } catch { throw ValidationError("\(error)") }
+        }
+        if let raw = env["EMERGENCE_CORS_ORIGINS"], !raw.isEmpty {
+            do { try config.allowCORSOrigins(raw) } catch { throw ValidationError("EMERGENCE_CORS_ORIGINS: \(error)") }
         }
         do { try config.validate() } catch { throw ValidationError("\(error)") }
         try EmergenceService.serve(config)

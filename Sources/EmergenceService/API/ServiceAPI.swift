@@ -57,6 +57,14 @@ final class ServiceAPI: @unchecked Sendable {
             ("GET", "/v1/studies/{study}/prediction", .read, prediction),
             ("GET", "/v1/fits/{id}", .read, getFit),
             ("DELETE", "/v1/fits/{id}", .write, cancelFit),
+            // SVG plots of a succeeded fit (PlotRoutes.swift).
+            ("GET", "/v1/fits/{id}/plots/fit.svg", .read, fitPlotSVG),
+            ("GET", "/v1/fits/{id}/plots/emergence-cdf.svg", .read, fitEmergenceCDFSVG),
+            ("GET", "/v1/studies/{study}/plots/fit.svg", .read, studyFitPlotSVG),
+            ("GET", "/v1/studies/{study}/plots/emergence-cdf.svg", .read, studyEmergenceCDFSVG),
+            // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
+            ("GET", "/", .read, homePage),
+            ("GET", "/studies/{study}", .read, studyPage),
         ]
     }
 

@@ -1,0 +1,98 @@
+import EmergenceCore
+import Foundation
+import HTTP
+import Storage
+
+/// `GET /` and `GET /studies/{study}`: the HTML pages for people (Pages/StudyPages renders them).
+/// They read what the JSON routes read and need the same read scope. With tokens on, a browser
+/// must send `Authorization: Bearer …` itself (README "Study pages": a header-setting proxy or
+/// extension); no token is ever taken from a URL or a cookie, so the pages open no new way in.
+extension ServiceAPI {
+    /// The most studies the list shows (the JSON list pages through all of them).
+    static let pageStudyLimit = 500
+    /// The most fits a study page lists.
+    static let pageHistoryLimit = 20
+
+    func homePage(_ request: HTTPRequest) throws -> HTTPResponse {
+        var entries: [StudyListEntry] = []
+        for s in try studies.list(after: 0, limit: Self.pageStudyLimit) {
+            let last = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
+            var prediction: (id: Int, result: FitResult)?
+            if let id = try fits.newestSucceededID(studyID: s.id), let r = try storedResult(id: id) { prediction = (id, r) }
+            // ISO-8601 UTC text compares in time order.
+            let updated = [s.createdAt, last?.createdAt, last?.startedAt, last?.finishedAt].compactMap { $0 }.max() ?? s.createdAt
+            entries.append(StudyListEntry(study: s, lastFit: last, prediction: prediction, updated: updated))
+        }
+        return Self.html(StudyPages.index(entries))
+    }
+
+    func studyPage(_ request: HTTPRequest) throws -> HTTPResponse {
+        let s = try study(request)
+        let recent = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: Self.pageHistoryLimit)
+        var prediction: (job: FitJob, result: FitResult)?
+        var largest: Double?
+        if let id = try fits.newestSucceededID(studyID: s.id), let job = try fits.find(id: id), let r = try storedResult(job) {
+            prediction = (job, r)
+            largest = try largestCheckpointFlops(studyID: s.id, optionsJSON: job.optionsJSON)
+        }
+        let summaries = try historySummaries(studyID: s.id, before: (recent.first?.id ?? 0) + 1, limit: Self.pageHistoryLimit)
+        let history = recent.map { job in
+            FitHistoryEntry(job: job, lossMLE: summaries[job.id]?.loss, resultStatus: summaries[job.id]?.status)
+        }
+        let model = StudyPageModel(study: s, lastFit: recent.first, prediction: prediction, largestCheckpointFlops: largest,
+                                   history: history)
+        return Self.html(StudyPages.study(model))
+    }
+
+    /// An HTML page: `no-cache` (a browser revalidates, so a new fit shows on reload).
+    static func html(_ page: String) -> HTTPResponse {
+        HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                     body: Array(page.utf8))
+    }
+
+    /// The stored result of a succeeded fit, decoded; nil for a fit without one.
+    private func storedResult(id: Int) throws -> FitResult? {
+        guard let job = try fits.find(id: id) else { return nil }
+        return try storedResult(job)
+    }
+
+    private func storedResult(_ job: FitJob) throws -> FitResult? {
+        guard let bytes = job.resultJSON else { return nil }
+        do {
+            return try JSONDecoder().decode(FitResult.self, from: Data(bytes))
+        } catch {
+            // A result this build cannot read (written by another version): the page says "no
+            // prediction" rather than failing whole; the JSON routes still serve it as stored.
+            logger.warning("fit \(job.id): stored result does not decode for the study page: \(error)")
+            return nil
+        }
+    }
+
+    /// The largest compute among the study's checkpoints that a fit with these options kept:
+    /// flops, else 6·N·D (as `Evaluation.effectiveFlops`), within its `max_flops`. Rows uploaded
+    /// after the fit count too; the page says "your largest checkpoint", which is what it means now.
+    private func largestCheckpointFlops(studyID: Int, optionsJSON: String) throws -> Double? {
+        let options = (try? JSONSerialization.jsonObject(with: Data(optionsJSON.utf8))) as? [String: Any]
+        let cap = (options?["max_flops"] as? NSNumber)?.doubleValue
+        return try database.read { c in
+            try c.queryOne("""
+                SELECT max(f) FROM (SELECT coalesce(flops, 6.0 * parameters * tokens) AS f FROM evaluation WHERE study_id = ?1)
+                WHERE f IS NOT NULL AND (?2 IS NULL OR f <= ?2)
+                """, [.integer(Int64(studyID)), cap.map { .real($0) } ?? .null]) { $0.double(0) } ?? nil
+        }
+    }
+
+    /// E* at the MLE and the result status of a study's newest fits, read inside SQLite
+    /// (json_extract) so the page does not decode every stored result.
+    private func historySummaries(studyID: Int, before: Int, limit: Int) throws -> [Int: (loss: Double?, status: String?)] {
+        let rows: [(Int, Double?, String?)] = try database.read { c in
+            try c.query("""
+                SELECT id, json_extract(result, '$.emergence.loss.mle'), json_extract(result, '$.status')
+                FROM fit WHERE study_id = ?1 AND id < ?2 AND result IS NOT NULL ORDER BY id DESC LIMIT ?3
+                """, [.integer(Int64(studyID)), .integer(Int64(before)), .integer(Int64(limit))]) { ($0.int(0) ?? 0, $0.double(1), $0.text(2)) }
+        }
+        var out: [Int: (loss: Double?, status: String?)] = [:]
+        for (id, loss, status) in rows { out[id] = (loss, status) }
+        return out
+    }
+}
