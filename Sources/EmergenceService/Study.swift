@@ -24,15 +24,16 @@ public struct Study: Codable, Sendable, Equatable {
         case autoFit = "auto_fit"
     }
 
-    /// Every field, `null` included, so a study document always has the same keys.
+    /// As before `auto_fit` existed (unset optional fields left out), plus `auto_fit`, always
+    /// present: null when auto-refit is off.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(name, forKey: .name)
-        try c.encode(task, forKey: .task)
-        try c.encode(chance, forKey: .chance)
-        try c.encode(shots, forKey: .shots)
-        try c.encode(description, forKey: .description)
+        try c.encodeIfPresent(task, forKey: .task)
+        try c.encodeIfPresent(chance, forKey: .chance)
+        try c.encodeIfPresent(shots, forKey: .shots)
+        try c.encodeIfPresent(description, forKey: .description)
         try c.encode(evaluations, forKey: .evaluations)
         try c.encode(dataVersion, forKey: .dataVersion)
         try c.encode(createdAt, forKey: .createdAt)
