@@ -71,8 +71,11 @@ enum WorkflowJobs {
     /// option is refused rather than silently ignored; `allowed` are keys the caller reads itself.
     private static func canonical<O: WorkflowOptions>(_ defaults: O, _ members: [(String, JSONValue)],
                                                       allowed: Set<String> = []) throws -> String {
-        let known = Set(((try? JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults))) as? [String: Any])?.keys
-                        .map { $0 } ?? [])
+        let encoded = ((try? JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults))) as? [String: Any]) ?? [:]
+        let known = Set(encoded.keys)
+        // Optional values (null in the defaults) may be sent as null; any other null is refused, as
+        // openapi.json does, rather than silently read as the default.
+        let nullable = Set(encoded.filter { $0.value is NSNull }.keys)
         var problems: [RowProblem] = []
         for (key, value) in members {
             if !known.contains(key) {
@@ -80,6 +83,9 @@ enum WorkflowJobs {
                     problems.append(RowProblem(index: -1, field: key, reason: "unknown option; expected one of \((known.union(allowed)).sorted().joined(separator: ", "))"))
                 }
                 continue
+            }
+            if case .null = value, !nullable.contains(key) {
+                problems.append(RowProblem(index: -1, field: key, reason: "must not be null"))
             }
             if key == "scaling_law", case .object(let law) = value {
                 for (k, _) in law where !["l_inf", "a", "b"].contains(k) {

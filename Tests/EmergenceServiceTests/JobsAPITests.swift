@@ -97,6 +97,10 @@ final class JobsAPITests: XCTestCase {
         XCTAssertEqual(budget.status, 422)
         XCTAssertEqual(fields(budget), ["cutoffs"], "three fits of 40,000 resamples are over one fit's budget")
         XCTAssertEqual(try t.request("POST", "/v1/studies/mmlu/observations", body: "[1]").status, 422)
+        // null only where the schema allows it (optional values), for fits as for the other kinds.
+        XCTAssertEqual(fields(try t.request("POST", "/v1/studies/mmlu/fits", body: #"{"form": null}"#)), ["form"])
+        XCTAssertEqual(fields(try t.request("POST", "/v1/studies/mmlu/observations", body: #"{"axis": null}"#)), ["axis"])
+        XCTAssertEqual(fields(try t.request("POST", "/v1/comparisons", body: #"{"a": "mmlu", "b": "nope"}"#)), ["b"])
         XCTAssertEqual(try t.request("POST", "/v1/studies/nope/observations", body: "").status, 404)
 
         let missing = try t.request("POST", "/v1/comparisons", body: #"{"a": "mmlu", "bootstrap": 10}"#)

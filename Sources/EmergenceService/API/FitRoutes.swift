@@ -39,6 +39,13 @@ extension ServiceAPI {
                 })
             }
         }
+        // null only where openapi.json allows it (optional values); elsewhere the decoder would
+        // silently take the default, accepting a body the schema refuses.
+        let nullable: Set<String> = ["d0", "max_flops", "scaling_law"]
+        let nulls = members.filter { if case .null = $0.1 { return !nullable.contains($0.0) } else { return false } }
+        if !nulls.isEmpty {
+            throw IngestionError(problems: nulls.map { RowProblem(index: -1, field: $0.0, reason: "must not be null") })
+        }
         // Integer options are checked here: Foundation's decoder reports "-1" for a UInt64 as invalid
         // JSON with no field name, which would not tell the client which option was wrong.
         var problems: [RowProblem] = []

@@ -1,6 +1,7 @@
 import EmergenceCore
 import Foundation
 import HTTP
+import Ingestion
 
 /// Jobs of every kind (issue 12): one queue, one document, one cancel. Each workflow's POST answers
 /// 202 with the job and `Location: /v1/jobs/{id}` (200 with the existing job when the same kind and
@@ -37,8 +38,7 @@ extension ServiceAPI {
         let (a, b, options) = try WorkflowJobs.comparisonBody(request.body)
         func find(_ field: String, _ ref: String) throws -> Study {
             guard let s = try studies.find(reference: ref) else {
-                throw APIError(status: 422, title: "Unprocessable Content", detail: "no study with id or name \"\(ref)\"",
-                               extensions: ["errors": [["field": field, "reason": "names no study"]]])
+                throw IngestionError(problems: [RowProblem(index: -1, field: field, reason: "names no study (\"\(ref)\")")])
             }
             return s
         }
