@@ -154,6 +154,41 @@ final class JobsAPITests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/jobs/abc").status, 404)
     }
 
+    /// A back-test job's cutoff is the engine's fit at that cutoff (the same options, max_flops set),
+    /// and an ablation job returns the engine's document byte for byte.
+    func testBacktestAndAblationJobsReturnTheEnginesDocuments() throws {
+        let t = try TestService()
+        defer { t.close() }
+        try study(t)
+        let bt = try t.request("POST", "/v1/studies/mmlu/backtests", body: #"{"cutoffs": [2e22], "bootstrap": 20, "observe_bootstrap": 20, "seed": 1}"#)
+        XCTAssertEqual(bt.status, 202, bt.text)
+        let ab = try t.request("POST", "/v1/studies/mmlu/ablations", body: #"{"bootstrap": 10, "d0_factors": [1, 2], "seed": 1}"#)
+        XCTAssertEqual(ab.status, 202, ab.text)
+        let btDone = try waitForJob(t, bt.json["id"] as! Int)
+        XCTAssertEqual(btDone["status"] as? String, "succeeded", "\(btDone)")
+        let cutoff = ((btDone["result"] as? [String: Any])?["cutoffs"] as? [[String: Any]])?.first
+        XCTAssertEqual(cutoff?["max_flops"] as? Double, 2e22)
+        var fit = FitOptions()
+        fit.bootstrap = 20
+        fit.seed = 1
+        fit.maxFlops = 2e22
+        let direct = try EmergenceFit.run(try EvaluationCSVRows.mmlu(), options: fit, threads: 1)
+        let predicted = (cutoff?["predicted"] as? [String: Any])?["loss"] as? [String: Any]
+        // To the last bits: Foundation's JSON reader may round the final digit of a double.
+        XCTAssertEqual(predicted?["mle"] as? Double ?? .nan, direct.emergence.loss.mle ?? .infinity, accuracy: 1e-12,
+                       "the back-test at 2e22 is the fit at --max-flops 2e22")
+
+        let abDone = try waitForJob(t, ab.json["id"] as! Int)
+        XCTAssertEqual(abDone["status"] as? String, "succeeded", "\(abDone)")
+        var options = AblationOptions()
+        options.fit.bootstrap = 10
+        options.fit.seed = 1
+        options.d0Factors = [1, 2]
+        let engine = try Ablation.run(try EvaluationCSVRows.mmlu(), options: options, threads: 1)
+        let stored = try t.service.api.fits.find(id: ab.json["id"] as! Int)?.resultJSON
+        XCTAssertEqual(stored.map { String(decoding: $0, as: UTF8.self) }, String(decoding: try engine.jsonData(pretty: false), as: UTF8.self))
+    }
+
     func testAChildProcessRunsEveryKind() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let exe = root.appendingPathComponent(".build/debug/emergence").path
