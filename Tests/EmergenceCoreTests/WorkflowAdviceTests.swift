@@ -33,6 +33,9 @@ final class WorkflowAdviceTests: XCTestCase {
         let checkpoint = try XCTUnwrap(r.candidates.first { $0.kind == .checkpoint })
         XCTAssertEqual(checkpoint.flops, 4e22)
         XCTAssertNotNil(checkpoint.pretrainLoss)
+        // The checkpoint lies past the base's max_flops: the refits keep it (a refit that dropped it
+        // would reproduce the baseline's widths exactly).
+        XCTAssertNotEqual(checkpoint.width.expected, baseline.expected)
         // Reproducible.
         XCTAssertEqual(try Advice.run(rows, options: Self.options()).jsonData(), try r.jsonData())
     }
