@@ -59,11 +59,13 @@ public struct AdviceOptions: WorkflowOptions {
     }
 
     /// The options of each simulated refit: the base's, with `refit_bootstrap` resamples, bootstrap
-    /// only (the MCMC would multiply the cost for the same width).
+    /// only (the MCMC would multiply the cost for the same width), and no `max_flops`: the simulated
+    /// rows are the kept ones plus the candidate's, and a candidate checkpoint lies past the cutoff.
     public var refitOptions: FitOptions {
         var o = fit
         o.uncertainty = .bootstrap
         o.bootstrap = refitBootstrap
+        o.maxFlops = nil
         return o
     }
 
