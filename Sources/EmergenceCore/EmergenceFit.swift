@@ -181,11 +181,13 @@ public enum EmergenceFit {
             result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
             Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
+        FitSampleCapture.current?.record(loss: samples)   // workflows (Comparison) read the samples
 
         // From loss to compute (METHOD.md §7).
         if let law = lawFit?.law ?? options.scalingLaw {
             let laws = try lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
                                       sampleCheckpoints: sampleCheckpoints, count: samples.count, cancel: cancel)
+            FitSampleCapture.current?.record(law: law, laws: laws)
             fillCompute(prediction: mle.prediction, samples: samples, law: law, laws: laws,
                         rows: rows, result: &result)
         }

@@ -17,14 +17,18 @@ public final class EmergenceService: @unchecked Sendable {
 
     /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
     public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
-        let runner = configuration.fitExecutable.map { FitProcess.runner(executable: $0) } ?? FitWorkerPool.emergenceFit
-        try self.init(configuration: configuration, logger: logger, runner: runner, requestLines: .standardError)
+        // Every job kind runs where fits do: in a child process of this executable, or on a pool thread.
+        let jobs = configuration.fitExecutable.map { FitProcess.jobRunner(executable: $0) }
+        try self.init(configuration: configuration, logger: logger, runner: FitWorkerPool.emergenceFit, jobRunner: jobs,
+                      requestLines: .standardError)
     }
 
     /// - requestLines: where the per-request log lines go (in `configuration.logFormat`); nil, as in
     ///   most tests: requests are counted for /metrics but not logged.
+    /// - runner: what runs fits; other kinds run in-process through `JobEngine`, unless `jobRunner`
+    ///   (which then runs every kind) is given.
     init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner,
-         requestLines: LogSink? = nil) throws {
+         jobRunner: JobRunner? = nil, requestLines: LogSink? = nil) throws {
         try configuration.validate()
         // A peer that goes away mid-write (a client, or a fit's child process) must cost an EPIPE,
         // not the process: SIGPIPE's default action is to terminate.
@@ -34,7 +38,7 @@ public final class EmergenceService: @unchecked Sendable {
         database = try Database(path: configuration.databasePath, readers: configuration.readers)
         for note in database.migrationNotes { logger.warning("\(note)") }
         pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
-                             logger: logger, runner: runner, events: FitEvents(metrics: metrics, logger: logger))
+                             logger: logger, runner: runner, jobRunner: jobRunner, events: FitEvents(metrics: metrics, logger: logger))
         api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger, metrics: metrics)
         router = Router()
         api.register(on: router)
@@ -54,6 +58,7 @@ public final class EmergenceService: @unchecked Sendable {
     /// Requeues interrupted fits, starts the workers and starts listening.
     public func start() throws {
         try pool.start()
+        api.autoFit.start()
         try server.start()
         logger.info("emergence listening on \(configuration.host):\(server.port) (database \(configuration.databasePath), \(configuration.workers) fit worker(s) \(configuration.fitExecutable == nil ? "on threads" : "in child processes"), \(configuration.tokens.isEmpty ? "no auth: loopback only" : "\(configuration.tokens.count) token(s)"))")
     }
@@ -66,6 +71,7 @@ public final class EmergenceService: @unchecked Sendable {
     public func shutdown() {
         server.shutdown(deadline: 10)
         server.waitUntilStopped()
+        api.autoFit.stop()
         pool.shutdown(timeout: 10)
         do { try database.checkpointWithoutWaiting() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
         database.close()
@@ -86,6 +92,7 @@ public final class EmergenceService: @unchecked Sendable {
         server.installSignalHandlers()
         server.waitUntilStopped()
         logger.info("shutting down")
+        api.autoFit.stop()
         pool.shutdown(timeout: 10)
         do { try database.checkpointWithoutWaiting() } catch { logger.warning("WAL checkpoint on shutdown failed: \(error)") }
         database.close()

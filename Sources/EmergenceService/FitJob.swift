@@ -1,7 +1,8 @@
 import EmergenceCore
 import Foundation
 
-/// A fit as stored: the request, its lifecycle, and (once succeeded) the result document.
+/// A job as stored: its kind, the request, its lifecycle, and (once succeeded) the result document.
+/// The name is from when every job was a fit; a fit is the job of kind `.fit`.
 public struct FitJob: Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         case queued, running, succeeded, failed, cancelled
@@ -26,10 +27,17 @@ public struct FitJob: Sendable, Equatable {
     /// The `emergence fit` JSON, compact.
     public var resultJSON: [UInt8]?
     public var error: String?
+    /// What the job computes; the options and result are that kind's.
+    public var kind: JobKind = .fit
+    /// The second study of a comparison, and the data version of it the job saw.
+    public var studyBID: Int? = nil
+    public var dataVersionB: Int? = nil
+    /// Queued by the study's `auto_fit` option rather than by a request.
+    public var auto: Bool = false
 
     /// The options in canonical form (FitOptions writes every field): equal options give equal text,
     /// which is how a repeated request on unchanged data finds the fit it already made.
-    public static func canonicalJSON(_ options: FitOptions) throws -> String {
+    public static func canonicalJSON<Options: Encodable>(_ options: Options) throws -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try e.encode(options), as: UTF8.self)

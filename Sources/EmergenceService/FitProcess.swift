@@ -14,15 +14,35 @@ import Glibc
 /// and whatever a fit allocates goes back to the system when its process exits. It costs a process
 /// start and a JSON round trip of the rows (a few ms for a study of a few hundred rows).
 ///
-/// The protocol: the parent writes one JSON object `{"options": FitOptions, "rows": [Evaluation]}`
-/// to the child's stdin and closes it; the child writes `progress P` lines to stderr while it works,
+/// Every job kind runs this way (JobKind); the child dispatches on the kind through `JobEngine`.
+///
+/// The protocol: the parent writes one JSON object `{"kind": JobKind, "options_json": String,
+/// "rows": [Evaluation], "rows_b": [Evaluation]?}` (the options as stored, canonical JSON text) to
+/// the child's stdin and closes it (`{"options": FitOptions, "rows": …}`, the fit-only form of
+/// earlier builds, is still read); the child writes `progress P` lines to stderr while it works,
 /// and on success the result document to stdout (exit 0). A fit error is one line on stderr
 /// `error MESSAGE` (exit 3). Anything else on stderr is kept for the error message of a child that
 /// dies.
 public enum FitProcess {
     struct Request: Codable {
-        var options: FitOptions
+        var kind: JobKind?
+        var options_json: String?
+        var options: FitOptions?
         var rows: [Evaluation]
+        var rows_b: [Evaluation]?
+
+        init(_ work: JobWork) {
+            kind = work.kind
+            options_json = work.optionsJSON
+            rows = work.rows
+            rows_b = work.rowsB
+        }
+
+        /// The job it asks for; a request without `options_json` is a fit with `options`.
+        func work() throws -> JobWork {
+            let text = try options_json ?? FitJob.canonicalJSON(options ?? FitOptions())
+            return JobWork(kind: kind ?? .fit, optionsJSON: text, rows: rows, rowsB: rows_b)
+        }
     }
 
     static let fitErrorExit: Int32 = 3
@@ -30,24 +50,23 @@ public enum FitProcess {
 
     // MARK: Child side
 
-    /// The body of `emergence fit-worker`: reads the request from stdin, fits, answers on stdout.
+    /// The body of `emergence fit-worker`: reads the request from stdin, runs the job of its kind,
+    /// answers on stdout.
     /// Returns the exit status.
     public static func runChild() -> Int32 {
         // Fits are CPU-bound and can wait; requests to the parent cannot.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        let request: Request
+        let work: JobWork
         do {
-            request = try JSONDecoder().decode(Request.self, from: input)
+            work = try JSONDecoder().decode(Request.self, from: input).work()
         } catch {
-            report("error the fit request could not be read: \(error)")
+            report("error the job request could not be read: \(error)")
             return fitErrorExit
         }
         do {
-            let result = try EmergenceFit.run(request.rows, options: request.options, threads: 1, progress: { p in
-                report("progress \(p)")
-            })
-            try FileHandle.standardOutput.write(contentsOf: try result.jsonData(pretty: false))
+            let result = try JobEngine.run(work, progress: { p in report("progress \(p)") }, isCancelled: { false })
+            try FileHandle.standardOutput.write(contentsOf: Data(result))
             return 0
         } catch FitError.cancelled {
             return cancelledExit
@@ -75,16 +94,35 @@ public enum FitProcess {
         var description: String
     }
 
-    /// A runner for `FitWorkerPool` that starts `executable fit-worker` per fit.
+    /// A fit runner for `FitWorkerPool` that starts `executable fit-worker` per fit.
     static func runner(executable: String) -> FitWorkerPool.Runner {
         { rows, options, progress, isCancelled in
             try run(executable: executable, rows: rows, options: options, progress: progress, isCancelled: isCancelled)
         }
     }
 
+    /// A runner for every job kind that starts `executable fit-worker` per job.
+    static func jobRunner(executable: String) -> JobRunner {
+        { work, progress, isCancelled in
+            try run(executable: executable, work: work, progress: progress, isCancelled: isCancelled)
+        }
+    }
+
     static func run(executable: String, rows: [Evaluation], options: FitOptions,
                     progress: @escaping @Sendable (Double) -> Void, isCancelled: @escaping @Sendable () -> Bool) throws -> FitResult {
-        let input = try JSONEncoder().encode(Request(options: options, rows: rows))
+        let work = JobWork(kind: .fit, optionsJSON: try FitJob.canonicalJSON(options), rows: rows)
+        let bytes = try run(executable: executable, work: work, progress: progress, isCancelled: isCancelled)
+        do {
+            return try JSONDecoder().decode(FitResult.self, from: Data(bytes))
+        } catch {
+            throw ChildFailure(description: "the fit process answered with a result that could not be read: \(error)")
+        }
+    }
+
+    /// Runs one job in a child; returns its result document as the child wrote it (checked to be JSON).
+    static func run(executable: String, work: JobWork,
+                    progress: @escaping @Sendable (Double) -> Void, isCancelled: @escaping @Sendable () -> Bool) throws -> [UInt8] {
+        let input = try JSONEncoder().encode(Request(work))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["fit-worker"]
@@ -137,11 +175,12 @@ public enum FitProcess {
         let said = diagnostics.text
         switch (process.terminationReason, process.terminationStatus) {
         case (.exit, 0):
-            do {
-                return try JSONDecoder().decode(FitResult.self, from: output.data)
-            } catch {
-                throw ChildFailure(description: "the fit process answered with a result that could not be read: \(error)")
+            let data = output.data
+            guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+                throw ChildFailure(description: "the job's process answered with a result that is not a JSON object",
+                                   details: String(decoding: data.prefix(300), as: UTF8.self))
             }
+            return Array(data)
         case (.exit, fitErrorExit):
             let message = said.split(separator: "\n").last { $0.hasPrefix("error ") }.map { String($0.dropFirst(6)) } ?? said
             throw ChildFitError(description: message)

@@ -1,16 +1,17 @@
 import Storage
 
-/// Fits in the database. The `fit` table is the queue: workers claim the oldest queued row.
+/// Jobs (fits and the other kinds) in the database. The `fit` table is the queue: workers claim the
+/// oldest queued row, whatever its kind.
 struct FitStore {
     let database: Database
-
 
     private static func row(_ s: Statement) -> FitJob {
         // Columns are NOT NULL in the schema; the fallbacks only keep a corrupt row from trapping.
         FitJob(id: s.int(0) ?? 0, studyID: s.int(1) ?? 0, status: FitJob.Status(rawValue: s.text(2) ?? "") ?? .failed,
                progress: s.double(3) ?? 0, optionsJSON: s.text(4) ?? "{}", dataVersion: s.int(5) ?? 0,
                cancelRequested: s.int(6) == 1, attempts: s.int(7) ?? 0, createdAt: s.text(8) ?? "", startedAt: s.text(9),
-               finishedAt: s.text(10), resultJSON: s.textBytes(11), error: s.text(12))
+               finishedAt: s.text(10), resultJSON: s.textBytes(11), error: s.text(12),
+               kind: JobKind(rawValue: s.text(13) ?? "") ?? .fit, studyBID: s.int(14), dataVersionB: s.int(15), auto: s.int(16) == 1)
     }
 
     /// How many fits may wait or run at once; past either bound `enqueue` throws `QueueFull`.
@@ -26,63 +27,82 @@ struct FitStore {
         /// Seconds until a slot is likely free, from how long recent fits took.
         var retryAfter: Int
         var description: String {
-            "\(scope) already has \(limit) fits queued or running (the limit); retry after about \(retryAfter) s"
+            "\(scope) already has \(limit) jobs (fits and other kinds) queued or running (the limit); retry after about \(retryAfter) s"
         }
     }
 
     /// The study went away between its lookup and the write (a concurrent DELETE).
     struct StudyGone: Error {}
 
-    /// Queues a fit, or returns the one already made for the same options on the same data
+    /// Queues a job, or returns the one already made for the same kind and options on the same data
     /// (queued, running or succeeded; a failed, cancelled or timed-out one is retried). `created`
     /// says which. An identical request is answered even when the queue is full; a new one past
-    /// `limits` throws `QueueFull`, decided inside the same write transaction as the insert.
-    func enqueue(studyID: Int, optionsJSON: String, limits: QueueLimits, workers: Int) throws
-        -> (job: FitJob, created: Bool) {
+    /// `limits` throws `QueueFull`, decided inside the same write transaction as the insert. Every
+    /// kind counts against the same bounds. A comparison names its second study in `studyBID`.
+    func enqueue(studyID: Int, kind: JobKind = .fit, optionsJSON: String, studyBID: Int? = nil, auto: Bool = false,
+                 limits: QueueLimits, workers: Int) throws -> (job: FitJob, created: Bool) {
         let (id, created): (Int, Bool) = try database.write { c in
-            guard let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))],
-                                               row: { $0.int(0) ?? 0 }) else { throw StudyGone() }
-            if let existing = try c.queryOne("""
-                SELECT id FROM fit
-                WHERE study_id = ? AND data_version = ? AND options = ? AND status IN ('queued', 'running', 'succeeded')
-                  AND cancel_requested = 0
-                ORDER BY id DESC LIMIT 1
-                """, [.integer(Int64(studyID)), .integer(Int64(version)), .text(optionsJSON)], row: { $0.int(0) ?? 0 }) {
-                return (existing, false)
-            }
-            let overall = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running')", row: { $0.int(0) ?? 0 }) ?? 0
-            let mine = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running') AND study_id = ?",
-                                      [.integer(Int64(studyID))], row: { $0.int(0) ?? 0 }) ?? 0
-            if overall >= limits.overall || mine >= limits.perStudy {
-                // Expected wait for one slot: the queue ahead, spread over the workers, at the recent
-                // mean fit duration (1 s when nothing has finished yet); at least 1 s, at most an hour.
-                let mean = try c.queryOne("""
-                    SELECT avg((julianday(finished_at) - julianday(started_at)) * 86400.0) FROM
-                    (SELECT started_at, finished_at FROM fit WHERE status = 'succeeded' AND started_at IS NOT NULL
-                     ORDER BY id DESC LIMIT 20)
-                    """, row: { $0.double(0) }) ?? nil
-                let ahead = Double(overall >= limits.overall ? overall - limits.overall + 1 : mine - limits.perStudy + 1)
-                let wait = (mean ?? 1) * max(1, ahead) / Double(max(1, workers))
-                let retry = Int(min(3600, max(1, wait.rounded(.up))))
-                if overall >= limits.overall { throw QueueFull(scope: "the server", limit: limits.overall, retryAfter: retry) }
-                throw QueueFull(scope: "this study", limit: limits.perStudy, retryAfter: retry)
-            }
-            try c.run("""
-                INSERT INTO fit (study_id, status, options, data_version, created_at)
-                VALUES (?, 'queued', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-                """, .integer(Int64(studyID)), .text(optionsJSON), .integer(Int64(version)))
-            return (c.lastInsertRowID, true)
+            try enqueue(c, studyID: studyID, kind: kind, optionsJSON: optionsJSON, studyBID: studyBID, auto: auto,
+                        limits: limits, workers: workers)
         }
-        // A concurrent DELETE of the study may remove the fit between the write and this read.
+        // A concurrent DELETE of the study may remove the job between the write and this read.
         guard let job = try find(id: id) else { throw StudyGone() }
         return (job, created)
+    }
+
+    /// `enqueue` inside the caller's write transaction (the auto-refit scheduler decides and queues in one).
+    func enqueue(_ c: Connection, studyID: Int, kind: JobKind, optionsJSON: String, studyBID: Int?, auto: Bool,
+                 limits: QueueLimits, workers: Int) throws -> (Int, Bool) {
+        guard let version = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(studyID))],
+                                           row: { $0.int(0) ?? 0 }) else { throw StudyGone() }
+        var versionB: Int? = nil
+        if let b = studyBID {
+            guard let v = try c.queryOne("SELECT data_version FROM study WHERE id = ?", [.integer(Int64(b))],
+                                         row: { $0.int(0) ?? 0 }) else { throw StudyGone() }
+            versionB = v
+        }
+        let bValue: SQLValue = studyBID.map { .integer(Int64($0)) } ?? .null
+        let vbValue: SQLValue = versionB.map { .integer(Int64($0)) } ?? .null
+        if let existing = try c.queryOne("""
+            SELECT id FROM fit
+            WHERE study_id = ?1 AND kind = ?2 AND data_version = ?3 AND options = ?4
+              AND study_b_id IS ?5 AND data_version_b IS ?6
+              AND status IN ('queued', 'running', 'succeeded') AND cancel_requested = 0
+            ORDER BY id DESC LIMIT 1
+            """, [.integer(Int64(studyID)), .text(kind.rawValue), .integer(Int64(version)), .text(optionsJSON), bValue, vbValue],
+            row: { $0.int(0) ?? 0 }) {
+            return (existing, false)
+        }
+        let overall = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running')", row: { $0.int(0) ?? 0 }) ?? 0
+        let mine = try c.queryOne("SELECT count(*) FROM fit WHERE status IN ('queued', 'running') AND study_id = ?",
+                                  [.integer(Int64(studyID))], row: { $0.int(0) ?? 0 }) ?? 0
+        if overall >= limits.overall || mine >= limits.perStudy {
+            // Expected wait for one slot: the queue ahead, spread over the workers, at the recent
+            // mean job duration (1 s when nothing has finished yet); at least 1 s, at most an hour.
+            let mean = try c.queryOne("""
+                SELECT avg((julianday(finished_at) - julianday(started_at)) * 86400.0) FROM
+                (SELECT started_at, finished_at FROM fit WHERE status = 'succeeded' AND started_at IS NOT NULL
+                 ORDER BY id DESC LIMIT 20)
+                """, row: { $0.double(0) }) ?? nil
+            let ahead = Double(overall >= limits.overall ? overall - limits.overall + 1 : mine - limits.perStudy + 1)
+            let wait = (mean ?? 1) * max(1, ahead) / Double(max(1, workers))
+            let retry = Int(min(3600, max(1, wait.rounded(.up))))
+            if overall >= limits.overall { throw QueueFull(scope: "the server", limit: limits.overall, retryAfter: retry) }
+            throw QueueFull(scope: "this study", limit: limits.perStudy, retryAfter: retry)
+        }
+        try c.run("""
+            INSERT INTO fit (study_id, status, options, data_version, created_at, kind, study_b_id, data_version_b, auto)
+            VALUES (?, 'queued', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?)
+            """, .integer(Int64(studyID)), .text(optionsJSON), .integer(Int64(version)), .text(kind.rawValue), bValue, vbValue,
+            .integer(auto ? 1 : 0))
+        return (c.lastInsertRowID, true)
     }
 
     func find(id: Int) throws -> FitJob? {
         try database.read { c in
             try c.queryOne("""
                 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts, created_at,
-                       started_at, finished_at, result, error
+                       started_at, finished_at, result, error, kind, study_b_id, data_version_b, auto
                 FROM fit WHERE id = ?
                 """, [.integer(Int64(id))], row: Self.row)
         }
@@ -90,14 +110,22 @@ struct FitStore {
 
     /// A study's fits, newest first, before the id `before`; optionally only one status.
     func list(studyID: Int, status: FitJob.Status?, before: Int, limit: Int) throws -> [FitJob] {
+        try list(studyID: studyID, kind: .fit, status: status, before: before, limit: limit)
+    }
+
+    /// A study's jobs of one kind (all kinds when nil), newest first, before the id `before`;
+    /// optionally only one status. A comparison is listed under both of its studies. Listed without
+    /// their results, so a page stays small.
+    func list(studyID: Int, kind: JobKind?, status: FitJob.Status?, before: Int, limit: Int) throws -> [FitJob] {
         try database.read { c in
             try c.query("""
                 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts, created_at,
-                       started_at, finished_at, NULL, error
-                FROM fit WHERE study_id = ?1 AND id < ?2 AND (?3 IS NULL OR status = ?3)
+                       started_at, finished_at, NULL, error, kind, study_b_id, data_version_b, auto
+                FROM fit WHERE (study_id = ?1 OR study_b_id = ?1) AND id < ?2 AND (?3 IS NULL OR status = ?3)
+                  AND (?5 IS NULL OR kind = ?5)
                 ORDER BY id DESC LIMIT ?4
                 """, [.integer(Int64(studyID)), .integer(Int64(before)), status.map { .text($0.rawValue) } ?? .null,
-                      .integer(Int64(limit))], row: Self.row)
+                      .integer(Int64(limit)), kind.map { .text($0.rawValue) } ?? .null], row: Self.row)
         }
     }
 
@@ -105,7 +133,7 @@ struct FitStore {
     func newestSucceededID(studyID: Int) throws -> Int? {
         try database.read { c in
             try c.queryOne("""
-                SELECT id FROM fit WHERE study_id = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1
+                SELECT id FROM fit WHERE study_id = ? AND kind = 'fit' AND status = 'succeeded' ORDER BY id DESC LIMIT 1
                 """, [.integer(Int64(studyID))]) { $0.int(0) ?? 0 }
         }
     }

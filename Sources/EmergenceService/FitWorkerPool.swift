@@ -6,7 +6,7 @@ import Glibc
 import Logging
 import Storage
 
-/// Runs queued fits on a bounded pool: a serial Dispatch queue schedules (claims the oldest queued
+/// Runs queued jobs (fits and every other kind, see JobKind) on a bounded pool: a serial Dispatch queue schedules (claims the oldest queued
 /// fit whenever a slot is free) and each slot's fit runs on a dedicated low-priority thread.
 ///
 /// The queue itself lives in SQLite (`fit.status = 'queued'`), so it survives restarts; this pool
@@ -32,7 +32,8 @@ final class FitWorkerPool: @unchecked Sendable {
     private let capacity: Int
     /// The longest a fit may run before it is stopped as `timed_out`.
     let timeout: TimeInterval
-    private let runner: Runner
+    /// Runs one job of any kind (JobEngine, or the child-process runner).
+    private let runner: JobRunner
     private let logger: Logger
     /// Status changes, for /metrics and the fit log lines.
     let events: FitEvents
@@ -53,8 +54,10 @@ final class FitWorkerPool: @unchecked Sendable {
     private let progressWriter = DispatchQueue(label: "emergence.fits.progress", qos: .utility)
     private var pendingProgress: [Int: Double] = [:]
 
+    /// - runner: what runs fits (tests substitute one); other kinds run through `JobEngine`.
+    /// - jobRunner: what runs every kind, fits included; when given, `runner` is not used.
     init(database: Database, workers: Int, timeout: TimeInterval, logger: Logger,
-         runner: @escaping Runner = FitWorkerPool.emergenceFit, events: FitEvents? = nil) {
+         runner: @escaping Runner = FitWorkerPool.emergenceFit, jobRunner: JobRunner? = nil, events: FitEvents? = nil) {
         self.events = events ?? FitEvents(metrics: ServiceMetrics(), logger: logger)
         fits = FitStore(database: database)
         evaluations = EvaluationStore(database: database)
@@ -62,7 +65,7 @@ final class FitWorkerPool: @unchecked Sendable {
         self.timeout = timeout
         slots = (0..<max(1, workers)).map { FitThread(name: "emergence.fit.\($0)") }
         freeSlots = Array((0..<max(1, workers)).reversed())
-        self.runner = runner
+        self.runner = jobRunner ?? JobEngine.runner(fit: runner)
         self.logger = logger
     }
 
@@ -132,11 +135,16 @@ final class FitWorkerPool: @unchecked Sendable {
         }
         let started = Date()
         do {
-            let options = try JSONDecoder().decode(FitOptions.self, from: Data(job.optionsJSON.utf8))
             let data = try evaluations.all(studyID: job.studyID)
+            var rowsB: [Evaluation]? = nil
+            if job.kind == .comparison {
+                guard let b = job.studyBID else { throw MissingSecondStudy() }
+                rowsB = try evaluations.all(studyID: b).rows
+            }
+            let work = JobWork(kind: job.kind, optionsJSON: job.optionsJSON, rows: data.rows, rowsB: rowsB)
             let lock = self.lock
             let fits = self.fits
-            let result = try runner(data.rows, options, { [self] p in
+            let result = try runner(work, { [self] p in
                 lock.lock()
                 state.progress = p
                 let save = Date().timeIntervalSince(state.progressSavedAt) > 2
@@ -153,8 +161,7 @@ final class FitWorkerPool: @unchecked Sendable {
                 }
                 return state.cancelled
             })
-            let json = String(decoding: try result.jsonData(pretty: false), as: UTF8.self)
-            try fits.succeed(id: job.id, resultJSON: json)
+            try fits.succeed(id: job.id, resultJSON: String(decoding: result, as: UTF8.self))
             events.transition(job, from: .running, to: .succeeded, seconds: Date().timeIntervalSince(started))
         } catch FitError.cancelled {
             lock.lock()
@@ -163,7 +170,8 @@ final class FitWorkerPool: @unchecked Sendable {
             lock.unlock()
             if timedOut {
                 let limit = String(format: "%g", timeout)
-                let why = "the fit ran longer than the server's limit of \(limit) s and was stopped; "
+                let what = job.kind == .fit ? "fit" : job.kind.rawValue
+                let why = "the \(what) ran longer than the server's limit of \(limit) s and was stopped; "
                     + "ask for less work (fewer bootstrap resamples or MCMC steps) or raise EMERGENCE_FIT_TIMEOUT"
                 if (try? fits.fail(id: job.id, error: why, status: .timedOut)) != nil {
                     events.transition(job, from: .running, to: .timedOut, seconds: Date().timeIntervalSince(started), error: why)

@@ -24,6 +24,10 @@ public struct ServiceConfiguration: Sendable {
     /// `EMERGENCE_FIT_ISOLATION=thread`). nil = thread.
     public var fitExecutable: String? = nil
 
+    /// Seconds without new evaluations before a study with `auto_fit` queues its refit
+    /// (`--auto-fit-quiet`, `EMERGENCE_AUTO_FIT_QUIET`); each upload in the meantime restarts the wait.
+    public var autoFitQuiet: Double = 10
+
     /// Uploads parsed at once; one more is answered 503 with Retry-After (see UploadSlots).
     public var maxConcurrentUploads = 4
 
@@ -71,6 +75,9 @@ public struct ServiceConfiguration: Sendable {
         guard workers >= 1 && workers <= 256 else { throw Invalid(description: "workers must be in 1...256 (got \(workers))") }
         guard fitTimeout.isFinite && fitTimeout >= 1 && fitTimeout <= 7 * 86_400 else {
             throw Invalid(description: "fit timeout must be in 1...604800 seconds (got \(fitTimeout))")
+        }
+        guard autoFitQuiet.isFinite && autoFitQuiet >= 0 && autoFitQuiet <= 86_400 else {
+            throw Invalid(description: "auto-fit quiet period must be in 0...86400 seconds (got \(autoFitQuiet))")
         }
         guard (1...1_000_000).contains(maxQueuedFits) else {
             throw Invalid(description: "max queued fits must be in 1...1000000 (got \(maxQueuedFits))")

@@ -1,3 +1,4 @@
+import EmergenceCore
 import Ingestion
 
 /// A study: one task on one model family (METHOD.md §2). Evaluations and fits belong to one.
@@ -13,11 +14,30 @@ public struct Study: Codable, Sendable, Equatable {
     public var dataVersion: Int
     public var evaluations: Int
     public var createdAt: String
+    /// Refit options: new evaluations queue one refit with these after a quiet period (null: off).
+    public var autoFit: FitOptions? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, name, task, chance, shots, description, evaluations
         case dataVersion = "data_version"
         case createdAt = "created_at"
+        case autoFit = "auto_fit"
+    }
+
+    /// As before `auto_fit` existed (unset optional fields left out), plus `auto_fit`, always
+    /// present: null when auto-refit is off.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(task, forKey: .task)
+        try c.encodeIfPresent(chance, forKey: .chance)
+        try c.encodeIfPresent(shots, forKey: .shots)
+        try c.encodeIfPresent(description, forKey: .description)
+        try c.encode(evaluations, forKey: .evaluations)
+        try c.encode(dataVersion, forKey: .dataVersion)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(autoFit, forKey: .autoFit)
     }
 }
 
@@ -28,8 +48,11 @@ public struct StudyDraft: Sendable, Equatable {
     public var chance: Double?
     public var shots: Int?
     public var description: String?
+    public var autoFit: FitOptions?
 
-    public init(name: String, task: String? = nil, chance: Double? = nil, shots: Int? = nil, description: String? = nil) {
+    public init(name: String, task: String? = nil, chance: Double? = nil, shots: Int? = nil, description: String? = nil,
+                autoFit: FitOptions? = nil) {
+        self.autoFit = autoFit
         self.name = name
         self.task = task
         self.chance = chance
@@ -37,7 +60,7 @@ public struct StudyDraft: Sendable, Equatable {
         self.description = description
     }
 
-    static let fields: Set<String> = ["name", "task", "chance", "shots", "description"]
+    static let fields: Set<String> = ["name", "task", "chance", "shots", "description", "auto_fit"]
 
     /// Reads and validates a JSON body; every problem is reported (index -1: the body as a whole).
     static func decode(_ body: [UInt8]) throws -> StudyDraft {
@@ -87,6 +110,8 @@ public struct StudyDraft: Sendable, Equatable {
                     bad("shots", "must be an integer in 0...1000000"); continue
                 }
                 draft.shots = i
+            case "auto_fit":
+                do { draft.autoFit = try StudyDraft.autoFit(value) } catch let e as IngestionError { problems += e.problems }
             default:
                 bad(key, "unknown field; expected one of \(fields.sorted().joined(separator: ", "))")
             }
@@ -94,5 +119,26 @@ public struct StudyDraft: Sendable, Equatable {
         if !sawName { bad("name", "is required") }
         if !problems.isEmpty { throw IngestionError(problems: problems) }
         return draft
+    }
+}
+
+extension StudyDraft {
+    /// A study's `auto_fit` value: fit options, read and checked as `POST …/fits` reads its body,
+    /// with every problem's field under `auto_fit.`; `null` turns auto-refit off.
+    static func autoFit(_ value: JSONValue) throws -> FitOptions? {
+        if case .null = value { return nil }
+        guard case .object = value else {
+            throw IngestionError(problems: [RowProblem(index: -1, field: "auto_fit",
+                                                       reason: "must be an object of fit options or null (got \(value.kindName))")])
+        }
+        do {
+            return try ServiceAPI.decodeOptions(Array(value.jsonText.utf8))
+        } catch let e as IngestionError {
+            throw IngestionError(problems: e.problems.map {
+                var p = $0
+                p.field = $0.field == "body" ? "auto_fit" : "auto_fit.\($0.field)"
+                return p
+            })
+        }
     }
 }

@@ -1,3 +1,5 @@
+import EmergenceCore
+import Foundation
 import Storage
 
 /// Studies in the database.
@@ -11,14 +13,15 @@ struct StudyStore {
             let taken = try c.queryOne("SELECT 1 FROM study WHERE name = ?", [.text(d.name)]) { _ in true } ?? false
             if taken { throw CreateError.nameTaken }
             let s = try c.prepare("""
-                INSERT INTO study (name, task, chance, shots, description, created_at)
-                VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                INSERT INTO study (name, task, chance, shots, description, created_at, auto_fit)
+                VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)
                 """)
             s.bind(1, d.name)
             s.bind(2, d.task)
             s.bind(3, d.chance)
             s.bind(4, d.shots)
             s.bind(5, d.description)
+            s.bind(6, try d.autoFit.map { try FitJob.canonicalJSON($0) })
             try s.run()
             return c.lastInsertRowID
         }
@@ -30,14 +33,15 @@ struct StudyStore {
     private static func row(_ s: Statement) -> Study {
         // Columns are NOT NULL in the schema; the fallbacks only keep a corrupt row from trapping.
         Study(id: s.int(0) ?? 0, name: s.text(1) ?? "", task: s.text(2), chance: s.double(3), shots: s.int(4),
-              description: s.text(5), dataVersion: s.int(6) ?? 0, evaluations: s.int(7) ?? 0, createdAt: s.text(8) ?? "")
+              description: s.text(5), dataVersion: s.int(6) ?? 0, evaluations: s.int(7) ?? 0, createdAt: s.text(8) ?? "",
+              autoFit: s.text(9).flatMap { try? JSONDecoder().decode(FitOptions.self, from: Data($0.utf8)) })
     }
 
     func find(id: Int) throws -> Study? {
         try database.read { c in
             try c.queryOne("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at
+                       evaluation_count, created_at, auto_fit
                 FROM study WHERE id = ?
                 """, [.integer(Int64(id))], row: Self.row)
         }
@@ -51,7 +55,7 @@ struct StudyStore {
         return try database.read { c in
             try c.queryOne("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at
+                       evaluation_count, created_at, auto_fit
                 FROM study WHERE name = ?
                 """, [.text(reference)], row: Self.row)
         }
@@ -61,9 +65,25 @@ struct StudyStore {
         try database.read { c in
             try c.query("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at
+                       evaluation_count, created_at, auto_fit
                 FROM study WHERE id > ? ORDER BY id LIMIT ?
                 """, [.integer(Int64(after)), .integer(Int64(limit))], row: Self.row)
+        }
+    }
+
+    /// Sets or clears (nil) a study's auto-refit options; clearing also drops a pending refit.
+    /// False when the study is absent.
+    func setAutoFit(id: Int, _ options: FitOptions?) throws -> Bool {
+        let text = try options.map { try FitJob.canonicalJSON($0) }
+        return try database.write { c in
+            let s = try c.prepare("""
+                UPDATE study SET auto_fit = ?1, auto_fit_due = CASE WHEN ?1 IS NULL THEN NULL ELSE auto_fit_due END
+                WHERE id = ?2
+                """)
+            s.bind(1, text)
+            s.bind(2, id)
+            try s.run()
+            return c.changes == 1
         }
     }
 

@@ -179,5 +179,33 @@ public enum Schema {
         CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
         PRAGMA user_version = 4;
         """),
+
+        // One job table for every kind of work (issue 12): fits, observations, back-tests,
+        // comparisons, ablations and advice share the queue, its bounds, the timeout, restart
+        // recovery and cancel. The table keeps its name `fit` (its fits keep their ids and URLs);
+        // `kind` says what a row is, and every existing row is a fit. A comparison reads two studies:
+        // `study_b_id` (and the version of it that it saw) cascades like `study_id`, so deleting
+        // either study removes it. `auto` marks a refit queued by a study's `auto_fit` option, of
+        // which at most one waits per study. ADD COLUMN keeps the rows and the AUTOINCREMENT mark.
+        //
+        // A study's `auto_fit` holds its refit options (canonical FitOptions JSON; NULL: off), and
+        // `auto_fit_due` the Unix time at which uploads' quiet period ends and a refit is queued
+        // (NULL: none pending), so a pending refit survives a restart.
+        Migration(version: 5, script: """
+        ALTER TABLE fit ADD COLUMN kind TEXT NOT NULL DEFAULT 'fit'
+            CHECK (kind IN ('fit', 'observation', 'backtest', 'comparison', 'ablation', 'advice'));
+        ALTER TABLE fit ADD COLUMN study_b_id INTEGER REFERENCES study(id) ON DELETE CASCADE;
+        ALTER TABLE fit ADD COLUMN data_version_b INTEGER CHECK (data_version_b IS NULL OR data_version_b >= 0);
+        ALTER TABLE fit ADD COLUMN auto INTEGER NOT NULL DEFAULT 0 CHECK (auto IN (0, 1));
+        DROP INDEX fit_same_request;
+        CREATE INDEX fit_same_request ON fit (study_id, kind, data_version, options);
+        CREATE INDEX fit_by_study_kind ON fit (study_id, kind, id);
+        CREATE INDEX fit_by_study_b ON fit (study_b_id, id) WHERE study_b_id IS NOT NULL;
+
+        ALTER TABLE study ADD COLUMN auto_fit TEXT CHECK (auto_fit IS NULL OR json_valid(auto_fit));
+        ALTER TABLE study ADD COLUMN auto_fit_due REAL CHECK (auto_fit_due IS NULL OR auto_fit_due >= 0);
+        CREATE INDEX study_auto_fit_due ON study (auto_fit_due) WHERE auto_fit_due IS NOT NULL;
+        PRAGMA user_version = 5;
+        """),
     ]
 }

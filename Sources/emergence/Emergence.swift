@@ -7,6 +7,7 @@ struct Emergence: ParsableCommand {
         abstract: "Predicts the pretraining compute at which a capability emerges (METHOD.md).",
         subcommands: [ServeCommand.self, FitCommand.self, SimulateCommand.self, CalibrateCommand.self, BenchCommand.self,
                       FuzzFitCommand.self, FitWorkerCommand.self, BackupCommand.self,
-                      PlotCommand.self]
+                      PlotCommand.self,
+                      ObserveCommand.self, BacktestCommand.self, CompareCommand.self, AblateCommand.self, AdviseCommand.self]
     )
 }

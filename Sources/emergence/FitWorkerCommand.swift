@@ -4,11 +4,12 @@ import EmergenceService
 import Glibc
 #endif
 
-/// `emergence fit-worker`: one fit for the server, in a process of its own (see FitProcess).
+/// `emergence fit-worker`: one job for the server (a fit or any other kind; the request names it),
+/// in a process of its own (see FitProcess).
 struct FitWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-worker",
-        abstract: "Run one fit for `emergence serve` (request on stdin, result on stdout).",
+        abstract: "Run one job for `emergence serve` (request on stdin, result on stdout).",
         shouldDisplay: false)
 
     func run() throws {

@@ -9,7 +9,7 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
         Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
-        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_LOG_FORMAT, EMERGENCE_CORS_ORIGINS \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_AUTO_FIT_QUIET, EMERGENCE_LOG_FORMAT, EMERGENCE_CORS_ORIGINS \
         (origins whose pages may read the API: exact origins, comma-separated, or * without tokens), and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
@@ -38,6 +38,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Where fits run: process (a child process per fit; a crash costs one fit) or thread (env EMERGENCE_FIT_ISOLATION; default process).")
     var fitIsolation: String?
 
+    @Option(help: "Seconds without uploads before a study with auto_fit queues its refit (env EMERGENCE_AUTO_FIT_QUIET; default 10).")
+    var autoFitQuiet: Double?
+
     @Option(help: "Server log on stderr: json (one object per line) or text (env EMERGENCE_LOG_FORMAT; default json).")
     var logFormat: String?
 
@@ -60,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         config.maxQueuedFits = try Self.setting(maxQueuedFits, "EMERGENCE_MAX_QUEUED_FITS", env) ?? config.maxQueuedFits
         config.maxQueuedFitsPerStudy = try Self.setting(maxQueuedFitsPerStudy, "EMERGENCE_MAX_QUEUED_FITS_PER_STUDY", env)
             ?? config.maxQueuedFitsPerStudy
+        config.autoFitQuiet = try Self.setting(autoFitQuiet, "EMERGENCE_AUTO_FIT_QUIET", env) ?? config.autoFitQuiet
         switch fitIsolation ?? env["EMERGENCE_FIT_ISOLATION"] ?? "process" {
         case "process":
             // This very executable, even if the file is replaced by an upgrade while it runs.

@@ -24,7 +24,8 @@ final class OpenAPITests: XCTestCase {
             for key in item.keys where methods.contains(key) { documented.insert("\(key.uppercased()) \(path)") }
         }
         XCTAssertEqual(routes, documented, "routes not documented: \(routes.subtracting(documented)); documented but not routed: \(documented.subtracting(routes))")
-        XCTAssertEqual(routes.count, 21)
+        // Not a literal count (every branch that adds routes would change it): no route twice.
+        XCTAssertEqual(service.router.routes.count, routes.count, "a route is registered twice")
     }
 
     func testEveryOperationDocumentsItsErrorsAsProblems() throws {

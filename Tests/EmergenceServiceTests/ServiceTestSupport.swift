@@ -49,6 +49,7 @@ final class TestService {
     }
 
     func close() {
+        service.api.autoFit.stop()
         service.pool.shutdown(timeout: 5)
         service.database.close()  // releases DB.lock now: the pool's timers may hold the database a while
     }

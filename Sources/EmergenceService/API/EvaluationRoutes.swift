@@ -39,6 +39,7 @@ extension ServiceAPI {
         })
         let t1 = clock.now
         metrics.recordUpload(inserted: outcome.inserted, updated: outcome.updated)
+        if outcome.inserted + outcome.updated > 0 { autoFit.noteUpload(studyID: s.id) }
         logger.info("study \(s.id): \(format.value.rawValue) upload of \(body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated in \(t1 - t0)")
         return try json(200, UploadReply(format: format.value.rawValue, inserted: outcome.inserted, updated: outcome.updated,
                                          data_version: outcome.dataVersion))

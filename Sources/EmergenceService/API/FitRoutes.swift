@@ -39,6 +39,13 @@ extension ServiceAPI {
                 })
             }
         }
+        // null only where openapi.json allows it (optional values); elsewhere the decoder would
+        // silently take the default, accepting a body the schema refuses.
+        let nullable: Set<String> = ["d0", "max_flops", "scaling_law"]
+        let nulls = members.filter { if case .null = $0.1 { return !nullable.contains($0.0) } else { return false } }
+        if !nulls.isEmpty {
+            throw IngestionError(problems: nulls.map { RowProblem(index: -1, field: $0.0, reason: "must not be null") })
+        }
         // Integer options are checked here: Foundation's decoder reports "-1" for a UInt64 as invalid
         // JSON with no field name, which would not tell the client which option was wrong.
         var problems: [RowProblem] = []
@@ -135,13 +142,15 @@ extension ServiceAPI {
 
     func getFit(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try fitID(request)
-        guard let job = try fits.find(id: id) else { throw APIError.notFound("no fit with id \(id)") }
+        // Another kind of job has an id in the same sequence but is no fit: it lives at /v1/jobs/{id}.
+        guard let job = try fits.find(id: id), job.kind == .fit else { throw APIError.notFound("no fit with id \(id)") }
         let name = try studies.find(id: job.studyID)?.name
         return .json(200, document(job, studyName: name))
     }
 
     func cancelFit(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try fitID(request)
+        if let job = try fits.find(id: id), job.kind != .fit { throw APIError.notFound("no fit with id \(id)") }
         switch try fits.cancel(id: id) {
         case .notFound:
             throw APIError.notFound("no fit with id \(id)")

@@ -17,6 +17,8 @@ final class ServiceAPI: @unchecked Sendable {
     let uploadSlots: UploadSlots
     let workers: Int
     let logger: Logger
+    /// Queues the refits of studies with `auto_fit` after their uploads' quiet period.
+    let autoFit: AutoFitScheduler
     /// Counters and histograms for `GET /metrics`.
     let metrics: ServiceMetrics
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
@@ -37,6 +39,8 @@ final class ServiceAPI: @unchecked Sendable {
         limits = configuration.bodyLimits
         uploadSlots = UploadSlots(limit: configuration.maxConcurrentUploads)
         self.logger = logger
+        autoFit = AutoFitScheduler(database: database, pool: pool, quiet: configuration.autoFitQuiet, limits: queueLimits,
+                                   workers: configuration.workers, logger: logger)
     }
 
     /// Every route, with the scope it needs (nil: open even when tokens are configured).
@@ -65,7 +69,7 @@ final class ServiceAPI: @unchecked Sendable {
             // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
             ("GET", "/", .read, homePage),
             ("GET", "/studies/{study}", .read, studyPage),
-        ]
+        ] + jobRoutes + autoFitRoutes
     }
 
     func register(on router: Router) {

@@ -20,13 +20,15 @@ final class FitEvents: Sendable {
             "study_id": .stringConvertible(job.studyID),
             "to": .string(to.rawValue),
         ]
+        // Every job kind shares the fit's events; a line for another kind says which.
+        if job.kind != .fit { metadata["kind"] = .string(job.kind.rawValue) }
         if let from { metadata["from"] = .string(from.rawValue) }
         if to == .running { metadata["attempt"] = .stringConvertible(job.attempts) }
         if let seconds { metadata["duration_s"] = .stringConvertible((seconds * 1000).rounded() / 1000) }
         // A fit's error is the service's own message (never a request body), bounded in length.
         if let error { metadata["error"] = .string(String(error.prefix(1000))) }
         let level: Logger.Level = to == .failed || to == .timedOut ? .warning : .info
-        logger.log(level: level, "fit \(job.id) \(from.map { "\($0.rawValue) → " } ?? "")\(to.rawValue)", metadata: metadata)
+        logger.log(level: level, "\(job.kind == .fit ? "fit" : job.kind.rawValue) \(job.id) \(from.map { "\($0.rawValue) → " } ?? "")\(to.rawValue)", metadata: metadata)
     }
 
     /// What a start-up recovery did to fits the previous process left running: counted, and one line.
