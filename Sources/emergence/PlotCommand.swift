@@ -16,7 +16,7 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Folder to write into (created if absent).")
     var out: String
 
-    @Option(help: "Draw from a saved result (the JSON `emergence fit` prints) instead of fitting; the CSV gives the points.")
+    @Option(help: "Draw from a saved result (the JSON `emergence fit` prints, or GET /v1/fits/{id}'s document) instead of fitting; the CSV gives the points; give the fit's --max-flops to grey the rows it left out.")
     var result: String?
 
     @Option(help: "Chart title (default: the CSV's file name).")
@@ -38,10 +38,14 @@ struct PlotCommand: ParsableCommand {
         var resultBytes: Data?
         if let path = result {
             guard let data = FileManager.default.contents(atPath: path) else { StudyFile.fail(["\(path): cannot read the file"]) }
-            do {
-                fitted = try JSONDecoder().decode(FitResult.self, from: data)
-            } catch {
-                StudyFile.fail(["\(path): not a fit result document: \(error)"])
+            // The bare result (`emergence fit`'s output) or the API's fit document holding it as `result`.
+            struct FitDocument: Decodable { var result: FitResult }
+            if let bare = try? JSONDecoder().decode(FitResult.self, from: data) {
+                fitted = bare
+            } else if let document = try? JSONDecoder().decode(FitDocument.self, from: data) {
+                fitted = document.result
+            } else {
+                StudyFile.fail(["\(path): neither a fit result (the JSON `emergence fit` prints) nor a fit document with a `result`"])
             }
         } else {
             do {
