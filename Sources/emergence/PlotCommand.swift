@@ -34,6 +34,13 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let evaluations = try StudyFile.read(file)
         let options = try fit.options()
+        // The folder first: a path that cannot be written fails before a fit that may take a minute.
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            StudyFile.fail(["\(out): cannot create the folder: \(error.localizedDescription)"])
+        }
         let fitted: FitResult
         var resultBytes: Data?
         if let path = result {
@@ -64,9 +71,7 @@ struct PlotCommand: ParsableCommand {
             result: fitted,
             largestCheckpointFlops: EmergenceCDFChart.largestCheckpointFlops(evaluations, maxFlops: options.maxFlops),
             options: .init(title: name))
-        let folder = URL(fileURLWithPath: out, isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(fitSVG.utf8).write(to: folder.appendingPathComponent("fit.svg"), options: .atomic)
             try Data(cdfSVG.utf8).write(to: folder.appendingPathComponent("emergence-cdf.svg"), options: .atomic)
             if let resultBytes { try resultBytes.write(to: folder.appendingPathComponent("result.json"), options: .atomic) }
