@@ -76,6 +76,7 @@ public enum BacktestChart {
         }
         var lo = log10(xMin) - 0.3, hi = log10(xMax) + 0.3
         if hi - lo < 1 { lo -= 0.5; hi += 0.5 }
+        lo = NiceTicks.clampExponent(lo); hi = max(lo + 1, NiceTicks.clampExponent(hi))
         let x = LogScale(lo: pow(10, lo), hi: pow(10, hi), pixelLo: layout.plotLeft, pixelHi: layout.plotRight)
 
         // y: loss, lower (more capable) upwards, like the fit chart's capability-to-the-right.

@@ -85,6 +85,7 @@ public enum EmergenceCDFChart {
         let centre = log10(mle ?? lowerBound ?? curve[curve.count / 2].flops)
         lo = max(lo, centre - 10); hi = min(hi, centre + 10)
         if hi - lo < 2 { lo -= 1; hi += 1 }
+        lo = NiceTicks.clampExponent(lo); hi = max(lo + 1, NiceTicks.clampExponent(hi))
         let x = LogScale(lo: pow(10, lo), hi: pow(10, hi), pixelLo: layout.plotLeft, pixelHi: layout.plotRight)
         let y = LinearScale(lo: 0, hi: 1, pixelLo: layout.plotBottom, pixelHi: layout.plotTop)
         let xTicks = NiceTicks.decades(pow(10, lo), pow(10, hi)).map { (x($0), "1e\(Int(log10($0).rounded()))") }

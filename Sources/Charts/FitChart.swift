@@ -31,7 +31,7 @@ public enum FitChart {
         public var maxPoints: Int
 
         public init(title: String = "Emergence fit", chance: Double? = nil, maxFlops: Double? = nil,
-                    notes: [String] = [], maxPoints: Int = 4000) {
+                    notes: [String] = [], maxPoints: Int = 2000) {
             self.title = title; self.chance = chance; self.maxFlops = maxFlops; self.notes = notes; self.maxPoints = maxPoints
         }
     }

@@ -36,6 +36,9 @@ struct LogScale {
 
 /// Tick positions that read well: steps of 1, 2 or 5 × 10^k (Heckbert's "nice numbers").
 enum NiceTicks {
+    /// The log10 bounds of a log axis kept where 10^x is a normal, finite Double.
+    static func clampExponent(_ x: Double) -> Double { max(-300, min(300, x.isFinite ? x : 0)) }
+
     /// About `target` ticks covering [lo, hi], and the domain widened to whole steps.
     static func linear(_ lo: Double, _ hi: Double, target: Int = 6) -> (ticks: [Double], lo: Double, hi: Double, step: Double) {
         var lo = lo, hi = hi
@@ -61,7 +64,11 @@ enum NiceTicks {
 
     /// Decades 10^k within [lo, hi] (both > 0), every second or third one when there are many.
     static func decades(_ lo: Double, _ hi: Double) -> [Double] {
-        let a = Int(ceil(log10(lo) - 1e-9)), b = Int(floor(log10(hi) + 1e-9))
+        // Exponents clamped to what a Double holds, so that Int(…) never meets ±∞ or NaN.
+        let l = log10(lo), h = log10(hi)
+        guard l.isFinite || h.isFinite else { return [] }
+        let a = Int(max(-300, min(300, ceil((l.isFinite ? l : -300) - 1e-9))))
+        let b = Int(max(-300, min(300, floor((h.isFinite ? h : 300) + 1e-9))))
         guard a <= b else { return [] }
         let every = (b - a) > 16 ? 4 : (b - a) > 10 ? 2 : 1
         // Parsed rather than pow(10, k): "1e23" is the double nearest 10^23, pow may be one ulp off.

@@ -16,7 +16,7 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Folder to write into (created if absent).")
     var out: String
 
-    @Option(help: "Draw from a saved result (the JSON `emergence fit` prints) instead of fitting; the CSV gives the points.")
+    @Option(help: "Draw from a saved result (the JSON `emergence fit` prints, or GET /v1/fits/{id}'s document) instead of fitting; the CSV gives the points; give the fit's --max-flops to grey the rows it left out.")
     var result: String?
 
     @Option(help: "Chart title (default: the CSV's file name).")
@@ -34,14 +34,25 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let evaluations = try StudyFile.read(file)
         let options = try fit.options()
+        // The folder first: a path that cannot be written fails before a fit that may take a minute.
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            StudyFile.fail(["\(out): cannot create the folder: \(error.localizedDescription)"])
+        }
         let fitted: FitResult
         var resultBytes: Data?
         if let path = result {
             guard let data = FileManager.default.contents(atPath: path) else { StudyFile.fail(["\(path): cannot read the file"]) }
-            do {
-                fitted = try JSONDecoder().decode(FitResult.self, from: data)
-            } catch {
-                StudyFile.fail(["\(path): not a fit result document: \(error)"])
+            // The bare result (`emergence fit`'s output) or the API's fit document holding it as `result`.
+            struct FitDocument: Decodable { var result: FitResult }
+            if let bare = try? JSONDecoder().decode(FitResult.self, from: data) {
+                fitted = bare
+            } else if let document = try? JSONDecoder().decode(FitDocument.self, from: data) {
+                fitted = document.result
+            } else {
+                StudyFile.fail(["\(path): neither a fit result (the JSON `emergence fit` prints) nor a fit document with a `result`"])
             }
         } else {
             do {
@@ -60,9 +71,7 @@ struct PlotCommand: ParsableCommand {
             result: fitted,
             largestCheckpointFlops: EmergenceCDFChart.largestCheckpointFlops(evaluations, maxFlops: options.maxFlops),
             options: .init(title: name))
-        let folder = URL(fileURLWithPath: out, isDirectory: true)
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(fitSVG.utf8).write(to: folder.appendingPathComponent("fit.svg"), options: .atomic)
             try Data(cdfSVG.utf8).write(to: folder.appendingPathComponent("emergence-cdf.svg"), options: .atomic)
             if let resultBytes { try resultBytes.write(to: folder.appendingPathComponent("result.json"), options: .atomic) }

@@ -72,4 +72,15 @@ final class EmergenceCDFChartTests: XCTestCase {
         XCTAssertTrue(svg.texts.contains { $0.contains("unreachable") })
         XCTAssertTrue(svg.texts.contains { $0.contains("Only 93% of samples") })
     }
+
+    func testExtremeComputesDoNotTrap() throws {
+        var result = try Fixture.result("mmlu-like-2e22.result.json")
+        for extreme in [Double.leastNonzeroMagnitude, 1e-300, 1.7e308, .greatestFiniteMagnitude] {
+            result.emergence.flops?.mle = extreme
+            result.emergence.probabilityEmerged = [.init(flops: extreme, p: 0.5), .init(flops: 1e22, p: .nan)]
+            _ = SVGInspector.parse(EmergenceCDFChart.svg(result: result, largestCheckpointFlops: extreme))
+            _ = SVGInspector.parse(BacktestChart.svg(points: [.init(maxFlops: extreme, predicted: 1.8)], observedEmergenceLoss: 1.8,
+                                                     options: .init(emergenceFlops: extreme)))
+        }
+    }
 }

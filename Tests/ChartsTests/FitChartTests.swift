@@ -134,7 +134,7 @@ final class FitChartTests: XCTestCase {
         var many: [Evaluation] = []
         for i in 0..<30 { many += rows.map { var r = $0; r.subset = "s\(i)"; return r } }
         let svg = SVGInspector.parse(FitChart.svg(result: result, evaluations: many, options: .init(maxFlops: 2e22)))
-        XCTAssertTrue(svg.texts.contains { $0.hasPrefix("More than 4000 rows") })
+        XCTAssertTrue(svg.texts.contains { $0.hasPrefix("More than 2000 rows") })
         XCTAssertLessThanOrEqual(svg.all("circle").count + svg.all("polygon").count, rows.count + 20)
     }
 }
