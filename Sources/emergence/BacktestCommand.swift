@@ -1,4 +1,5 @@
 import ArgumentParser
+import Charts
 import EmergenceCore
 import Foundation
 
@@ -13,6 +14,8 @@ struct BacktestCommand: ParsableCommand {
     @Argument(help: "Study CSV.") var file: String
     @Option(help: "Compute cutoffs in FLOPs, comma-separated (1 to 20).") var cutoffs: String
     @Option(help: "Bootstrap resamples of the observed emergence.") var observeBootstrap: Int = 1000
+    @Option(help: "Also write the back-test chart (the paper's Figure 7; the API's /v1/jobs/{id}/plots/backtest.svg) to this SVG file.")
+    var svg: String?
     @OptionGroup var fit: FitFlags
 
     func run() throws {
@@ -21,7 +24,26 @@ struct BacktestCommand: ParsableCommand {
         o.fit = try fit.options()
         o.observeBootstrap = observeBootstrap
         try WorkflowCommand.validate(o.problems(budget: .default))
+        // The SVG's folder first: a path that cannot be written fails before fits that may take minutes.
+        let svgURL = svg.map { URL(fileURLWithPath: $0) }
+        if let svgURL, let svg {
+            let folder = svgURL.deletingLastPathComponent().path
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
+                  FileManager.default.isWritableFile(atPath: folder) else {
+                StudyFile.fail(["\(svg): cannot write: \(folder) is not a writable folder"])
+            }
+        }
         let rows = WorkflowCommand.read(file)
-        try WorkflowCommand.emit(file) { try Backtest.run(rows, options: o) }
+        let result = try WorkflowCommand.emit(file) { try Backtest.run(rows, options: o) }
+        if let svgURL, let svg {
+            let title = "Back-test: " + URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+            let picture = BacktestChart.svg(result: result, options: .init(title: title))
+            do {
+                try Data(picture.utf8).write(to: svgURL, options: .atomic)
+            } catch {
+                StudyFile.fail(["\(svg): cannot write: \(error.localizedDescription)"])
+            }
+        }
     }
 }

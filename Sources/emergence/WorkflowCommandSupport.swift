@@ -42,12 +42,15 @@ enum WorkflowCommand {
             .joined(separator: "\n"))
     }
 
-    /// Prints the result as sorted-key JSON, or exits 1 with the error (naming `file`).
-    static func emit<R: WorkflowResult>(_ file: String, _ body: () throws -> R) throws {
+    /// Prints the result as sorted-key JSON and returns it, or exits 1 with the error (naming `file`).
+    @discardableResult
+    static func emit<R: WorkflowResult>(_ file: String, _ body: () throws -> R) throws -> R {
         do {
-            var data = try body().jsonData()
+            let result = try body()
+            var data = try result.jsonData()
             data.append(0x0A)
             FileHandle.standardOutput.write(data)
+            return result
         } catch let error as FitError {
             StudyFile.fail(["\(file): \(error)"])
         }

@@ -39,8 +39,9 @@ extension ServiceAPI {
         let history = recent.map { job in
             FitHistoryEntry(job: job, lossMLE: summaries[job.id]?.loss, resultStatus: summaries[job.id]?.status)
         }
+        let backtest = try fits.list(studyID: s.id, kind: .backtest, status: .succeeded, before: Int.max, limit: 1).first?.id
         let model = StudyPageModel(study: s, lastFit: recent.first, prediction: prediction, largestCheckpointFlops: largest,
-                                   history: history)
+                                   history: history, latestBacktestID: backtest)
         return Self.html(StudyPages.study(model))
     }
 

@@ -69,7 +69,7 @@ final class ServiceAPI: @unchecked Sendable {
             // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
             ("GET", "/", .read, homePage),
             ("GET", "/studies/{study}", .read, studyPage),
-        ] + jobRoutes + autoFitRoutes
+        ] + jobRoutes + jobPlotRoutes + autoFitRoutes
     }
 
     func register(on router: Router) {

@@ -31,4 +31,6 @@ struct StudyPageModel: Sendable {
     /// max_flops): what "N× beyond your largest checkpoint" compares with.
     var largestCheckpointFlops: Double?
     var history: [FitHistoryEntry]
+    /// The newest succeeded back-test job, whose chart the page shows (`/v1/jobs/{id}/plots/backtest.svg`).
+    var latestBacktestID: Int? = nil
 }

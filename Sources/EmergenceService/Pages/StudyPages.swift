@@ -113,6 +113,9 @@ enum StudyPages {
             b += "<p class=\"prediction\">No prediction yet.</p>\n"
             b += "<div class=\"advice\"><strong>What to do:</strong> \(advice(result: nil, lastFit: m.lastFit, study: s) ?? "")</div>\n"
         }
+        if let id = m.latestBacktestID {
+            b += "<h2>Back-test</h2>\n<figure><img src=\"/v1/jobs/\(id)/plots/backtest.svg\" alt=\"Predicted emergence loss against the compute cutoff of each fit, beside the observed emergence.\" width=\"720\"><figcaption>The study's latest back-test (job <a href=\"/v1/jobs/\(id)\">\(id)</a>): predictions from checkpoints under each cutoff against the emergence observed in all of them (the paper's Figure 7).</figcaption></figure>\n"
+        }
         b += history(m.history)
         b += "</main>\n"
         return document(title: "\(s.name): emergence prediction", body: b)

@@ -347,6 +347,68 @@ class Client:
             self._etags[path] = (etag, doc)
         return doc
 
+    # ------------------------------------------------------------------ workflow jobs
+
+    def observe(self, study: Union[str, int], *, wait: bool = True, **options: Any) -> Dict[str, Any]:
+        """``POST /v1/studies/{study}/observations``: the emergence observed in every checkpoint
+        (``emergence observe``; options ``bootstrap``, ``seed``, ``axis``, ``max_flops``,
+        ``scaling_law``).  Returns the job document (``result`` once it succeeded).  ``wait``,
+        ``progress``, ``timeout`` and ``raise_on_failure`` as in ``fit``."""
+        return self._job(f"/v1/studies/{_segment(study)}/observations", options, wait, "observation")
+
+    def backtest(self, study: Union[str, int], cutoffs: Iterable[float], *, wait: bool = True,
+                 **options: Any) -> Dict[str, Any]:
+        """``POST /v1/studies/{study}/backtests``: one fit under each compute cutoff (FLOPs) against
+        the observed emergence (``emergence backtest``; ``observe_bootstrap`` and every fit option
+        but ``max_flops``).  Its chart is ``backtest_plot(job_id)``."""
+        return self._job(f"/v1/studies/{_segment(study)}/backtests", {**options, "cutoffs": list(cutoffs)},
+                         wait, "backtest")
+
+    def compare(self, a: Union[str, int], b: Union[str, int], *, wait: bool = True, **options: Any) -> Dict[str, Any]:
+        """``POST /v1/comparisons``: two studies (by name or id) fitted alike and compared
+        (``emergence compare``)."""
+        return self._job("/v1/comparisons", {**options, "a": str(a), "b": str(b)}, wait, "comparison")
+
+    def ablate(self, study: Union[str, int], *, wait: bool = True, **options: Any) -> Dict[str, Any]:
+        """``POST /v1/studies/{study}/ablations``: the fit refitted without each data amount, form,
+        … (``emergence ablate``)."""
+        return self._job(f"/v1/studies/{_segment(study)}/ablations", options, wait, "ablation")
+
+    def advise(self, study: Union[str, int], *, wait: bool = True, **options: Any) -> Dict[str, Any]:
+        """``POST /v1/studies/{study}/advice``: what data to collect next (``emergence advise``)."""
+        return self._job(f"/v1/studies/{_segment(study)}/advice", options, wait, "advice")
+
+    def job(self, job_id: int) -> Dict[str, Any]:
+        """``GET /v1/jobs/{id}``: a job of any kind (status, progress, options, result)."""
+        return self._request("GET", f"/v1/jobs/{int(job_id)}").json()
+
+    def cancel_job(self, job_id: int) -> Dict[str, Any]:
+        """``DELETE /v1/jobs/{id}``: cancels a queued or running job (409 once it has ended)."""
+        return self._request("DELETE", f"/v1/jobs/{int(job_id)}").json()
+
+    def backtest_plot(self, job_id: int) -> bytes:
+        """``GET /v1/jobs/{id}/plots/backtest.svg``: a succeeded back-test's chart (SVG bytes);
+        409 while it runs, 404 for a job of another kind."""
+        return self._request("GET", f"/v1/jobs/{int(job_id)}/plots/backtest.svg",
+                             headers={"Accept": "image/svg+xml, application/problem+json"}).body
+
+    def _job(self, path: str, body: Dict[str, Any], wait: bool, kind: str) -> Dict[str, Any]:
+        """POST a workflow job and, with ``wait``, poll ``/v1/jobs/{id}`` to its end.  ``body`` may
+        hold ``progress``, ``timeout`` and ``raise_on_failure`` (taken out: they are the poller's,
+        not the server's).  Identical requests on unchanged data share one job, so the POST is
+        idempotent (retried after a broken connection)."""
+        progress = body.pop("progress", True)
+        timeout = body.pop("timeout", None)
+        raise_on_failure = body.pop("raise_on_failure", True)
+        job = self._request("POST", path, json_body=body, idempotent=True).json()
+        if not wait:
+            return job
+        job = self.wait_for_job(f"/v1/jobs/{job['id']}", progress=progress, timeout=timeout,
+                                first=job, description=f"{kind} {job['id']}")
+        if raise_on_failure and job.get("status") != "succeeded":
+            raise FitFailed(job)
+        return job
+
     # ------------------------------------------------------------------ service
 
     def health(self) -> Dict[str, Any]:

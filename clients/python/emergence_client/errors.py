@@ -106,13 +106,14 @@ class EmergenceConnectionError(EmergenceError):
 
 
 class FitFailed(EmergenceError):
-    """A fit waited on ended ``failed``, ``cancelled`` or ``timed_out``; ``fit`` is its document."""
+    """A fit (or another job) waited on ended ``failed``, ``cancelled`` or ``timed_out``; ``fit`` is
+    its document."""
 
     def __init__(self, fit: Mapping[str, Any]) -> None:
         self.fit = dict(fit)
         super().__init__(
             status=None,
-            title=f"fit {fit.get('id')} {fit.get('status')}",
+            title=f"{fit.get('kind') or 'fit'} {fit.get('id')} {fit.get('status')}",
             detail=fit.get("error") if isinstance(fit.get("error"), str) else None,
         )
 

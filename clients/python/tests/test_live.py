@@ -213,5 +213,57 @@ class RoundTripTests(unittest.TestCase):
                 self.assertIn("capability expected at", p.stdout)
 
 
+@unittest.skipIf(binary() is None, "no emergence binary (set EMERGENCE_BIN or run swift build)")
+class WorkflowJobTests(unittest.TestCase):
+    """The workflow job methods over the one poller: a back-test equal to `emergence backtest` on the
+    same rows, its chart, `job`, and `cancel_job` on a queued and a running job."""
+
+    def test_backtest_equals_cli_and_is_drawn(self) -> None:
+        options: Dict[str, Any] = {"bootstrap": 20, "observe_bootstrap": 20, "seed": 1}
+        cutoffs = [2e22, 4e22]
+        with LiveServer() as s:
+            c = Client(s.url)
+            c.create_study("mmlu", chance=0.25, shots=5)
+            c.upload("mmlu", CSV)
+            seen: List[Dict[str, Any]] = []
+            job = c.backtest("mmlu", cutoffs, progress=seen.append, **options)
+            self.assertEqual((job["kind"], job["status"]), ("backtest", "succeeded"))
+            self.assertEqual(seen[-1]["status"], "succeeded")
+            self.assertEqual(c.job(job["id"]), job)
+            # The same request on unchanged data is the same job.
+            self.assertEqual(c.backtest("mmlu", cutoffs, wait=False, **options)["id"], job["id"])
+            svg = c.backtest_plot(job["id"])
+            self.assertTrue(svg.lstrip().startswith(b"<"), svg[:80])
+            self.assertIn(b"<svg", svg)
+            self.assertIn(b"Back-test: mmlu", svg)
+            with self.assertRaises(EmergenceError) as cm:
+                c.cancel_job(job["id"])  # it has ended
+            self.assertEqual(cm.exception.status, 409)
+
+            observed = c.observe("mmlu", bootstrap=20, seed=1)
+            self.assertEqual((observed["kind"], observed["status"]), ("observation", "succeeded"))
+            with self.assertRaises(EmergenceError) as cm:
+                c.backtest_plot(observed["id"])
+            self.assertEqual(cm.exception.status, 404)
+            out = subprocess.run([s.exe, "backtest", CSV, "--cutoffs", "2e22,4e22", "--bootstrap", "20",
+                                  "--observe-bootstrap", "20", "--seed", "1"],
+                                 check=True, capture_output=True, text=True).stdout
+        self.assertEqual(job["result"], json.loads(out))
+
+    def test_cancel_job_queued_and_running(self) -> None:
+        with LiveServer() as s:  # one worker
+            c = Client(s.url)
+            c.create_study("mmlu", chance=0.25, shots=5)
+            c.upload("mmlu", CSV)
+            # Long enough to be running while we cancel (it is cancelled, not waited for).
+            running = c.backtest("mmlu", [5e21, 1e22, 2e22, 4e22], wait=False, bootstrap=20000, seed=2)
+            queued = c.advise("mmlu", wait=False, simulations=2, refit_bootstrap=20, bootstrap=20, seed=2)
+            self.assertEqual(c.cancel_job(queued["id"])["status"], "cancelled")
+            c.cancel_job(running["id"])
+            done = c.wait_for_job(f"/v1/jobs/{running['id']}", progress=False, timeout=60)
+            self.assertEqual(done["status"], "cancelled")
+            self.assertEqual(c.job(queued["id"])["status"], "cancelled")
+
+
 if __name__ == "__main__":
     unittest.main()
