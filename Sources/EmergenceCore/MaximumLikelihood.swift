@@ -112,21 +112,25 @@ enum MaximumLikelihood {
             guard let t = localFit(smoothed, noise: noise, start: start, smooth: false, tolerance: 1e-6, cancel: cancel) else { return nil }
             theta = t
         }
-        var weights: [Double]? = nil
+        // A row counted c times contributes c·r² to Σr²: its residual is weighted by √c.
+        var weights: [Double]? = model.multiplicity.map { $0.map { sqrt($0) } }
         let rounds = noise == .gaussian ? 1 : 8
         for round in 0..<rounds {
             if noise.isBinomial {
                 let mu = model.mean(theta)
+                let count = model.multiplicity
                 weights = (0..<mu.count).map { i in
                     let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
-                    return sqrt(model.data.questions[i] / (p * (1 - p)))
+                    guard let count else { return sqrt(model.data.questions[i] / (p * (1 - p))) }
+                    return sqrt(count[i] * model.data.questions[i] / (p * (1 - p)))
                 }
             }
             let w = weights
             let problem = LeastSquaresProblem(
                 parameterCount: model.parameterCount, residualCount: model.data.count,
                 lower: model.lower, upper: model.upper,
-                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) })
+                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
+                normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
             lm.cancel = cancel
@@ -151,7 +155,9 @@ enum MaximumLikelihood {
             let n = model.data.questions[i]
             let s = model.data.y[i] * n
             let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
-            ll += lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+            let term = lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+            // A row counted c times in a resample adds c times its term.
+            ll += model.multiplicity.map { $0[i] * term } ?? term
         }
         return ll
     }
