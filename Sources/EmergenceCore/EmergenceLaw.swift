@@ -59,6 +59,11 @@ struct EmergenceModel: Sendable {
     /// which is the same objective with about a third fewer rows to evaluate.
     var multiplicity: [Double]? = nil
 
+    /// The number of observations: Σ counts on a resample (data.count is its distinct rows), else the rows.
+    var observationCount: Double {
+        multiplicity.map { $0.reduce(0, +) } ?? Double(data.count)
+    }
+
     var parameterCount: Int { withDelta ? 6 : 5 }
 
     /// Box bounds of θ: they keep the optimiser and the sampler's flat priors in a sane region.

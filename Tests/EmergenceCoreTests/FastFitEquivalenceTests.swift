@@ -96,6 +96,22 @@ final class FastFitEquivalenceTests: XCTestCase {
                 let lb = MaximumLikelihood.binomialLogLikelihood(merged, theta)
                 XCTAssertEqual(lb, la, accuracy: 1e-12 * abs(la))
             }
+            // The grid's linear solves and the summaries count rows the same way.
+            let z = (0..<full.data.count).map { Double($0 % 5) * 0.01 }
+            let zRepeated = rows.map { z[$0] }
+            let zMerged = (0..<full.data.count).filter { rows.contains($0) }.map { z[$0] }
+            let la = try XCTUnwrap(MaximumLikelihood.linearFloorAndSlope(repeated.data, z: zRepeated, withDelta: true))
+            let lb = try XCTUnwrap(MaximumLikelihood.linearFloorAndSlope(merged.data, z: zMerged, withDelta: true,
+                                                                         multiplicity: merged.multiplicity))
+            XCTAssertEqual(lb.0, la.0, accuracy: 1e-9); XCTAssertEqual(lb.1, la.1, accuracy: 1e-9)
+            XCTAssertEqual(lb.2, la.2, accuracy: 1e-9); XCTAssertEqual(lb.3, la.3, accuracy: 1e-9)
+            let theta = thetas(full)[1]
+            XCTAssertEqual(MaximumLikelihood.summarize(merged, noise: .gaussian, theta: theta).logLikelihood,
+                           MaximumLikelihood.summarize(repeated, noise: .gaussian, theta: theta).logLikelihood, accuracy: 1e-9)
+            let phi = MaximumLikelihood.dispersion(repeated, theta)
+            XCTAssertEqual(MaximumLikelihood.dispersion(merged, theta), phi, accuracy: 1e-12 * phi)
+            let kernel = MaximumLikelihood.binomialLogKernel(repeated, theta)
+            XCTAssertEqual(MaximumLikelihood.binomialLogKernel(merged, theta), kernel, accuracy: 1e-12 * abs(kernel))
             // The refit from the same start lands on the same optimum.
             let start = thetas(full)[0]
             for noise in [FitOptions.Noise.gaussian, .binomial] {
