@@ -73,7 +73,7 @@ enum Bootstrap {
                     drawn = Array(0..<data.checkpointCount)
                 }
                 var resampled = model
-                resampled.data = data.subset(rows)
+                (resampled.data, resampled.multiplicity) = data.distinctRows(rows)
                 var best: (objective: Double, theta: [Double])? = nil
                 for start in starts {
                     // Smoothed first, then exact: a refit from the MLE with the exact ReLU alone

@@ -54,6 +54,15 @@ struct EmergenceModel: Sendable {
     /// optimiser first walks a smoothed objective, whose kinks do not trap it, then polishes with the
     /// exact ReLU (τ = 0), which is what every reported number uses.
     var temperature: Double = 0
+    /// How many times each row counts (nil: once). A bootstrap resample draws rows with replacement;
+    /// it is fitted as its distinct rows, each counted as often as it was drawn (BootstrapResample.swift),
+    /// which is the same objective with about a third fewer rows to evaluate.
+    var multiplicity: [Double]? = nil
+
+    /// The number of observations: Σ counts on a resample (data.count is its distinct rows), else the rows.
+    var observationCount: Double {
+        multiplicity.map { $0.reduce(0, +) } ?? Double(data.count)
+    }
 
     var parameterCount: Int { withDelta ? 6 : 5 }
 
@@ -113,6 +122,15 @@ struct EmergenceModel: Sendable {
             data.y.withUnsafeBufferPointer { y in
             data.group.withUnsafeBufferPointer { grp in
             data.fewShot.withUnsafeBufferPointer { fs in
+                if let multiplicity {
+                    // Σ c_i (y_i − μ_i)², c_i the row's count in a resample.
+                    for i in 0..<x.count {
+                        let z = e[grp[i]] - x[i]
+                        let r = y[i] - (b + d * fs[i] + (z > 0 ? a * z : 0))
+                        s += multiplicity[i] * (r * r)
+                    }
+                    return
+                }
                 for i in 0..<x.count {
                     let z = e[grp[i]] - x[i]
                     let r = y[i] - (b + d * fs[i] + (z > 0 ? a * z : 0))
@@ -131,6 +149,18 @@ struct EmergenceModel: Sendable {
         } else {
             residuals(theta, wp: nil, r: &r, jacobian: jacobian)
         }
+    }
+
+    /// h = ReLU(z) (or, when τ > 0, its softplus) and h' its slope.
+    @inline(__always)
+    static func activation(_ z: Double, _ tau: Double) -> (h: Double, slope: Double) {
+        if tau > 0 && abs(z) < 35 * tau {
+            // softplus = max(z, 0) + τ·ln(1 + e^(−|z|/τ)); slope = logistic(z/τ).
+            // Beyond 35τ both equal the ReLU's to double precision, so most rows skip exp.
+            let e = exp(-abs(z) / tau)
+            return (max(z, 0) + tau * log1p(e), z >= 0 ? 1 / (1 + e) : e / (1 + e))
+        }
+        return z > 0 ? (z, 1) : (0, 0)
     }
 
     private func residuals(_ theta: [Double], wp: UnsafePointer<Double>?, r: inout [Double], jacobian: UnsafeMutablePointer<Double>?) {
@@ -157,38 +187,36 @@ struct EmergenceModel: Sendable {
         data.y.withUnsafeBufferPointer { y in
         data.group.withUnsafeBufferPointer { grp in
         data.fewShot.withUnsafeBufferPointer { fs in
+            // Two loops, so that the trial points of LM (residuals only, most evaluations) skip the
+            // Jacobian's branches and stores; the arithmetic of r is the same in both.
+            guard let J = jacobian else {
+                for i in 0..<x.count {
+                    let h = Self.activation(e[grp[i]] - x[i], tau).h
+                    let mu = b + d * fs[i] + a * h
+                    let w = wp.map { $0[i] } ?? 1
+                    r[i] = w * (y[i] - mu)
+                }
+                return
+            }
             for i in 0..<x.count {
                 let g = grp[i]
-                let z = e[g] - x[i]
-                // h = ReLU(z) (or its softplus), h' its slope.
-                var h = 0.0, slope = 0.0
-                if tau > 0 && abs(z) < 35 * tau {
-                    // softplus = max(z, 0) + τ·ln(1 + e^(−|z|/τ)); slope = logistic(z/τ).
-                    // Beyond 35τ both equal the ReLU's to double precision, so most rows skip exp.
-                    let e = exp(-abs(z) / tau)
-                    h = max(z, 0) + tau * log1p(e)
-                    slope = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-                } else if z > 0 {
-                    h = z; slope = 1
-                }
+                let (h, slope) = Self.activation(e[g] - x[i], tau)
                 let mu = b + d * fs[i] + a * h
                 let w = wp.map { $0[i] } ?? 1
                 r[i] = w * (y[i] - mu)
-                if let J = jacobian {
-                    let row = J + i * p
-                    // r = w (y − μ) ⇒ ∂r/∂θ = −w ∂μ/∂θ.
-                    if slope > 0 {
-                        let s = w * a * slope
-                        row[Self.k] = -s * dk[g]
-                        row[Self.alpha] = -s * dAlpha[g]
-                        row[Self.c] = -s
-                        row[Self.a] = -w * h
-                    } else {
-                        row[Self.k] = 0; row[Self.alpha] = 0; row[Self.c] = 0; row[Self.a] = 0
-                    }
-                    row[Self.b] = -w
-                    if p == 6 { row[Self.delta] = -w * fs[i] }
+                let row = J + i * p
+                // r = w (y − μ) ⇒ ∂r/∂θ = −w ∂μ/∂θ.
+                if slope > 0 {
+                    let s = w * a * slope
+                    row[Self.k] = -s * dk[g]
+                    row[Self.alpha] = -s * dAlpha[g]
+                    row[Self.c] = -s
+                    row[Self.a] = -w * h
+                } else {
+                    row[Self.k] = 0; row[Self.alpha] = 0; row[Self.c] = 0; row[Self.a] = 0
                 }
+                row[Self.b] = -w
+                if p == 6 { row[Self.delta] = -w * fs[i] }
             }
         }}}}}
         }

@@ -9,6 +9,11 @@ struct LeastSquaresProblem {
     var upper: [Double]
     /// Writes the residuals into r and, when the pointer is non-nil, the Jacobian ∂r/∂θ row-major (m × p).
     var evaluate: (_ theta: [Double], _ r: inout [Double], _ jacobian: UnsafeMutablePointer<Double>?) -> Void
+    /// Optionally, the residuals and the normal equations JᵀJ (p × p, row-major) and Jᵀr in one pass,
+    /// for a problem whose Jacobian has structure that makes them cheaper than summing J's rows (the
+    /// emergence model: EmergenceNormalEquations.swift). When set, the solver never asks `evaluate` for J.
+    var normalEquations: ((_ theta: [Double], _ r: inout [Double], _ jtj: UnsafeMutablePointer<Double>,
+                           _ jtr: UnsafeMutablePointer<Double>) -> Void)? = nil
 }
 
 struct LeastSquaresResult {
@@ -40,13 +45,36 @@ enum LevenbergMarquardt {
         var theta = clamp(start, problem.lower, problem.upper)
         var r = [Double](repeating: 0, count: m)
         var trial = [Double](repeating: 0, count: m)
-        var J = [Double](repeating: 0, count: m * p)
-        J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+        var jtj = [Double](repeating: 0, count: p * p)
+        var jtr = [Double](repeating: 0, count: p)
+        let fused = problem.normalEquations
+        var J = [Double](repeating: 0, count: fused == nil ? m * p : 0)
+        /// r, and JᵀJ and Jᵀr (or J, from which they are summed at the top of each iteration), at theta.
+        func linearize() {
+            if let fused {
+                jtj.withUnsafeMutableBufferPointer { A in
+                    jtr.withUnsafeMutableBufferPointer { g in
+                        guard let ap = A.baseAddress, let gp = g.baseAddress else { return }
+                        fused(theta, &r, ap, gp)
+                    }
+                }
+            } else {
+                J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+            }
+        }
+        linearize()
         var cost = sumOfSquares(r)
         guard cost.isFinite else { return LeastSquaresResult(theta: theta, cost: .infinity, iterations: 0, converged: false) }
         var lambda = 1e-3
-        var jtj = [Double](repeating: 0, count: p * p)
-        var jtr = [Double](repeating: 0, count: p)
+        // Every buffer an iteration needs is made once here: the damped system and its solution, the
+        // free set and the candidate point. An iteration of a small refit costs a few microseconds,
+        // and a fresh array per iteration was a measurable share of it. The arithmetic is the same,
+        // operation for operation, as when each iteration allocated its own (results are bit-identical).
+        var candidate = theta
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: p * p + p)
+        let free = UnsafeMutablePointer<Int>.allocate(capacity: max(p, 1))
+        defer { scratch.deallocate(); free.deallocate() }
+        let a = scratch, g = scratch + p * p
         var iterations = 0
         var converged = false
         var needJacobian = false
@@ -55,46 +83,45 @@ enum LevenbergMarquardt {
             if let cancel = options.cancel, cancel.isCancelled { break }
             iterations += 1
             if needJacobian {
-                J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+                linearize()
                 needJacobian = false
             }
-            normalEquations(J, r, m: m, p: p, jtj: &jtj, jtr: &jtr)
+            if fused == nil { normalEquations(J, r, m: m, p: p, jtj: &jtj, jtr: &jtr) }
             // Free parameters: not pinned at a bound by a descent direction pointing outward.
-            var free: [Int] = []
+            var q = 0
             for j in 0..<p {
                 let descent = -jtr[j]
                 let atLower = theta[j] <= problem.lower[j] && descent < 0
                 let atUpper = theta[j] >= problem.upper[j] && descent > 0
-                if !(atLower || atUpper) { free.append(j) }
+                if !(atLower || atUpper) { free[q] = j; q += 1 }
             }
-            if free.isEmpty { converged = true; break }
-            let gradientNorm = free.reduce(0) { max($0, abs(jtr[$1])) }
+            if q == 0 { converged = true; break }
+            var gradientNorm = 0.0
+            for u in 0..<q { gradientNorm = max(gradientNorm, abs(jtr[free[u]])) }
             if gradientNorm < 1e-14 * max(cost, 1e-300) || gradientNorm == 0 { converged = true; break }
 
             var inner = 0
             while true {
                 inner += 1
-                let q = free.count
-                var a = [Double](repeating: 0, count: q * q)
-                var g = [Double](repeating: 0, count: q)
                 var maxDiag = 0.0
-                for j in free { maxDiag = max(maxDiag, jtj[j * p + j]) }
-                for (u, j) in free.enumerated() {
-                    for (v, l) in free.enumerated() { a[u * q + v] = jtj[j * p + l] }
+                for u in 0..<q { let j = free[u]; maxDiag = max(maxDiag, jtj[j * p + j]) }
+                for u in 0..<q {
+                    let j = free[u]
+                    for v in 0..<q { a[u * q + v] = jtj[j * p + free[v]] }
                     a[u * q + u] += lambda * max(jtj[j * p + j], 1e-9 * maxDiag + 1e-300)
                     g[u] = -jtr[j]
                 }
-                if let delta = choleskySolve(&a, g, n: q) {
-                    var candidate = theta
-                    for (u, j) in free.enumerated() { candidate[j] += delta[u] }
-                    candidate = clamp(candidate, problem.lower, problem.upper)
+                if choleskySolve(a, g, n: q) {
+                    for j in 0..<p { candidate[j] = theta[j] }
+                    for u in 0..<q { candidate[free[u]] += g[u] }
+                    for j in 0..<p { candidate[j] = min(max(candidate[j], problem.lower[j]), problem.upper[j]) }
                     problem.evaluate(candidate, &trial, nil)
                     let newCost = sumOfSquares(trial)
                     if newCost.isFinite && newCost < cost {
                         var stepSize = 0.0
                         for j in 0..<p { stepSize = max(stepSize, abs(candidate[j] - theta[j]) / (abs(theta[j]) + 1e-8)) }
                         let improvement = (cost - newCost) / max(cost, 1e-300)
-                        theta = candidate
+                        swap(&theta, &candidate)
                         cost = newCost
                         swap(&r, &trial)
                         needJacobian = true
@@ -129,7 +156,8 @@ enum LevenbergMarquardt {
     }
 
     /// JᵀJ (p × p) and Jᵀr (p). The hot loop of every LM iteration, so it runs on raw pointers
-    /// (array subscripts in the inner loop cost a uniqueness check per write).
+    /// (array subscripts in the inner loop cost a uniqueness check per write), and the emergence
+    /// model's six parameters get an unrolled kernel (NormalEquationsKernel.swift).
     static func normalEquations(_ J: [Double], _ r: [Double], m: Int, p: Int, jtj: inout [Double], jtr: inout [Double]) {
         J.withUnsafeBufferPointer { Jb in
         r.withUnsafeBufferPointer { rb in
@@ -137,30 +165,38 @@ enum LevenbergMarquardt {
         jtr.withUnsafeMutableBufferPointer { g in
             // Empty buffers have no base address (no rows or no parameters: nothing to add up).
             guard let a = A.baseAddress, let gp = g.baseAddress else { return }
-            for i in 0..<(p * p) { a[i] = 0 }
-            for j in 0..<p { gp[j] = 0 }
-            guard let jp = Jb.baseAddress, m > 0 else { return }
-            for i in 0..<m {
-                let row = jp + i * p
-                let ri = rb[i]
-                for j in 0..<p {
-                    let v = row[j]
-                    if v == 0 { continue }
-                    gp[j] += v * ri
-                    let aj = a + j * p
-                    for l in j..<p { aj[l] += v * row[l] }
-                }
+            guard let jp = Jb.baseAddress, let rp = rb.baseAddress, m > 0 else {
+                for i in 0..<(p * p) { a[i] = 0 }
+                for j in 0..<p { gp[j] = 0 }
+                return
             }
-            for j in 0..<p { for l in 0..<j { a[j * p + l] = a[l * p + j] } }
+            if p == 6 {
+                NormalEquationsKernel.six(jp, rp, m: m, jtj: a, jtr: gp)
+            } else {
+                NormalEquationsKernel.general(jp, rp, m: m, p: p, jtj: a, jtr: gp)
+            }
         }}}}
     }
 
     /// Solves A x = b for symmetric positive definite A (n × n, overwritten); nil if not PD.
     static func choleskySolve(_ a: inout [Double], _ b: [Double], n: Int) -> [Double]? {
+        var y = b
+        let ok = a.withUnsafeMutableBufferPointer { ab in
+            y.withUnsafeMutableBufferPointer { yb in
+                guard let ap = ab.baseAddress, let yp = yb.baseAddress else { return n == 0 }
+                return choleskySolve(ap, yp, n: n)
+            }
+        }
+        return ok ? y : nil
+    }
+
+    /// The same in place: A = LLᵀ (L overwrites A's lower triangle), then L z = b and Lᵀ x = z, x
+    /// overwriting b. False (b partly overwritten) if A is not positive definite.
+    static func choleskySolve(_ a: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, n: Int) -> Bool {
         for j in 0..<n {
             var s = a[j * n + j]
             for k in 0..<j { s -= a[j * n + k] * a[j * n + k] }
-            guard s > 0, s.isFinite else { return nil }
+            guard s > 0, s.isFinite else { return false }
             let d = sqrt(s)
             a[j * n + j] = d
             for i in (j + 1)..<max(n, j + 1) {
@@ -169,7 +205,6 @@ enum LevenbergMarquardt {
                 a[i * n + j] = t / d
             }
         }
-        var y = b
         for i in 0..<n {
             var t = y[i]
             for k in 0..<i { t -= a[i * n + k] * y[k] }
@@ -180,6 +215,6 @@ enum LevenbergMarquardt {
             for k in (i + 1)..<max(n, i + 1) { t -= a[k * n + i] * y[k] }
             y[i] = t / a[i * n + i]
         }
-        return y
+        return true
     }
 }

@@ -67,7 +67,7 @@ enum MaximumLikelihood {
     }
 
     static func summarize(_ model: EmergenceModel, noise: FitOptions.Noise, theta: [Double], optima: [LocalOptimum] = []) -> MaximumLikelihoodFit {
-        let n = Double(model.data.count)
+        let n = model.observationCount
         let r = rss(model, theta)
         switch noise {
         case .gaussian:
@@ -87,15 +87,16 @@ enum MaximumLikelihood {
     /// there are no residual degrees of freedom.
     static func dispersion(_ model: EmergenceModel, _ theta: [Double]) -> Double {
         let mu = model.mean(theta)
-        let dof = mu.count - model.parameterCount
+        let dof = model.observationCount - Double(model.parameterCount)
         guard dof > 0 else { return 1 }
         var x2 = 0.0
         for i in 0..<mu.count {
             let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
             let e = model.data.y[i] - p
-            x2 += model.data.questions[i] * e * e / (p * (1 - p))
+            let term = model.data.questions[i] * e * e / (p * (1 - p))
+            x2 += model.multiplicity.map { $0[i] * term } ?? term
         }
-        let phi = x2 / Double(dof)
+        let phi = x2 / dof
         return phi.isFinite ? max(phi, 1) : 1
     }
 
@@ -112,21 +113,25 @@ enum MaximumLikelihood {
             guard let t = localFit(smoothed, noise: noise, start: start, smooth: false, tolerance: 1e-6, cancel: cancel) else { return nil }
             theta = t
         }
-        var weights: [Double]? = nil
+        // A row counted c times contributes c·r² to Σr²: its residual is weighted by √c.
+        var weights: [Double]? = model.multiplicity.map { $0.map { sqrt($0) } }
         let rounds = noise == .gaussian ? 1 : 8
         for round in 0..<rounds {
             if noise.isBinomial {
                 let mu = model.mean(theta)
+                let count = model.multiplicity
                 weights = (0..<mu.count).map { i in
                     let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
-                    return sqrt(model.data.questions[i] / (p * (1 - p)))
+                    guard let count else { return sqrt(model.data.questions[i] / (p * (1 - p))) }
+                    return sqrt(count[i] * model.data.questions[i] / (p * (1 - p)))
                 }
             }
             let w = weights
             let problem = LeastSquaresProblem(
                 parameterCount: model.parameterCount, residualCount: model.data.count,
                 lower: model.lower, upper: model.upper,
-                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) })
+                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
+                normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
             lm.cancel = cancel
@@ -151,7 +156,9 @@ enum MaximumLikelihood {
             let n = model.data.questions[i]
             let s = model.data.y[i] * n
             let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
-            ll += lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+            let term = lgamma(n + 1) - lgamma(s + 1) - lgamma(n - s + 1) + s * log(p) + (n - s) * log(1 - p)
+            // A row counted c times in a resample adds c times its term.
+            ll += model.multiplicity.map { $0[i] * term } ?? term
         }
         return ll
     }
@@ -166,7 +173,8 @@ enum MaximumLikelihood {
             let n = model.data.questions[i]
             let s = model.data.y[i] * n
             let p = min(max(mu[i], probabilityFloor), 1 - probabilityFloor)
-            ll += s * log(p) + (n - s) * log(1 - p)
+            let term = s * log(p) + (n - s) * log(1 - p)
+            ll += model.multiplicity.map { $0[i] * term } ?? term
         }
         return ll
     }
@@ -208,7 +216,8 @@ enum MaximumLikelihood {
                     if k > upper[EmergenceModel.k] || c < lower[EmergenceModel.c] || c > upper[EmergenceModel.c] { continue }
                     for g in 0..<elbows.count { elbows[g] = k * basis[g] + c }
                     for i in 0..<data.count { z[i] = max(elbows[data.group[i]] - data.x[i], 0) }
-                    guard let (b, d, a, r) = linearFloorAndSlope(data, z: z, withDelta: model.withDelta) else { continue }
+                    guard let (b, d, a, r) = linearFloorAndSlope(data, z: z, withDelta: model.withDelta,
+                                                                 multiplicity: model.multiplicity) else { continue }
                     var theta = [k, alpha, c, a, b]
                     if model.withDelta { theta.append(d) }
                     candidates.append(Candidate(theta: theta, rss: r, prediction: elbows[data.fewShotGroup ?? 0]))
@@ -229,14 +238,17 @@ enum MaximumLikelihood {
     }
 
     /// Least squares for y ≈ B + Δ·fewShot + A·z with A ≥ 0; returns (B, Δ, A, RSS).
-    static func linearFloorAndSlope(_ data: FitData, z: [Double], withDelta: Bool) -> (Double, Double, Double, Double)? {
-        // Normal equations over features (1, f, z).
+    /// `multiplicity`: how many times each row counts (a resample's distinct rows), nil for once.
+    static func linearFloorAndSlope(_ data: FitData, z: [Double], withDelta: Bool,
+                                    multiplicity: [Double]? = nil) -> (Double, Double, Double, Double)? {
+        // Normal equations over features (1, f, z), each row weighted by its count c (1·x = x exactly).
         var s11 = 0.0, s1f = 0.0, s1z = 0.0, sff = 0.0, sfz = 0.0, szz = 0.0
         var sy = 0.0, sfy = 0.0, szy = 0.0, syy = 0.0
         for i in 0..<data.count {
             let f = data.fewShot[i], zi = z[i], y = data.y[i]
-            s11 += 1; s1f += f; s1z += zi; sff += f * f; sfz += f * zi; szz += zi * zi
-            sy += y; sfy += f * y; szy += zi * y; syy += y * y
+            let c = multiplicity?[i] ?? 1
+            s11 += c; s1f += c * f; s1z += c * zi; sff += c * (f * f); sfz += c * (f * zi); szz += c * (zi * zi)
+            sy += c * y; sfy += c * (f * y); szy += c * (zi * y); syy += c * (y * y)
         }
         func solve(_ useDelta: Bool, _ useSlope: Bool) -> (Double, Double, Double, Double)? {
             var idx: [Int] = [0]
