@@ -34,6 +34,18 @@ public enum EmergenceFit {
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: (@Sendable (Double) -> Void)? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> FitResult {
+        var measures: Identifiability.Measures? = nil
+        return try run(evaluations, options: options, budget: budget, threads: threads, progress: progress,
+                       isCancelled: isCancelled, measures: &measures)
+    }
+
+    /// The same, also handing back what the identifiability rules measured (nil when the fit stopped
+    /// before them), for calibration reports.
+    static func run(_ evaluations: [Evaluation], options: FitOptions, budget: FitBudget = .default,
+                    threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                    progress: (@Sendable (Double) -> Void)? = nil,
+                    isCancelled: (@Sendable () -> Bool)? = nil,
+                    measures: inout Identifiability.Measures?) throws -> FitResult {
         let cancel = Cancellation(isCancelled)
         // Defence in depth: whatever the caller checked, nothing invalid reaches the math.
         var problems = options.problems(budget: budget)
@@ -83,7 +95,7 @@ public enum EmergenceFit {
         if data.dataAmounts.count < 3 {
             result.status = .insufficientData
             result.warnings.append(.init(code: "few_data_amounts",
-                message: "the emergence law has three parameters; \(data.dataAmounts.count) finetuning data amount(s) cannot determine it (need at least 3)"))
+                message: "the emergence law has three parameters; \(data.dataAmounts.count) finetuning data amount(s) cannot determine it (need at least 3). Finetune with \(3 - data.dataAmounts.count) or more further amounts, spread over a factor of 10 or more (e.g. 1,000, 3,000 and 10,000 examples)"))
             return result
         }
 
@@ -116,6 +128,15 @@ public enum EmergenceFit {
             return result
         }
         if assessment.alreadyEmerged { result.status = .alreadyEmerged }
+
+        // Identified, or only bounded? (Identifiability.swift). An emergence already seen is its own
+        // answer; otherwise a study that fails a rule gets a one-sided bound, and no bootstrap runs.
+        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups)
+        measures = identifiability
+        if !assessment.alreadyEmerged && !identifiability.identified {
+            withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+            return result
+        }
 
         // Uncertainty.
         let wantBootstrap = options.uncertainty == .bootstrap || options.uncertainty == .both
@@ -178,6 +199,14 @@ public enum EmergenceFit {
         }
         if !samples.isEmpty {
             let sorted = samples.sorted()
+            // An interval squeezed under the few-shot boundary, or reaching a loss ≤ 0 (impossible),
+            // says the law is not pinned down.
+            Identifiability.checkInterval(&identifiability, sorted: sorted)
+            measures = identifiability
+            if !assessment.alreadyEmerged && !identifiability.identified {
+                withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+                return result
+            }
             result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
             Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
@@ -192,6 +221,20 @@ public enum EmergenceFit {
         try cancel.check()
         progress?(1)
         return result
+    }
+
+    /// The `not_identified` answer: the warnings that say what data would pin E*, and only the bound
+    /// the data support, E* < the lowest few-shot loss (FLOPs: more than that loss's compute). The
+    /// MLE's parameters stay in the result (they are what was fitted); E*'s estimate and interval do not.
+    static func withhold(_ m: Identifiability.Measures, options: FitOptions, law: ScalingLaw?, result: inout FitResult) {
+        result.status = .notIdentified
+        result.warnings.append(contentsOf: Identifiability.warnings(m, form: options.form, d0: result.d0 ?? 2))
+        result.warnings.removeAll { $0.code == "wide_interval" }
+        result.emergence = .init(loss: .init(mle: nil, upperBound: m.fewShotBoundary, intervalMethod: nil, percentiles: nil),
+                                 flops: nil, probabilityEmerged: [])
+        if let bound = m.fewShotBoundary, let law, let c = law.compute(atLoss: bound), c.isFinite {
+            result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
+        }
     }
 
     /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).
