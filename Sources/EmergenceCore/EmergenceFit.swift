@@ -198,7 +198,19 @@ public enum EmergenceFit {
             }
         }
         if !samples.isEmpty {
-            let sorted = samples.sorted()
+            var sorted = samples.sorted()
+            if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let b = identifiability.fewShotBoundary {
+                // Curvature not identified: the interval runs up to the few-shot bound (Identifiability.bracket).
+                let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
+                if stretched != sorted {
+                    // The same map, sample by sample, so each stays paired with its scaling law.
+                    let map = Dictionary(zip(sorted, stretched), uniquingKeysWith: { a, _ in a })
+                    samples = samples.map { map[$0] ?? $0 }
+                    sorted = stretched
+                    result.emergence.loss.intervalMethod = (result.emergence.loss.intervalMethod ?? "bootstrap") + "_to_few_shot_bound"
+                }
+                result.warnings.append(Identifiability.collapseWarning(identifiability, form: options.form, d0: result.d0 ?? 2))
+            }
             // An interval squeezed under the few-shot boundary, or reaching a loss ≤ 0 (impossible),
             // says the law is not pinned down.
             Identifiability.checkInterval(&identifiability, sorted: sorted)

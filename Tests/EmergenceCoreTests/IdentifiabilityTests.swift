@@ -85,3 +85,18 @@ final class IdentifiabilityTests: XCTestCase {
         XCTAssertTrue((0...1).contains(report.combinedCoverage90))
     }
 }
+
+extension IdentifiabilityTests {
+    /// A collapsed curvature stretches the interval about its 5th percentile up to the few-shot bound.
+    func testBracketStretchesTheIntervalToTheBoundary() {
+        let sorted = (0..<101).map { 1.40 + 0.003 * Double($0) }   // 1.40 … 1.70
+        let b = 1.94
+        let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
+        XCTAssertEqual(Percentile.of(sorted: stretched, 5), Percentile.of(sorted: sorted, 5), accuracy: 1e-12)
+        XCTAssertEqual(Percentile.of(sorted: stretched, 95), b, accuracy: 1e-9)
+        XCTAssertTrue(stretched.allSatisfy { $0 <= b })
+        XCTAssertEqual(stretched, stretched.sorted())
+        // Already reaching the bound: unchanged.
+        XCTAssertEqual(Identifiability.bracket(sorted: sorted, boundary: 1.6), sorted)
+    }
+}
