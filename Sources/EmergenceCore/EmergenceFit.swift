@@ -294,8 +294,8 @@ public enum EmergenceFit {
         if let best = mle.optima.first {
             for o in mle.optima.dropFirst() where abs(o.prediction - best.prediction) > 0.05 && ll(best) - ll(o) < 2 {
                 result.warnings.append(.init(code: "competing_optima", message: String(format:
-                    "another local optimum is nearly as likely (Δlog L = %.2f) but predicts E* = %.3f instead of %.3f",
-                    ll(best) - ll(o), o.prediction, best.prediction)))
+                    "another local optimum is nearly as likely (Δlog L = %.2f) but predicts E* = %.3f instead of %.3f. Finetune at more data amounts below %@ examples, or more checkpoints near the lowest losses, to tell them apart",
+                    ll(best) - ll(o), o.prediction, best.prediction, Identifiability.count(model.data.dataAmounts.first ?? 0))))
                 break
             }
         }
@@ -306,8 +306,8 @@ public enum EmergenceFit {
                                            starts: MaximumLikelihood.startingPoints(other, count: 4, cancel: cancel), cancel: cancel),
            alt.logLikelihood - mle.logLikelihood > 3 {
             result.warnings.append(.init(code: "form_misfit", message: String(format:
-                "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f)",
-                other.form.rawValue, alt.logLikelihood - mle.logLikelihood, alt.prediction)))
+                "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f): refit with form %@, or finetune at smaller data amounts, where the two forms differ most",
+                other.form.rawValue, alt.logLikelihood - mle.logLikelihood, alt.prediction, other.form.rawValue)))
         }
     }
 
