@@ -4,7 +4,8 @@ import Foundation
 ///
 /// The bootstrap's 5–95 interval is honest only where the likelihood has a well-defined interior
 /// optimum in E*. Measured on simulated studies with known truth (`emergence calibrate`), three
-/// situations give confident, wrong intervals, and each is recognisable from the MLE alone:
+/// situations give confident, wrong intervals, recognisable from the MLE (and, for the boundary,
+/// the interval's 5th percentile):
 ///
 /// - **α̂ collapsed** to (near) its lower bound: the data prefer a nearly flat law in ln D, which
 ///   extrapolates E* far too low; resamples stay in the same basin, so the interval is narrow. Here
@@ -16,7 +17,7 @@ import Foundation
 /// - **E* pinned at the few-shot boundary**: the few-shot rows show no lift at any checkpoint, so
 ///   E* ≤ x_min (the lowest few-shot loss); when the law extrapolates to or past that boundary the
 ///   MLE sits on it, and a bootstrap cannot cross it: the interval is a sliver under the boundary
-///   while the truth may be anywhere below.
+///   while the truth may be anywhere below. Rule: E*_mle > x_min − 0.01 and p5 > x_min − 0.06.
 ///
 /// In the other two cases the study gets the status `not_identified` and, instead of a 5–95 interval, the
 /// bound the data do support: E* < x_min (emergence needs more compute than the lowest-loss few-shot
