@@ -5,6 +5,8 @@ enum Diagnostics {
     struct Assessment {
         var noSignal = false
         var alreadyEmerged = false
+        /// Groups (data amounts) with at least one finetuned row lifted above the floor by > 2 noise SDs.
+        var liftedGroups = Set<Int>()
         var warnings: [FitResult.Warning] = []
     }
 
@@ -40,6 +42,7 @@ enum Diagnostics {
             guard lift > 2 * noiseSD else { continue }
             if data.fewShot[i] == 0 {
                 liftedFinetuned.insert(data.checkpoint[i])
+                out.liftedGroups.insert(data.group[i])
             } else if data.y[i] - floor > noiseSD {
                 liftedFewShot.insert(data.checkpoint[i])
             }
@@ -48,13 +51,13 @@ enum Diagnostics {
         if statistic < signalThreshold || liftedFinetuned.isEmpty {
             out.noSignal = true
             out.warnings.append(.init(code: "no_signal", message: String(format:
-                "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): E* lies below every loss seen, so only a bound is given",
-                statistic, signalThreshold)))
+                "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): E* lies below every loss seen, so only a bound is given. Finetune lower-loss checkpoints (below %.3f) or with larger data amounts (above %@ examples), where the lift shows",
+                statistic, signalThreshold, data.x.min() ?? 0, Identifiability.count(data.dataAmounts.last ?? 0))))
             return out
         }
         if liftedFinetuned.count < 4 {
             out.warnings.append(.init(code: "few_checkpoints_above_floor", message:
-                "only \(liftedFinetuned.count) finetuned checkpoint(s) are above the floor (about 4 are needed to pin the elbow); treat the prediction as rough"))
+                "only \(liftedFinetuned.count) finetuned checkpoint(s) are above the floor (about 4 are needed to pin the elbow); treat the prediction as rough. Finetune \(4 - liftedFinetuned.count) or more further checkpoints with lower pretraining loss (below \(String(format: "%.3f", data.x.min() ?? 0)) if you have them), or between the lifted ones"))
         }
         if liftedFewShot.count >= 2 {
             out.alreadyEmerged = true
@@ -65,15 +68,15 @@ enum Diagnostics {
         let amounts = data.dataAmounts
         if amounts.count == 3 {
             out.warnings.append(.init(code: "few_data_amounts", message:
-                "only 3 finetuning data amounts: the law's three parameters are barely determined"))
+                "only 3 finetuning data amounts: the law's three parameters are barely determined. Finetune with at least one more amount, ideally below \(Identifiability.count(amounts.first ?? 0)) examples (towards D0) or between the ones used"))
         }
         if let lo = amounts.first, let hi = amounts.last {
             let dataSpan = log(hi) - log(lo)
             let extrapolation = log(lo) - log(data.d0)
             if extrapolation > dataSpan {
                 out.warnings.append(.init(code: "long_extrapolation", message: String(format:
-                    "the extrapolation from the smallest data amount (%.0f) to D0 = %g spans %.1f in ln D, more than the data's own span (%.1f): intervals will be wide",
-                    lo, data.d0, extrapolation, dataSpan)))
+                    "the extrapolation from the smallest data amount (%.0f) to D0 = %g spans %.1f in ln D, more than the data's own span (%.1f): intervals will be wide. Finetune with smaller amounts, down to about %@ examples, to shorten it",
+                    lo, data.d0, extrapolation, dataSpan, Identifiability.count(max(sqrt(lo * data.d0).rounded(), data.d0 + 1)))))
             }
         }
         return out
@@ -111,7 +114,7 @@ enum Diagnostics {
         let width = Percentile.of(sorted: sorted, 95) - Percentile.of(sorted: sorted, 5)
         if width > 0.15 {
             result.warnings.append(.init(code: "wide_interval", message: String(format:
-                "the 5–95%% interval of E* is %.2f nats wide: the data do not pin the emergence point down", width)))
+                "the 5–95%% interval of E* is %.2f nats wide: the data do not pin the emergence point down. Finetune more checkpoints near the lowest losses, and at smaller data amounts, to narrow it", width)))
         }
     }
 }

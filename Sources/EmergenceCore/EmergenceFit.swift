@@ -34,6 +34,18 @@ public enum EmergenceFit {
                            threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                            progress: (@Sendable (Double) -> Void)? = nil,
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> FitResult {
+        var measures: Identifiability.Measures? = nil
+        return try run(evaluations, options: options, budget: budget, threads: threads, progress: progress,
+                       isCancelled: isCancelled, measures: &measures)
+    }
+
+    /// The same, also handing back what the identifiability rules measured (nil when the fit stopped
+    /// before them), for calibration reports.
+    static func run(_ evaluations: [Evaluation], options: FitOptions, budget: FitBudget = .default,
+                    threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                    progress: (@Sendable (Double) -> Void)? = nil,
+                    isCancelled: (@Sendable () -> Bool)? = nil,
+                    measures: inout Identifiability.Measures?) throws -> FitResult {
         let cancel = Cancellation(isCancelled)
         // Defence in depth: whatever the caller checked, nothing invalid reaches the math.
         var problems = options.problems(budget: budget)
@@ -83,7 +95,7 @@ public enum EmergenceFit {
         if data.dataAmounts.count < 3 {
             result.status = .insufficientData
             result.warnings.append(.init(code: "few_data_amounts",
-                message: "the emergence law has three parameters; \(data.dataAmounts.count) finetuning data amount(s) cannot determine it (need at least 3)"))
+                message: "the emergence law has three parameters; \(data.dataAmounts.count) finetuning data amount(s) cannot determine it (need at least 3). Finetune with \(3 - data.dataAmounts.count) or more further amounts, spread over a factor of 10 or more (e.g. 1,000, 3,000 and 10,000 examples)"))
             return result
         }
 
@@ -116,6 +128,15 @@ public enum EmergenceFit {
             return result
         }
         if assessment.alreadyEmerged { result.status = .alreadyEmerged }
+
+        // Identified, or only bounded? (Identifiability.swift). An emergence already seen is its own
+        // answer; otherwise a study that fails a rule gets a one-sided bound, and no bootstrap runs.
+        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups)
+        measures = identifiability
+        if !assessment.alreadyEmerged && !identifiability.identified {
+            withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+            return result
+        }
 
         // Uncertainty.
         let wantBootstrap = options.uncertainty == .bootstrap || options.uncertainty == .both
@@ -177,7 +198,27 @@ public enum EmergenceFit {
             }
         }
         if !samples.isEmpty {
-            let sorted = samples.sorted()
+            var sorted = samples.sorted()
+            if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let b = identifiability.fewShotBoundary {
+                // Curvature not identified: the interval runs up to the few-shot bound (Identifiability.bracket).
+                let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
+                if stretched != sorted {
+                    // The same map, sample by sample, so each stays paired with its scaling law.
+                    let map = Dictionary(zip(sorted, stretched), uniquingKeysWith: { a, _ in a })
+                    samples = samples.map { map[$0] ?? $0 }
+                    sorted = stretched
+                    result.emergence.loss.intervalMethod = (result.emergence.loss.intervalMethod ?? "bootstrap") + "_to_few_shot_bound"
+                }
+                result.warnings.append(Identifiability.collapseWarning(identifiability, form: options.form, d0: result.d0 ?? 2))
+            }
+            // An interval squeezed under the few-shot boundary, or reaching a loss ≤ 0 (impossible),
+            // says the law is not pinned down.
+            Identifiability.checkInterval(&identifiability, sorted: sorted)
+            measures = identifiability
+            if !assessment.alreadyEmerged && !identifiability.identified {
+                withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+                return result
+            }
             result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
             Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
@@ -194,6 +235,20 @@ public enum EmergenceFit {
         try cancel.check()
         progress?(1)
         return result
+    }
+
+    /// The `not_identified` answer: the warnings that say what data would pin E*, and only the bound
+    /// the data support, E* < the lowest few-shot loss (FLOPs: more than that loss's compute). The
+    /// MLE's parameters stay in the result (they are what was fitted); E*'s estimate and interval do not.
+    static func withhold(_ m: Identifiability.Measures, options: FitOptions, law: ScalingLaw?, result: inout FitResult) {
+        result.status = .notIdentified
+        result.warnings.append(contentsOf: Identifiability.warnings(m, form: options.form, d0: result.d0 ?? 2))
+        result.warnings.removeAll { $0.code == "wide_interval" }
+        result.emergence = .init(loss: .init(mle: nil, upperBound: m.fewShotBoundary, intervalMethod: nil, percentiles: nil),
+                                 flops: nil, probabilityEmerged: [])
+        if let bound = m.fewShotBoundary, let law, let c = law.compute(atLoss: bound), c.isFinite {
+            result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
+        }
     }
 
     /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).
@@ -241,8 +296,8 @@ public enum EmergenceFit {
         if let best = mle.optima.first {
             for o in mle.optima.dropFirst() where abs(o.prediction - best.prediction) > 0.05 && ll(best) - ll(o) < 2 {
                 result.warnings.append(.init(code: "competing_optima", message: String(format:
-                    "another local optimum is nearly as likely (Δlog L = %.2f) but predicts E* = %.3f instead of %.3f",
-                    ll(best) - ll(o), o.prediction, best.prediction)))
+                    "another local optimum is nearly as likely (Δlog L = %.2f) but predicts E* = %.3f instead of %.3f. Finetune at more data amounts below %@ examples, or more checkpoints near the lowest losses, to tell them apart",
+                    ll(best) - ll(o), o.prediction, best.prediction, Identifiability.count(model.data.dataAmounts.first ?? 0))))
                 break
             }
         }
@@ -253,8 +308,8 @@ public enum EmergenceFit {
                                            starts: MaximumLikelihood.startingPoints(other, count: 4, cancel: cancel), cancel: cancel),
            alt.logLikelihood - mle.logLikelihood > 3 {
             result.warnings.append(.init(code: "form_misfit", message: String(format:
-                "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f)",
-                other.form.rawValue, alt.logLikelihood - mle.logLikelihood, alt.prediction)))
+                "the %@ form fits these data better (log L higher by %.1f; it predicts E* = %.3f): refit with form %@, or finetune at smaller data amounts, where the two forms differ most",
+                other.form.rawValue, alt.logLikelihood - mle.logLikelihood, alt.prediction, other.form.rawValue)))
         }
     }
 

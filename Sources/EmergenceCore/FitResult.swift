@@ -12,6 +12,10 @@ public struct FitResult: Codable, Sendable, Equatable {
         case alreadyEmerged = "already_emerged"
         /// Too few data amounts or points to fit the law at all.
         case insufficientData = "insufficient_data"
+        /// The data bound E* but do not pin it (Identifiability.swift): α̂ at its bound, lift at fewer than
+        /// 3 data amounts, E* at the few-shot boundary, or an interval reaching loss ≤ 0. Only a
+        /// one-sided bound is given (`emergence.loss.upper_bound`, `emergence.flops.lower_bound`).
+        case notIdentified = "not_identified"
     }
 
     public struct Warning: Codable, Sendable, Equatable {
@@ -75,7 +79,8 @@ public struct FitResult: Codable, Sendable, Equatable {
     public struct LossEstimate: Codable, Sendable, Equatable {
         /// E* = E_θ(D0) at the MLE; absent when the data cannot pin it down.
         public var mle: Double? = nil
-        /// For `no_signal`: E* lies below this loss (the lowest loss seen).
+        /// For `no_signal`: E* lies below this loss (the lowest loss seen); for `not_identified`: below
+        /// the lowest few-shot loss.
         public var upperBound: Double? = nil
         /// `bootstrap` or `mcmc`: where `percentiles` came from.
         public var intervalMethod: String? = nil
@@ -95,7 +100,7 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var reachableFraction: Double?
         /// Percentiles over samples; unreachable samples count as +∞ (a percentile that is +∞ is omitted).
         public var percentiles: Percentiles?
-        /// For `no_signal`: emergence needs more than this many FLOPs.
+        /// For `no_signal` and `not_identified`: emergence needs more than this many FLOPs.
         public var lowerBound: Double?
         enum CodingKeys: String, CodingKey {
             case mle, reachable, percentiles

@@ -132,6 +132,27 @@ public struct SimulationScenario: Sendable {
                                   A: 0.5 + 0.7 * rng.uniform(), B: floors[rng.index(3)], shots: shots,
                                   dataAmounts: amounts, questions: [1000, 1500, 2000][rng.index(3)])
     }
+
+    /// Weak-signal studies (issue 10): finetuning lifts accuracy only at the lowest-loss
+    /// checkpoints, or only a little. Half have the elbow at the largest data amount within
+    /// 0.005–0.06 nats above the finetuned model's lowest loss at the 2e22 cutoff (so at most one or
+    /// two checkpoints, at the largest amounts, are lifted) and E* anywhere in 1.55–1.90; half are
+    /// `wide` studies with a small slope A (0.05–0.2). Shots, amounts and floors as in `wide`.
+    public static func weak(_ rng: inout SeededRandom, index: Int) -> SimulationScenario {
+        var s = wide(&rng, index: index)
+        s.name = "weak-\(index)"
+        if rng.uniform() < 0.5 {
+            // The finetuned size's lowest-loss checkpoint in the prediction setting (its 8th budget).
+            let lowest = s.law.loss(atCompute: 6 * 3e9 * 7.8125e9 * 128)
+            let top = lowest + 0.005 + 0.055 * rng.uniform()
+            s.emergenceLoss = 1.55 + 0.35 * rng.uniform()
+            let d0 = Double(s.shots), dMax = s.dataAmounts.max() ?? d0
+            s.k = (top - s.emergenceLoss) / (EmergenceLaw.basis(s.form, alpha: s.alpha, d: dMax) - EmergenceLaw.basis(s.form, alpha: s.alpha, d: d0))
+        } else {
+            s.A = 0.05 + 0.15 * rng.uniform()
+        }
+        return s
+    }
 }
 
 public enum Simulator {

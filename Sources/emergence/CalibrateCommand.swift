@@ -11,7 +11,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Number of simulated studies.") var studies: Int = 100
     @Option(help: "Seed of the study generator.") var studySeed: UInt64 = 2024
     @Option(help: "The prediction-setting cutoff in FLOPs.") var cutoff: Double = 2e22
-    @Option(help: "Study family: jittered (the named identifiable scenarios with jittered truths) or wide (any curvature, shots and amounts).")
+    @Option(help: "Study family: jittered (the named identifiable scenarios with jittered truths), wide (any curvature, shots and amounts) or weak (lift only at the lowest-loss checkpoints, or a small slope A).")
     var family: String = "jittered"
     @Flag(help: "Print one line per study on stderr.") var verbose = false
     @OptionGroup var fit: FitFlags
@@ -20,15 +20,22 @@ struct CalibrateCommand: ParsableCommand {
         guard studies >= 1 && studies <= 1_000_000 else { throw ValidationError("--studies must be in 1...1000000") }
         guard cutoff.isFinite && cutoff > 0 else { throw ValidationError("--cutoff must be a finite number > 0") }
         let options = try fit.options()
-        guard ["jittered", "wide"].contains(family) else { throw ValidationError("--family must be jittered or wide") }
-        let report = Calibration.run(studies: studies, seed: studySeed, options: options, maxFlops: cutoff, family: family) { i, truth, result in
+        guard Calibration.families.contains(family) else { throw ValidationError("--family must be one of \(Calibration.families.joined(separator: ", "))") }
+        let report = Calibration.run(studies: studies, seed: studySeed, options: options, maxFlops: cutoff, family: family) { i, truth, result, m in
             guard verbose else { return }
             let p = result?.emergence.loss.percentiles ?? [:]
-            let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  %@\n", i, truth.emergenceLoss ?? .nan,
-                              result?.emergence.loss.mle.map { String(format: "%.3f", $0) } ?? "-",
-                              p["5"].map { String(format: "%.3f", $0) } ?? "-", p["95"].map { String(format: "%.3f", $0) } ?? "-",
-                              result?.status.rawValue ?? "error")
-            FileHandle.standardError.write(line.data(using: .utf8)!)
+            let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
+            // α̂, lifted amounts / all, E*_mle − the few-shot boundary, and the rules that fired.
+            let detail = m.map { m in
+                String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  %@", m.alpha, truth.alpha,
+                       m.liftedAmounts.count, m.dataAmounts.count,
+                       m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
+                       m.reasons.map { $0.rawValue }.joined(separator: ","))
+            } ?? ""
+            let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  bound %@  %@  %@\n", i, truth.emergenceLoss ?? .nan,
+                              f(m?.prediction), f(p["5"]), f(p["95"]), f(result?.emergence.loss.upperBound),
+                              result?.status.rawValue ?? "error", detail)
+            FileHandle.standardError.write(Data(line.utf8))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

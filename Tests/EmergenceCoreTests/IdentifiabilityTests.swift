@@ -1,0 +1,102 @@
+import XCTest
+@testable import EmergenceCore
+
+/// The `not_identified` status (Identifiability.swift): a study whose data bound E* but do not pin
+/// it gets a one-sided bound that holds, and warnings that say what data would fix it.
+final class IdentifiabilityTests: XCTestCase {
+    func options() -> FitOptions {
+        var o = FitOptions()
+        o.maxFlops = 2e22
+        o.bootstrap = 100
+        o.seed = 3
+        return o
+    }
+
+    /// A study lifted only at the largest data amount by the lowest-loss checkpoint: the law cannot
+    /// be identified, and the answer is the bound E* < the lowest few-shot loss, which holds.
+    func testWeakSignalGetsABoundThatHolds() throws {
+        var s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        // The elbow at the largest amount 0.02 nats above the finetuned model's lowest loss.
+        let lowest = s.law.loss(atCompute: 6 * 3e9 * 7.8125e9 * 128)
+        s.emergenceLoss = 1.70
+        let g = { (d: Double) in EmergenceLaw.basis(.logPower, alpha: s.alpha, d: d) }
+        s.k = (lowest + 0.02 - s.emergenceLoss) / (g(100_000) - g(5))
+        let (rows, truth) = Simulator.simulate(s, seed: 4)
+        var measures: Identifiability.Measures? = nil
+        let result = try EmergenceFit.run(rows, options: options(), measures: &measures)
+        XCTAssertTrue([.notIdentified, .noSignal].contains(result.status), "\(result.status)")
+        XCTAssertNil(result.emergence.loss.percentiles)
+        XCTAssertNil(result.emergence.loss.mle)
+        let bound = try XCTUnwrap(result.emergence.loss.upperBound)
+        XCTAssertLessThan(try XCTUnwrap(truth.emergenceLoss), bound)
+        XCTAssertNotNil(result.emergence.flops?.lowerBound)
+        if result.status == .notIdentified {
+            let m = try XCTUnwrap(measures)
+            XCTAssertFalse(m.identified)
+            XCTAssertEqual(bound, try XCTUnwrap(m.fewShotBoundary))
+            // Every rule that fired has its warning, and each says what to add.
+            for r in m.reasons {
+                let w = try XCTUnwrap(result.warnings.first { $0.code == r.rawValue }, r.rawValue)
+                XCTAssertTrue(w.message.contains("Finetune"), w.message)
+            }
+        }
+        // The JSON carries the new status string.
+        let json = String(decoding: try result.jsonData(), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"status\" : \"\(result.status.rawValue)\""))
+    }
+
+    /// The named identifiable scenarios pass every rule.
+    func testIdentifiableScenariosPassTheRules() throws {
+        for name in ["mmlu-like", "csqa-like", "cola-like"] {
+            let s = try XCTUnwrap(SimulationScenario.named[name])
+            let (rows, _) = Simulator.simulate(s, seed: 1)
+            var o = options()
+            o.uncertainty = .none
+            var measures: Identifiability.Measures? = nil
+            let result = try EmergenceFit.run(rows, options: o, measures: &measures)
+            let m = try XCTUnwrap(measures, name)
+            XCTAssertEqual(m.reasons, [], name)
+            XCTAssertGreaterThanOrEqual(m.liftedAmounts.count, 3, name)
+            XCTAssertEqual(result.status, .ok, name)
+        }
+    }
+
+    func testLiftAdviceNamesTheAmountsToAdd() {
+        var m = Identifiability.Measures(alpha: 1.2, alphaLowerBound: 0.05, liftedAmounts: [50_000, 100_000],
+                                         dataAmounts: [6250, 12500, 25000, 50000, 100000], fewShotBoundary: 1.94,
+                                         prediction: 1.85, p5: 1.7, reasons: [.fewLiftedAmounts])
+        let message = Identifiability.liftMessage(m)
+        XCTAssertTrue(message.contains("only 2 data amount(s) (50,000 and 100,000, of 5)"), message)
+        XCTAssertTrue(message.contains("between 50,000 and 100,000 examples (e.g. 70,711)"), message)
+        m.liftedAmounts = [100_000]
+        XCTAssertTrue(Identifiability.liftMessage(m).contains("above 100,000 examples (e.g. 200,000 and 400,000)"))
+        XCTAssertEqual(Identifiability.count(1234567), "1,234,567")
+        XCTAssertEqual(Identifiability.count(999), "999")
+    }
+
+    /// The calibration report counts a withheld study as covered only when its bound holds.
+    func testCalibrationReportAccountsForEveryStudy() {
+        var o = FitOptions()
+        o.bootstrap = 50
+        let report = Calibration.run(studies: 4, seed: 11, options: o, family: "weak")
+        XCTAssertEqual(report.statuses.values.reduce(0, +), 4)
+        XCTAssertLessThanOrEqual(report.notIdentifiedBoundsHeld, report.notIdentified)
+        XCTAssertEqual(report.okMissed + Int((report.okCoverage90 * Double(report.okStudies)).rounded()), report.okStudies)
+        XCTAssertTrue((0...1).contains(report.combinedCoverage90))
+    }
+}
+
+extension IdentifiabilityTests {
+    /// A collapsed curvature stretches the interval about its 5th percentile up to the few-shot bound.
+    func testBracketStretchesTheIntervalToTheBoundary() {
+        let sorted = (0..<101).map { 1.40 + 0.003 * Double($0) }   // 1.40 … 1.70
+        let b = 1.94
+        let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
+        XCTAssertEqual(Percentile.of(sorted: stretched, 5), Percentile.of(sorted: sorted, 5), accuracy: 1e-12)
+        XCTAssertEqual(Percentile.of(sorted: stretched, 95), b, accuracy: 1e-9)
+        XCTAssertTrue(stretched.allSatisfy { $0 <= b })
+        XCTAssertEqual(stretched, stretched.sorted())
+        // Already reaching the bound: unchanged.
+        XCTAssertEqual(Identifiability.bracket(sorted: sorted, boundary: 1.6), sorted)
+    }
+}
