@@ -20,7 +20,7 @@ enum PageStyle {
     .advice { background: #fff4e0; border-left: 6px solid #8a4b00; padding: .75rem 1rem; margin: 1rem 0; }
     .badge { display: inline-block; padding: 0 .5rem; border-radius: .75rem; font-size: .9rem; border: 1px solid #6b6b6b; background: #f2f2f2; color: #1b1b1b; }
     .badge.ok, .badge.succeeded { background: #e3f4e1; border-color: #1e6b1a; color: #0f3d0c; }
-    .badge.failed, .badge.timed_out, .badge.cancelled, .badge.no_signal, .badge.insufficient_data { background: #fde8e8; border-color: #9b1c1c; color: #6b0f0f; }
+    .badge.failed, .badge.timed_out, .badge.cancelled, .badge.no_signal, .badge.not_identified, .badge.insufficient_data { background: #fde8e8; border-color: #9b1c1c; color: #6b0f0f; }
     .badge.queued, .badge.running, .badge.already_emerged { background: #fff4e0; border-color: #8a4b00; color: #5c3200; }
     .plots { display: flex; flex-wrap: wrap; gap: 1rem; }
     figure { margin: 0; flex: 1 1 28rem; }
