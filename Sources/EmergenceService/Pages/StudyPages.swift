@@ -132,6 +132,12 @@ enum StudyPages {
             return t + "."
         case .insufficientData:
             return "Not enough data for a prediction: the emergence law needs finetuned runs at three or more data amounts."
+        case .notIdentified:
+            // The data bound E* but do not pin it (Identifiability.swift): say the bound, not a number.
+            var t = "Not yet predictable: the data show the capability emerges below pretraining loss "
+            t += r.emergence.loss.upperBound.map { PageNumbers.data($0, field: "loss.upper_bound", text: PageNumbers.loss($0)) } ?? "the lowest seen"
+            if let lb = f?.lowerBound { t += ", that is beyond " + PageNumbers.data(lb, field: "flops.lower_bound", text: PageNumbers.flops(lb)) + " FLOPs" }
+            return t + ", but they cannot pin where; the warnings below say which runs would."
         case .ok, .alreadyEmerged:
             let lead = r.status == .alreadyEmerged ? "Capability already emerged, at about " : "Capability expected at "
             guard let f else {
@@ -200,6 +206,8 @@ enum StudyPages {
             return "the capability is already visible few-shot; the reported compute is where it appeared, not a forecast. To forecast a harder task, start a new study."
         case .insufficientData:
             return "upload finetuned runs at three or more finetuning amounts (for example 100, 1,000 and 10,000 examples) and fit again."
+        case .notIdentified:
+            return "add the runs the warnings name (another finetuning amount, or checkpoints at lower loss), upload them, and fit again; until then only the bound holds."
         }
     }
 
