@@ -119,13 +119,7 @@ extension ServiceAPI {
         let s = try study(request)
         let limit = try limit(request, fallback: 50, max: 1000)
         let before = try cursor(request, fallback: Int.max)
-        var status: FitJob.Status?
-        if let raw = request.query("status") {
-            guard let st = FitJob.Status(rawValue: raw) else {
-                throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled, timed_out")
-            }
-            status = st
-        }
+        let status = try statusFilter(request)
         let page = try fits.list(studyID: s.id, status: status, before: before == 0 ? Int.max : before, limit: limit + 1)
         let shown = page.prefix(limit)
         // Listed without their results (fetch one fit for its result), so a page stays small.

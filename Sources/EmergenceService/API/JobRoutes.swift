@@ -100,13 +100,7 @@ extension ServiceAPI {
         let s = try study(request)
         let limit = try limit(request, fallback: 50, max: 1000)
         let before = try cursor(request, fallback: Int.max)
-        var status: FitJob.Status?
-        if let raw = request.query("status") {
-            guard let st = FitJob.Status(rawValue: raw) else {
-                throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled, timed_out")
-            }
-            status = st
-        }
+        let status = try statusFilter(request)
         var kind: JobKind?
         if let raw = request.query("kind") {
             guard let k = JobKind(rawValue: raw) else { throw APIError.badParameter("kind", "must be one of \(JobKind.names)") }

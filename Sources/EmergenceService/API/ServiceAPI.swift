@@ -160,6 +160,15 @@ final class ServiceAPI: @unchecked Sendable {
         return n
     }
 
+    /// The `status` filter of a job listing (fits or jobs), or nil when absent.
+    func statusFilter(_ request: HTTPRequest) throws -> FitJob.Status? {
+        guard let raw = request.query("status") else { return nil }
+        guard let st = FitJob.Status(rawValue: raw) else {
+            throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled, timed_out")
+        }
+        return st
+    }
+
     /// An opaque cursor from a previous page (the last id seen), or `fallback`.
     func cursor(_ request: HTTPRequest, fallback: Int) throws -> Int {
         guard let raw = request.query("cursor"), !raw.isEmpty else { return fallback }
