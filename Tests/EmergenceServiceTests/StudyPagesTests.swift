@@ -180,7 +180,26 @@ final class StudyPagesTests: XCTestCase {
         let codes = ["no_signal", "already_emerged", "long_extrapolation", "few_data_amounts", "few_checkpoints_above_floor",
                      "competing_optima", "form_misfit", "wide_interval", "mcmc_not_converged", "bootstrap_failures",
                      "unreachable", "long_compute_extrapolation", "no_scaling_law", "mixed_shots", "d0_adjusted",
-                     "unknown_flops_excluded", "fit_failed"]
+                     "unknown_flops_excluded", "fit_failed",
+                     "few_lifted_amounts", "pinned_at_few_shot_boundary", "unphysical_interval", "alpha_at_bound"]
         for c in codes { XCTAssertNotNil(WarningExplanations.byCode[c], c) }
+    }
+
+    /// A `not_identified` result (Identifiability.swift) is said as its one-sided bound, never as a
+    /// forecast, and the page says what to add.
+    func testNotIdentifiedIsSaidAsItsBound() throws {
+        let json = """
+            {"status":"not_identified","warnings":[],"form":"log_power","delta":true,"noise":"gaussian","seed":1,
+             "data":{"rows":10,"few_shot_rows":2,"finetuned_rows":8,"checkpoints":3,"data_amounts":[100,1000,10000],
+                     "excluded_rows":0,"loss_range":[1.9,2.4]},
+             "emergence":{"loss":{"upper_bound":1.9},"flops":{"reachable":true,"lower_bound":2e22},"probability_emerged":[]},
+             "uncertainty":{}}
+            """
+        let r = try JSONDecoder().decode(FitResult.self, from: Data(json.utf8))
+        let sentence = StudyPages.predictionSentence(r, largest: 1e22)
+        XCTAssertTrue(sentence.hasPrefix("Not yet predictable"), sentence)
+        XCTAssertTrue(sentence.contains("data-field=\"loss.upper_bound\""), sentence)
+        XCTAssertTrue(sentence.contains("data-field=\"flops.lower_bound\""), sentence)
+        XCTAssertFalse(sentence.contains("expected at"), sentence)
     }
 }
