@@ -1,7 +1,8 @@
 """A prediction in words, for logs and terminals: what a training script prints after each checkpoint.
 
 Reads the fit document (``Client.prediction`` / ``Client.fit``) or its bare ``result``; every key is
-optional so that ``no_signal``, ``already_emerged`` and ``insufficient_data`` results read too.
+optional so that ``no_signal``, ``not_identified``, ``already_emerged`` and ``insufficient_data``
+results read too.
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ def describe(document: Mapping[str, Any], largest_flops: Optional[float] = None,
             text += f"; emergence needs a loss below {loss['upper_bound']:.3f} nats"
         if isinstance(flops.get("lower_bound"), (int, float)):
             text += f" (more than {_e(flops['lower_bound'])} FLOPs)"
+        lines.append(text)
+    elif status == "not_identified":
+        # The data bound E* but cannot pin it (README, "Identified or only bounded"): a bound, no forecast.
+        text = "not yet predictable: the data bound the emergence point but cannot pin it"
+        if isinstance(loss.get("upper_bound"), (int, float)):
+            text += f"; it lies below a loss of {loss['upper_bound']:.3f} nats"
+        if isinstance(flops.get("lower_bound"), (int, float)):
+            text += f" (more than {_e(flops['lower_bound'])} FLOPs)"
+        text += "; the warnings say which runs would pin it"
         lines.append(text)
     elif status == "already_emerged":
         text = "already emerged: few-shot accuracy is above the floor"

@@ -258,6 +258,10 @@ class RequestTests(unittest.TestCase):
                                                "3.7× beyond your largest checkpoint; E* = 1.847 nats")
         self.assertIn("warning wide_interval: wide", text)
         self.assertIn("no signal", describe({"status": "no_signal", "emergence": {"loss": {"upper_bound": 2.1}}}))
+        bounded = describe({"status": "not_identified",
+                            "emergence": {"loss": {"upper_bound": 1.9}, "flops": {"lower_bound": 2e22}}})
+        self.assertIn("not yet predictable", bounded)
+        self.assertIn("below a loss of 1.900 nats (more than 2.0e22 FLOPs)", bounded)
 
 
 if __name__ == "__main__":
