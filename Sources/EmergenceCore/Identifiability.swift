@@ -75,7 +75,8 @@ public enum Identifiability {
     /// The largest lift of a finetuned row must exceed this many noise SDs. Below it the lift is
     /// real (the signal test passed) but too faint to bend a law: on the first 200 `weak` studies,
     /// every `ok` interval that missed the truth had its largest lift at 3.4–5.5 SDs, while
-    /// `jittered` and `wide` studies lift 6.5 SDs or more (README, "Identified or only bounded").
+    /// `ok` studies of `jittered` and `wide` lift 8.3 and 6.2 SDs or more; 8 leaves a margin above the
+    /// misses at the cost of 4 covered `wide` studies of 200 (README, "Identified or only bounded").
     static let minimumLiftSD = 8.0
     /// E*_mle within this many nats of the lowest few-shot loss counts as pinned to it.
     static let pinnedMargin = 0.01
