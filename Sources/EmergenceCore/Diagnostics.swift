@@ -7,6 +7,9 @@ enum Diagnostics {
         var alreadyEmerged = false
         /// Groups (data amounts) with at least one finetuned row lifted above the floor by > 2 noise SDs.
         var liftedGroups = Set<Int>()
+        /// The largest lift of a finetuned row above the floor under the MLE, in noise SDs of one
+        /// measurement (the weak-signal rule reads it: a small slope A lifts little).
+        var maxLiftSD = 0.0
         var warnings: [FitResult.Warning] = []
     }
 
@@ -39,6 +42,7 @@ enum Diagnostics {
                 let p = min(max(floor + lift, 0.01), 0.99)
                 noiseSD = sqrt(phi * p * (1 - p) / max(data.questions[i], 1))
             }
+            if data.fewShot[i] == 0 && noiseSD > 0 { out.maxLiftSD = max(out.maxLiftSD, lift / noiseSD) }
             guard lift > 2 * noiseSD else { continue }
             if data.fewShot[i] == 0 {
                 liftedFinetuned.insert(data.checkpoint[i])

@@ -131,7 +131,7 @@ public enum EmergenceFit {
 
         // Identified, or only bounded? (Identifiability.swift). An emergence already seen is its own
         // answer; otherwise a study that fails a rule gets a one-sided bound, and no bootstrap runs.
-        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups)
+        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups, maxLiftSD: assessment.maxLiftSD)
         measures = identifiability
         if !assessment.alreadyEmerged && !identifiability.identified {
             withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)

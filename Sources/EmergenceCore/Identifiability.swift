@@ -19,9 +19,14 @@ import Foundation
 ///   MLE sits on it, and a bootstrap cannot cross it: the interval is a sliver under the boundary
 ///   while the truth may be anywhere below. Rule: E*_mle > x_min − 0.01 and p5 > x_min − 0.06.
 ///
-/// In the other two cases the study gets the status `not_identified` and, instead of a 5–95 interval, the
+/// - **weak signal**: the lift passed the signal test, but its largest value is under
+///   `minimumLiftSD` noise SDs (a small slope A, or lift only at the lowest-loss checkpoints): the
+///   elbows are too faint to fix the curvature, and on simulated weak studies such intervals were
+///   confident and wrong.
+///
+/// In the last three cases the study gets the status `not_identified` and, instead of a 5–95 interval, the
 /// bound the data do support: E* < x_min (emergence needs more compute than the lowest-loss few-shot
-/// checkpoint). A fourth rule applies after the bootstrap: an interval that reaches loss ≤ 0 is
+/// checkpoint). One more rule applies after the bootstrap: an interval that reaches loss ≤ 0 is
 /// physically impossible and is withheld the same way.
 public enum Identifiability {
     /// What the rules look at, for the result's warnings and for calibration reports.
@@ -37,6 +42,11 @@ public enum Identifiability {
         public var fewShotBoundary: Double?
         /// E*_mle.
         public var prediction: Double
+        /// How far the law's highest elbow (at the largest data amount, under the MLE) lies above the
+        /// lowest finetuned pretraining loss: the width in loss of the region where any lift is seen.
+        public var elbowHeadroom: Double = .nan
+        /// The largest lift of a finetuned row above the floor, in noise SDs.
+        public var maxLiftSD: Double = .nan
         /// The 5th percentile of E*'s samples (NaN before the interval rules ran).
         public var p5: Double = .nan
         /// α̂ below the collapse threshold (the interval is then stretched to the few-shot boundary).
@@ -51,6 +61,7 @@ public enum Identifiability {
         case fewLiftedAmounts = "few_lifted_amounts"
         case pinnedAtBoundary = "pinned_at_few_shot_boundary"
         case unphysicalInterval = "unphysical_interval"
+        case weakSignal = "weak_signal"
     }
 
     /// α̂ below this (log-power form; the model's bound is 0.05) counts as collapsed. The jittered
@@ -61,23 +72,36 @@ public enum Identifiability {
     static let collapsedAlphaPower = 0.02
     /// Lift must be seen at this many data amounts.
     static let minimumLiftedAmounts = 3
+    /// The largest lift of a finetuned row must exceed this many noise SDs. Below it the lift is
+    /// real (the signal test passed) but too faint to bend a law: on the first 200 `weak` studies,
+    /// every `ok` interval that missed the truth had its largest lift at 3.4–5.5 SDs, while
+    /// `ok` studies of `jittered` and `wide` lift 8.3 and 6.2 SDs or more; 8 leaves a margin above the
+    /// misses at the cost of 4 covered `wide` studies of 200 (README, "Identified or only bounded").
+    static let minimumLiftSD = 8.0
     /// E*_mle within this many nats of the lowest few-shot loss counts as pinned to it.
     static let pinnedMargin = 0.01
     /// … and its 5th percentile within this many nats below it.
     static let pinnedWidth = 0.06
 
-    static func measure(_ model: EmergenceModel, mle: MaximumLikelihoodFit, liftedGroups: Set<Int>) -> Measures {
+    static func measure(_ model: EmergenceModel, mle: MaximumLikelihoodFit, liftedGroups: Set<Int>, maxLiftSD: Double = .nan) -> Measures {
         let data = model.data
         let alpha = mle.theta[EmergenceModel.alpha]
         let alphaLower = model.lower[EmergenceModel.alpha]
         let lifted = liftedGroups.filter { $0 != data.fewShotGroup }.map { data.groupD[$0] }.sorted()
         var boundary: Double? = nil
         for i in 0..<data.count where data.fewShot[i] == 1 { boundary = min(boundary ?? .infinity, data.x[i]) }
+        var elbows = [Double](repeating: 0, count: data.groupD.count)
+        model.elbows(mle.theta, into: &elbows)
+        var topElbow = -Double.infinity, lowestFinetuned = Double.infinity
+        for g in 0..<data.groupD.count where g != data.fewShotGroup { topElbow = max(topElbow, elbows[g]) }
+        for i in 0..<data.count where data.fewShot[i] == 0 { lowestFinetuned = min(lowestFinetuned, data.x[i]) }
         var reasons: [Reason] = []
         let collapsed = model.form == .logPower ? collapsedAlphaLogPower : collapsedAlphaPower
         if lifted.count < minimumLiftedAmounts { reasons.append(.fewLiftedAmounts) }
+        if maxLiftSD < minimumLiftSD { reasons.append(.weakSignal) }
         return Measures(alpha: alpha, alphaLowerBound: alphaLower, liftedAmounts: lifted, dataAmounts: data.dataAmounts,
-                        fewShotBoundary: boundary, prediction: mle.prediction, p5: .nan,
+                        fewShotBoundary: boundary, prediction: mle.prediction,
+                        elbowHeadroom: topElbow - lowestFinetuned, maxLiftSD: maxLiftSD, p5: .nan,
                         alphaCollapsed: alpha < collapsed, reasons: reasons)
     }
 
@@ -105,6 +129,8 @@ public enum Identifiability {
                 return .init(code: "pinned_at_few_shot_boundary", message: String(format:
                     "E*'s estimate %.3f sits at the lowest few-shot loss %.3f: the few-shot rows show no lift at any checkpoint, so the data only say E* < %.3f, and the extrapolation from the finetuned elbows runs into that bound. Finetune with smaller data amounts (below %@ examples, towards D0 = %@) so the extrapolation is shorter, or evaluate few-shot on lower-loss checkpoints",
                     m.prediction, b, b, count(smallest), count(d0)))
+            case .weakSignal:
+                return .init(code: "weak_signal", message: weakSignalMessage(m))
             case .unphysicalInterval:
                 return .init(code: "unphysical_interval", message:
                     "the bootstrap interval of E* reaches a loss ≤ 0, which no model can have: the data do not pin the law. Finetune more checkpoints, or at more data amounts, so that lift is seen over a wider range of losses")
@@ -132,6 +158,12 @@ public enum Identifiability {
             "the law's curvature is not identified (α̂ = %.2f, near its bound %.2f): a nearly flat law in %@ fits best and extrapolates E* low, so the interval is stretched up to the lowest few-shot loss %.3f. Finetune with smaller data amounts, down to about %@ examples (the smallest now is %@), so the curve towards D0 = %@ is seen",
             m.alpha, m.alphaLowerBound, form == .logPower ? "ln D" : "D", m.fewShotBoundary ?? .nan,
             count(suggestion), count(smallest), count(d0)))
+    }
+
+    static func weakSignalMessage(_ m: Measures) -> String {
+        let largest = m.dataAmounts.last.map(count) ?? "the largest amount"
+        return String(format: "the largest lift of a finetuned run above the floor is only %.1f noise SDs (at least %.0f are needed): the lift is real but too faint to fix the law's curvature, and intervals from it missed the truth. ", m.maxLiftSD, minimumLiftSD)
+            + "Finetune lower-loss checkpoints, or with data amounts above \(largest) examples, where the lift is larger, or evaluate on more questions (the noise SD falls as 1/√n)"
     }
 
     static func liftMessage(_ m: Measures) -> String {

@@ -27,9 +27,10 @@ struct CalibrateCommand: ParsableCommand {
             let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
             // α̂, lifted amounts / all, E*_mle − the few-shot boundary, and the rules that fired.
             let detail = m.map { m in
-                String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  %@", m.alpha, truth.alpha,
+                String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  headroom %.3f  lift %.1fσ  %@", m.alpha, truth.alpha,
                        m.liftedAmounts.count, m.dataAmounts.count,
                        m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
+                       m.elbowHeadroom, m.maxLiftSD,
                        m.reasons.map { $0.rawValue }.joined(separator: ","))
             } ?? ""
             let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  bound %@  %@  %@\n", i, truth.emergenceLoss ?? .nan,

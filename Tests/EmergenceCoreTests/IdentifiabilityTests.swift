@@ -100,3 +100,30 @@ extension IdentifiabilityTests {
         XCTAssertEqual(Identifiability.bracket(sorted: sorted, boundary: 1.6), sorted)
     }
 }
+
+extension IdentifiabilityTests {
+    /// Weak-signal studies (a small slope A, or lift only at the lowest-loss checkpoints) whose lift
+    /// passes the signal test but stays under `minimumLiftSD` noise SDs are withheld with a bound
+    /// that holds, and a warning that says what to add.
+    func testFaintLiftIsWithheldWithABoundThatHolds() {
+        var o = FitOptions()
+        o.bootstrap = 50
+        var faint = 0
+        _ = Calibration.run(studies: 20, seed: 2024, options: o, family: "weak") { i, truth, result, m in
+            guard let m, m.reasons.contains(.weakSignal), let result else { return }
+            faint += 1
+            XCTAssertLessThan(m.maxLiftSD, Identifiability.minimumLiftSD, "study \(i)")
+            XCTAssertEqual(result.status, .notIdentified, "study \(i)")
+            XCTAssertNil(result.emergence.loss.percentiles, "study \(i)")
+            if let t = truth.emergenceLoss, let bound = result.emergence.loss.upperBound {
+                XCTAssertLessThan(t, bound, "study \(i)")
+            } else {
+                XCTFail("study \(i): no truth or no bound")
+            }
+            let w = result.warnings.first { $0.code == "weak_signal" }
+            XCTAssertTrue(w?.message.contains("Finetune lower-loss checkpoints") == true, "study \(i)")
+        }
+        // Studies 13 and 20 of this seed lift at most 3.8 and 3.6 noise SDs.
+        XCTAssertGreaterThanOrEqual(faint, 2)
+    }
+}
