@@ -137,14 +137,14 @@ extension ServiceAPI {
     func getFit(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try fitID(request)
         // Another kind of job has an id in the same sequence but is no fit: it lives at /v1/jobs/{id}.
-        guard let job = try fits.find(id: id), job.kind == .fit else { throw APIError.notFound("no fit with id \(id)") }
+        guard let job = try fitJob(id: id) else { throw APIError.notFound("no fit with id \(id)") }
         let name = try studies.find(id: job.studyID)?.name
         return .json(200, document(job, studyName: name))
     }
 
     func cancelFit(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try fitID(request)
-        if let job = try fits.find(id: id), job.kind != .fit { throw APIError.notFound("no fit with id \(id)") }
+        guard try fitJob(id: id) != nil else { throw APIError.notFound("no fit with id \(id)") }
         switch try fits.cancel(id: id) {
         case .notFound:
             throw APIError.notFound("no fit with id \(id)")

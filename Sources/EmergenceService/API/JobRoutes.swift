@@ -63,9 +63,7 @@ extension ServiceAPI {
     }
 
     func jobDocument(_ job: FitJob, studyName: String?, studyBName: String?) -> [UInt8] {
-        let full: FitJob
-        if job.status == .succeeded && job.resultJSON == nil, let loaded = try? fits.find(id: job.id) { full = loaded } else { full = job }
-        return JobDocument.encode(full, studyName: studyName, studyBName: studyBName, progress: pool.progress(of: job.id))
+        JobDocument.encode(withResult(job), studyName: studyName, studyBName: studyBName, progress: pool.progress(of: job.id))
     }
 
     func getJob(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -24,9 +24,8 @@ extension ServiceAPI {
     /// `/v1/fits/{id}/plots/…`: 404 for no such fit, 409 for a fit that has no result (yet or ever).
     private func plotOfFit(_ request: HTTPRequest, kind: PlotKind) throws -> HTTPResponse {
         let id = try fitID(request)
-        // Another kind of job shares the id sequence but has no fit to draw (a back-test's chart is
-        // /v1/jobs/{id}/plots/backtest.svg): the same 404 as /v1/fits/{id} gives it.
-        guard let job = try fits.find(id: id), job.kind == .fit else { throw APIError.notFound("no fit with id \(id)") }
+        // A back-test's chart is /v1/jobs/{id}/plots/backtest.svg; other kinds get a missing fit's 404.
+        guard let job = try fitJob(id: id) else { throw APIError.notFound("no fit with id \(id)") }
         guard job.status == .succeeded else {
             let why = job.status.isFinished
                 ? "fit \(id) ended \(job.status.rawValue) and has no result to draw"

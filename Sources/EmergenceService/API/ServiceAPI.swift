@@ -153,6 +153,20 @@ final class ServiceAPI: @unchecked Sendable {
         return id
     }
 
+    /// The job `id` when it is a fit. Other kinds share the id sequence but live at /v1/jobs/{id}:
+    /// every fit route answers them the 404 of a missing fit.
+    func fitJob(id: Int) throws -> FitJob? {
+        guard let job = try fits.find(id: id), job.kind == .fit else { return nil }
+        return job
+    }
+
+    /// The job with its stored result: listings and enqueue answers carry none, so a succeeded job's
+    /// document loads it once.
+    func withResult(_ job: FitJob) -> FitJob {
+        guard job.status == .succeeded, job.resultJSON == nil, let loaded = try? fits.find(id: job.id) else { return job }
+        return loaded
+    }
+
     /// `limit` in 1...max (default `fallback`).
     func limit(_ request: HTTPRequest, fallback: Int, max: Int) throws -> Int {
         guard let raw = request.query("limit") else { return fallback }
@@ -189,8 +203,7 @@ final class ServiceAPI: @unchecked Sendable {
             if let d = documents[job.id] { documentCache.unlock(); return d }
             documentCache.unlock()
         }
-        let full: FitJob
-        if job.status == .succeeded && job.resultJSON == nil, let loaded = try? fits.find(id: job.id) { full = loaded } else { full = job }
+        let full = withResult(job)
         let d = FitDocument.encode(full, studyName: studyName, progress: pool.progress(of: job.id))
         if full.status == .succeeded {
             documentCache.lock()
