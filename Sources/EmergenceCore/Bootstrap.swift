@@ -82,9 +82,7 @@ enum Bootstrap {
                     // smoothed pass; `emergence calibrate`).
                     guard let theta = MaximumLikelihood.localFit(resampled, noise: noise, start: start, smooth: true,
                                                                  cancel: cancel) else { continue }
-                    let objective = noise == .gaussian
-                        ? MaximumLikelihood.rss(resampled, theta)
-                        : -MaximumLikelihood.binomialLogLikelihood(resampled, theta)
+                    let objective = MaximumLikelihood.objective(resampled, noise: noise, theta)
                     if objective.isFinite && objective < (best?.objective ?? .infinity) { best = (objective, theta) }
                 }
                 // A refit cut short by cancellation is thrown away below, never reported.

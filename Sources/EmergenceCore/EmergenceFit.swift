@@ -99,10 +99,28 @@ public enum EmergenceFit {
             return result
         }
 
-        let model = EmergenceModel(data: data, form: options.form, withDelta: options.delta)
-        let starts = MaximumLikelihood.startingPoints(model, cancel: cancel)
-        let fitted = MaximumLikelihood.fit(model, noise: options.noise, starts: starts, cancel: cancel)
+        var plainModel = EmergenceModel(data: data, form: options.form, withDelta: options.delta)
+        let starts = MaximumLikelihood.startingPoints(plainModel, cancel: cancel)
+        var fitted = MaximumLikelihood.fit(plainModel, noise: options.noise, starts: starts, cancel: cancel)
         try cancel.check()
+        if let prior = options.alphaPrior, let plain = fitted {
+            // The posterior mode under the α prior (AlphaPrior.swift): the same multi-start, plus the
+            // plain optima as starts, on the penalised objective. σ̂ (or φ̂) is the plain MLE's.
+            let weight: Double
+            switch options.noise {
+            case .gaussian: weight = plain.sigma ?? 0
+            case .binomial: weight = 1
+            case .quasiBinomial: weight = sqrt(max(MaximumLikelihood.dispersion(plainModel, plain.theta), 1))
+            }
+            // A perfect fit (σ̂ = 0) leaves nothing for the prior to weigh against: the plain MLE stands.
+            if weight > 0 && weight.isFinite {
+                plainModel.alphaPenalty = AlphaPenalty(prior, weight: weight)
+                fitted = MaximumLikelihood.fit(plainModel, noise: options.noise, starts: plain.optima.map(\.theta) + starts,
+                                               cancel: cancel) ?? plain
+                try cancel.check()
+            }
+        }
+        let model = plainModel
         guard let mle = fitted else {
             result.status = .insufficientData
             result.warnings.append(.init(code: "fit_failed", message: "the optimiser found no finite optimum"))

@@ -58,6 +58,8 @@ struct EmergenceModel: Sendable {
     /// it is fitted as its distinct rows, each counted as often as it was drawn (BootstrapResample.swift),
     /// which is the same objective with about a third fewer rows to evaluate.
     var multiplicity: [Double]? = nil
+    /// A prior on α, as one extra residual of the fit (AlphaPrior.swift); nil = plain likelihood.
+    var alphaPenalty: AlphaPenalty? = nil
 
     /// The number of observations: Σ counts on a resample (data.count is its distinct rows), else the rows.
     var observationCount: Double {

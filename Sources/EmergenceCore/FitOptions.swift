@@ -52,6 +52,8 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
     public var maxFlops: Double? = nil
     /// A user-supplied compute scaling law; nil = fit one to the checkpoints.
     public var scalingLaw: ScalingLaw? = nil
+    /// A prior on the law's curvature α (AlphaPrior.swift); nil = plain maximum likelihood.
+    public var alphaPrior: AlphaPrior? = nil
 
     public init() {}
 
@@ -66,6 +68,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         case seed
         case maxFlops = "max_flops"
         case scalingLaw = "scaling_law"
+        case alphaPrior = "alpha_prior"
     }
 
     public init(from decoder: Decoder) throws {
@@ -84,6 +87,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         maxFlops = try c.decodeIfPresent(Double.self, forKey: .maxFlops)
         scalingLaw = try c.decodeIfPresent(ScalingLaw.self, forKey: .scalingLaw)
+        alphaPrior = try c.decodeIfPresent(AlphaPrior.self, forKey: .alphaPrior)
     }
 
     /// Every field is written, absent ones as null: the encoding is canonical (with sorted keys, equal
@@ -103,6 +107,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         try c.encode(seed, forKey: .seed)
         try c.encode(maxFlops, forKey: .maxFlops)
         try c.encode(scalingLaw, forKey: .scalingLaw)
+        try c.encode(alphaPrior, forKey: .alphaPrior)
     }
 
     /// The number of coordinates the MCMC samples: θ = (k, α, C, A, B) plus Δ when fitted, plus log σ
@@ -156,6 +161,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
             if !(s.a.isFinite && s.a > 0) { bad("scaling_law.a", "must be a finite number > 0") }
             if !(s.b.isFinite && s.b > 0) { bad("scaling_law.b", "must be a finite number > 0") }
         }
+        if let prior = alphaPrior { out.append(contentsOf: prior.problems(form: form)) }
         return out
     }
 }

@@ -48,7 +48,7 @@ enum MaximumLikelihood {
             for smooth in [true, false] {
                 if cancel.isCancelled { return nil }
                 guard let theta = localFit(model, noise: noise, start: start, smooth: smooth, cancel: cancel) else { continue }
-                let objective = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
+                let objective = self.objective(model, noise: noise, theta)
                 // A law whose E* overflows (D0^α beyond 1e308 under the power form with a huge D0)
                 // predicts nothing.
                 let prediction = model.prediction(theta)
@@ -127,11 +127,12 @@ enum MaximumLikelihood {
                 }
             }
             let w = weights
-            let problem = LeastSquaresProblem(
+            var problem = LeastSquaresProblem(
                 parameterCount: model.parameterCount, residualCount: model.data.count,
                 lower: model.lower, upper: model.upper,
                 evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
                 normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
+            if let penalty = model.alphaPenalty { problem.addPrior(penalty) }
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
             lm.cancel = cancel
@@ -142,6 +143,14 @@ enum MaximumLikelihood {
             if round > 0 && moved < 1e-9 { break }
         }
         return theta
+    }
+
+    /// What the fit minimises at θ: Σr² (Gaussian) or −log L (binomial), plus the α prior's term
+    /// when there is one (AlphaPrior.swift).
+    static func objective(_ model: EmergenceModel, noise: FitOptions.Noise, _ theta: [Double]) -> Double {
+        let data = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
+        guard let penalty = model.alphaPenalty else { return data }
+        return data + penalty.objective(theta[EmergenceModel.alpha], noise: noise)
     }
 
     static func rss(_ model: EmergenceModel, _ theta: [Double]) -> Double {

@@ -72,8 +72,9 @@ enum Posterior {
                 guard toTheta(u, theta) else { return -.infinity }
                 let alpha = u[2]
                 // Flat in θ means the density 1/Δg(α) in u (the Jacobian of u → θ, see above).
-                let logJacobian = prior == .flatInParameters
-                    ? -log(EmergenceLaw.basis(form, alpha: alpha, d: dMax) - EmergenceLaw.basis(form, alpha: alpha, d: d0)) : 0
+                let logJacobian = (prior == .flatInParameters
+                    ? -log(EmergenceLaw.basis(form, alpha: alpha, d: dMax) - EmergenceLaw.basis(form, alpha: alpha, d: d0)) : 0)
+                    + (model.alphaPenalty?.logDensity(alpha) ?? 0)   // the α prior, when given (AlphaPrior.swift)
                 if gaussian {
                     let logSigma = u[p]
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }

@@ -92,6 +92,11 @@ enum WorkflowJobs {
                     problems.append(RowProblem(index: -1, field: "scaling_law.\(k)", reason: "unknown field; expected l_inf, a and b"))
                 }
             }
+            if key == "alpha_prior", case .object(let prior) = value {
+                for (k, _) in prior where !["median", "log_sd"].contains(k) {
+                    problems.append(RowProblem(index: -1, field: "alpha_prior.\(k)", reason: "unknown field; expected median and log_sd"))
+                }
+            }
             if integerKeys.contains(key), case .number(let d) = value {
                 if d.rounded() != d || abs(d) > 9_007_199_254_740_991 {
                     problems.append(RowProblem(index: -1, field: key, reason: key == "seed" ? "must be an integer in 0...9007199254740991" : "must be an integer"))

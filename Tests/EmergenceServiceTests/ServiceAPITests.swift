@@ -270,6 +270,9 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertEqual(try fields(#"{"bootstrap": "many"}"#), ["bootstrap"])
         XCTAssertEqual(try fields(#"{"d0": 0.5, "mcmc_walkers": 7}"#), ["d0", "mcmc_walkers"])
         XCTAssertEqual(try fields(#"{"scaling_law": {"l_inf": 1, "a": -1, "b": 0.1}}"#), ["scaling_law.a"])
+        XCTAssertEqual(try fields(#"{"alpha_prior": {"median": 1.4, "sd": 0.3}}"#), ["alpha_prior.sd"])
+        XCTAssertEqual(try fields(#"{"alpha_prior": {"median": 0, "log_sd": 0}}"#), ["alpha_prior.median", "alpha_prior.log_sd"])
+        XCTAssertEqual(try fields(#"{"alpha_prior": {"median": 1.4}}"#), ["alpha_prior.log_sd"])
         XCTAssertEqual(try fields("[1]"), ["body"])
     }
 

@@ -5,7 +5,7 @@ import HTTP
 
 extension ServiceAPI {
     static let optionNames: Set<String> = ["form", "d0", "delta", "noise", "uncertainty", "bootstrap", "resample",
-                                           "mcmc_steps", "mcmc_walkers", "mcmc_burn_in", "seed", "max_flops", "scaling_law"]
+                                           "mcmc_steps", "mcmc_walkers", "mcmc_burn_in", "seed", "max_flops", "scaling_law", "alpha_prior"]
 
     /// The largest seed the API takes: 2^53 - 1.
     static let maxJSONSeed = 9_007_199_254_740_991.0
@@ -39,9 +39,17 @@ extension ServiceAPI {
                 })
             }
         }
+        if let (_, prior) = members.first(where: { $0.0 == "alpha_prior" }), case .object(let priorMembers) = prior {
+            let priorUnknown = priorMembers.map(\.0).filter { !["median", "log_sd"].contains($0) }
+            if !priorUnknown.isEmpty {
+                throw IngestionError(problems: priorUnknown.map {
+                    RowProblem(index: -1, field: "alpha_prior.\($0)", reason: "unknown field; expected median and log_sd")
+                })
+            }
+        }
         // null only where openapi.json allows it (optional values); elsewhere the decoder would
         // silently take the default, accepting a body the schema refuses.
-        let nullable: Set<String> = ["d0", "max_flops", "scaling_law"]
+        let nullable: Set<String> = ["d0", "max_flops", "scaling_law", "alpha_prior"]
         let nulls = members.filter { if case .null = $0.1 { return !nullable.contains($0.0) } else { return false } }
         if !nulls.isEmpty {
             throw IngestionError(problems: nulls.map { RowProblem(index: -1, field: $0.0, reason: "must not be null") })

@@ -1,0 +1,30 @@
+import Foundation
+
+extension LeastSquaresProblem {
+    /// Appends the α prior's residual ρ(α) (AlphaPrior.swift) as row m of the problem: r_m = ρ(α),
+    /// whose Jacobian row is zero but for ∂ρ/∂α, so JᵀJ gains (∂ρ/∂α)² at (α, α) and Jᵀr gains
+    /// ρ·∂ρ/∂α at α. The model's own rows are evaluated as before, into the first m entries.
+    mutating func addPrior(_ penalty: AlphaPenalty) {
+        let m = residualCount, p = parameterCount
+        let a = EmergenceModel.alpha
+        let evaluateRows = evaluate
+        residualCount = m + 1
+        evaluate = { theta, r, J in
+            evaluateRows(theta, &r, J)
+            r[m] = penalty.residual(theta[a])
+            if let J {
+                for j in 0..<p { J[m * p + j] = 0 }
+                J[m * p + a] = penalty.slope(theta[a])
+            }
+        }
+        if let fused = normalEquations {
+            normalEquations = { theta, r, jtj, jtr in
+                fused(theta, &r, jtj, jtr)
+                let rho = penalty.residual(theta[a]), slope = penalty.slope(theta[a])
+                r[m] = rho
+                jtj[a * p + a] += slope * slope
+                jtr[a] += rho * slope
+            }
+        }
+    }
+}
