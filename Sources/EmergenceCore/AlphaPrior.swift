@@ -65,6 +65,13 @@ struct AlphaPenalty: Sendable {
     @inline(__always)
     func residual(_ alpha: Double) -> Double { weight * (log(alpha) - mu) / s }
 
+    /// The same prior with its centre moved by `z` standard deviations (ln median + z·log_sd).
+    func recentred(by z: Double) -> AlphaPenalty {
+        var p = self
+        p.mu += z * s
+        return p
+    }
+
     /// dρ/dα.
     @inline(__always)
     func slope(_ alpha: Double) -> Double { weight / (s * alpha) }

@@ -74,6 +74,15 @@ enum Bootstrap {
                 }
                 var resampled = model
                 (resampled.data, resampled.multiplicity) = data.distinctRows(rows)
+                if let penalty = model.alphaPenalty {
+                    // Under an α prior each refit also gets its own prior centre, drawn from the prior
+                    // (randomised maximum likelihood: Oliver, He & Reynolds 1996; Osband et al. 2018's
+                    // randomised prior functions). Resampling the data alone gives the spread of the
+                    // penalised estimate, which the prior shrinks: measured 5–95 coverage 0.80–0.82
+                    // (`emergence calibrate`, 200 studies, jittered and wide) against the posterior's
+                    // 0.88. Drawn after the rows, so the resamples are those of the plain fit.
+                    resampled.alphaPenalty = penalty.recentred(by: rng.normal())
+                }
                 var best: (objective: Double, theta: [Double])? = nil
                 for start in starts {
                     // Smoothed first, then exact: a refit from the MLE with the exact ReLU alone

@@ -33,9 +33,10 @@ struct CalibrateCommand: ParsableCommand {
                        m.elbowHeadroom, m.maxLiftSD,
                        m.reasons.map { $0.rawValue }.joined(separator: ","))
             } ?? ""
-            let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  bound %@  %@  %@\n", i, truth.emergenceLoss ?? .nan,
+            let warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
+            let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", i, truth.emergenceLoss ?? .nan,
                               f(m?.prediction), f(p["5"]), f(p["95"]), f(result?.emergence.loss.upperBound),
-                              result?.status.rawValue ?? "error", detail)
+                              result?.status.rawValue ?? "error", detail, warned)
             FileHandle.standardError.write(Data(line.utf8))
         }
         let encoder = JSONEncoder()

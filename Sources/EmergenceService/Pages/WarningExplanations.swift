@@ -12,6 +12,7 @@ enum WarningExplanations {
         "long_extrapolation": "The few-shot point is far beyond the smallest finetuning amount, further than your finetuning amounts span themselves. The forecast leans heavily on the law's shape; expect wide intervals. A run with fewer finetuning examples would shorten the jump.",
         "few_data_amounts": "The emergence law has three parameters, and this study has barely enough (or too few) distinct finetuning amounts to fix them. Add runs at another finetuning amount.",
         "few_checkpoints_above_floor": "Only a few finetuned checkpoints sit above chance, so the point where accuracy takes off (the elbow) is poorly pinned. Treat the number as rough.",
+        "alpha_prior_conflict": "You gave a prior on how the emergence law bends (alpha_prior), and the data alone point well outside it. The forecast then reflects the prior more than your measurements; a wrong prior gives a confident, wrong interval. Check the prior, or fit without it and compare.",
         "competing_optima": "Two quite different fits explain the data almost equally well and predict different emergence points. The interval covers both; more checkpoints near the elbow would decide between them.",
         "form_misfit": "The other form of the law (power instead of log-power, or the reverse) fits these data better. Try fitting with that form and compare.",
         "wide_interval": "The 5–95% interval of the emergence loss is wide: the data do not pin the emergence point down. More checkpoints or finetuning amounts narrow it.",
