@@ -277,6 +277,10 @@ enum StudyPages {
         if let mf = (o["max_flops"] as? NSNumber)?.doubleValue { parts.append("max_flops \(PageNumbers.flops(mf))") }
         if let d0 = (o["d0"] as? NSNumber)?.doubleValue { parts.append("d0 \(String(format: "%g", d0))") }
         if o["scaling_law"] is [String: Any] { parts.append("given scaling law") }
+        if let p = o["alpha_prior"] as? [String: Any], let m = (p["median"] as? NSNumber)?.doubleValue,
+           let sd = (p["log_sd"] as? NSNumber)?.doubleValue {
+            parts.append("α prior: median \(String(format: "%g", m)), log-sd \(String(format: "%g", sd))")
+        }
         return parts.joined(separator: " · ")
     }
 }

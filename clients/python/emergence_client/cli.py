@@ -76,6 +76,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if args.scaling_law:
         linf, a, b = (float(x) for x in args.scaling_law.split(","))
         options["scaling_law"] = {"l_inf": linf, "a": a, "b": b}
+    if args.alpha_prior:
+        median, log_sd = (float(x) for x in args.alpha_prior.split(","))
+        options["alpha_prior"] = {"median": median, "log_sd": log_sd}
     fit = _client(args).fit(args.study, wait=not args.no_wait, progress=not args.quiet,
                             timeout=args.wait_timeout, raise_on_failure=True, **options)
     if args.json or args.no_wait:
@@ -162,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--mcmc-walkers", type=int)
     t.add_argument("--mcmc-burn-in", type=int)
     t.add_argument("--scaling-law", metavar="LINF,A,B")
+    t.add_argument("--alpha-prior", metavar="MEDIAN,LOG_SD",
+                   help="a prior on the law's curvature: ln alpha ~ N(ln MEDIAN, LOG_SD^2) (README: A prior on alpha)")
     t.add_argument("--no-wait", action="store_true", help="print the queued fit and return")
     t.add_argument("--wait-timeout", type=float, help="give up waiting after this many seconds")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
