@@ -126,12 +126,7 @@ enum MaximumLikelihood {
                     return sqrt(count[i] * model.data.questions[i] / (p * (1 - p)))
                 }
             }
-            let w = weights
-            let problem = LeastSquaresProblem(
-                parameterCount: model.parameterCount, residualCount: model.data.count,
-                lower: model.lower, upper: model.upper,
-                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
-                normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
+            let problem = leastSquaresProblem(model, weights: weights)
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
             lm.cancel = cancel
@@ -142,6 +137,32 @@ enum MaximumLikelihood {
             if round > 0 && moved < 1e-9 { break }
         }
         return theta
+    }
+
+    /// The weighted least-squares problem Σ (w_i (y_i − μ_i))² of `model` for the solver. `cached`
+    /// (the default) gives it the trial pass that leaves each row's activation behind for the normal
+    /// equations (EmergenceTrialPass.swift); without it the solver takes the two separate passes,
+    /// which give the same answer bit for bit (kept for `FastFitEquivalenceTests`).
+    static func leastSquaresProblem(_ model: EmergenceModel, weights w: [Double]?, cached: Bool = true) -> LeastSquaresProblem {
+        var problem = LeastSquaresProblem(
+            parameterCount: model.parameterCount, residualCount: model.data.count,
+            lower: model.lower, upper: model.upper,
+            evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
+            normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
+        guard cached else { return problem }
+        problem.trial = { t, r, cache, bound in
+            w?.withUnsafeBufferPointer { model.trialPass(t, wp: $0.baseAddress, r: r, cache: cache, bound: bound) }
+                ?? model.trialPass(t, wp: nil, r: r, cache: cache, bound: bound)
+        }
+        problem.cachedNormalEquations = { t, r, cache, jtj, jtr in
+            if let w {
+                w.withUnsafeBufferPointer { model.cachedNormalEquations(t, wp: $0.baseAddress, r: r, cache: cache, jtj: jtj, jtr: jtr) }
+            } else {
+                model.cachedNormalEquations(t, wp: nil, r: r, cache: cache, jtj: jtj, jtr: jtr)
+            }
+        }
+        problem.cacheCount = EmergenceModel.trialCacheCount(rows: model.data.count, groups: model.data.groupD.count)
+        return problem
     }
 
     static func rss(_ model: EmergenceModel, _ theta: [Double]) -> Double {
