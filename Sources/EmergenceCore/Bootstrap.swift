@@ -45,10 +45,10 @@ enum Bootstrap {
         // Each refit starts its smoothed pass from the full data's optimum of the smoothed objective
         // near that optimum, found once here, rather than from the optimum itself: a resample's
         // smoothed optimum lies nearer it. The smoothed passes took 29% fewer LM iterations (46,800
-        // against 66,000 over 1,000 resamples of mmlu-like ≤ 2e22). The refits' answers move by
-        // less than the bootstrap's Monte-Carlo error: on the seven test fixtures the percentiles
-        // moved by at most 0.018 nats where another seed moves them by up to 0.077, and
-        // `emergence calibrate` kept its coverage (README, Speed).
+        // against 66,000 over 1,000 resamples of mmlu-like ≤ 2e22). It changes the refits' answers:
+        // on the seven test fixtures the percentiles moved by at most 0.018 nats (another seed moves
+        // them by up to 0.077); `emergence calibrate` kept its 90% coverage within two studies, with
+        // intervals about 2% narrower (README, Speed, has the figures).
         var smoothed = model
         smoothed.temperature = MaximumLikelihood.smoothingTemperature
         let starts = optima.map { theta in
