@@ -17,7 +17,7 @@ import Foundation
 /// decreases; once it reaches the current cost the step would be rejected whatever the other rows
 /// hold, and the pass stops there (a rejected trial's residuals and cache are never read).
 extension EmergenceModel {
-    /// The cache a trial leaves behind: (h_i, s_i) for each of `rows` rows, then g_G for each group.
+    /// The cache a trial leaves behind: h_i for each of `rows` rows, then their s_i, then g_G for each group.
     static func trialCacheCount(rows: Int, groups: Int) -> Int { 2 * rows + groups }
 
     /// Residuals r_i = w_i (y_i − μ_i) at θ into `r`, the rows' activations and slopes and the groups'
@@ -30,7 +30,8 @@ extension EmergenceModel {
         let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
         let tau = temperature
         let m = data.count
-        let basisOut = cache + 2 * m
+        // Separate runs for h and s: plain strides, no index arithmetic per row.
+        let hOut = cache, slopeOut = cache + m, basisOut = cache + 2 * m
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: groups) { scratch -> Double in
             // No groups means no rows (FitData puts every row in a group): Σr² of nothing.
             guard let e = scratch.baseAddress else { return 0 }
@@ -51,8 +52,8 @@ extension EmergenceModel {
                     let w = wp.map { $0[i] } ?? 1
                     let ri = w * (y[i] - mu)
                     r[i] = ri
-                    cache[2 * i] = h
-                    cache[2 * i + 1] = slope
+                    hOut[i] = h
+                    slopeOut[i] = slope
                     s += ri * ri
                     return s >= bound
                 }
@@ -83,7 +84,7 @@ extension EmergenceModel {
         let k = theta[Self.k], alpha = theta[Self.alpha]
         let a = theta[Self.a]
         let m = data.count
-        let basisIn = cache + 2 * m
+        let hIn = cache, slopeIn = cache + m, basisIn = cache + 2 * m
         for i in 0..<(p * p) { jtj[i] = 0 }
         for j in 0..<p { jtr[j] = 0 }
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 7 * groups) { scratch in
@@ -102,7 +103,7 @@ extension EmergenceModel {
         data.fewShot.withUnsafeBufferPointer { fs in
             for i in 0..<m {
                 let g = grp[i]
-                let h = cache[2 * i], slope = cache[2 * i + 1]
+                let h = hIn[i], slope = slopeIn[i]
                 let f = fs[i]
                 let w = wp.map { $0[i] } ?? 1
                 let ri = r[i]
