@@ -8,8 +8,8 @@ import Synchronization
 /// all its rows; this keeps the noise in a checkpoint's measured loss, which all its rows share, in
 /// the resamples. By row: few-shot and finetuned rows are drawn separately.
 ///
-/// Each resample is refit by the local optimiser (softplus-smoothed pass, then exact) started from the
-/// MLE and from the best competing local optimum the full-data multi-start found, so a resample that
+/// Each resample is refit by the local optimiser (softplus-smoothed pass, then exact) started near the
+/// MLE and near the best competing local optimum the full-data multi-start found, so a resample that
 /// prefers another mode can reach it.
 enum Bootstrap {
     struct Draw: Sendable {
@@ -40,8 +40,20 @@ enum Bootstrap {
         let fewShotRows = (0..<data.count).filter { data.fewShot[$0] == 1 }
         let finetunedRows = (0..<data.count).filter { data.fewShot[$0] == 0 }
         // The MLE and the best competing optimum (if any) that predicts something else.
-        let starts = [mle.theta] + (mle.optima.dropFirst()
+        let optima = [mle.theta] + (mle.optima.dropFirst()
             .first(where: { abs($0.prediction - mle.prediction) > 0.02 }).map { [$0.theta] } ?? [])
+        // Each refit starts its smoothed pass from the full data's optimum of the smoothed objective
+        // near that optimum, found once here, rather than from the optimum itself: a resample's
+        // smoothed optimum lies nearer it. The smoothed passes took 29% fewer LM iterations (46,800
+        // against 66,000 over 1,000 resamples of mmlu-like ≤ 2e22). It changes the refits' answers:
+        // on the seven test fixtures the percentiles moved by at most 0.018 nats (another seed moves
+        // them by up to 0.077); `emergence calibrate` kept its 90% coverage within two studies, with
+        // intervals about 2% narrower (README, Speed, has the figures).
+        var smoothed = model
+        smoothed.temperature = MaximumLikelihood.smoothingTemperature
+        let starts = optima.map { theta in
+            MaximumLikelihood.localFit(smoothed, noise: noise, start: theta, smooth: false, cancel: cancel) ?? theta
+        }
 
         let shared = SharedDraws(samples)
         // More threads than cores would only add switching (the result does not depend on the count).

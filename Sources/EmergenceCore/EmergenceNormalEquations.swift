@@ -83,7 +83,21 @@ extension EmergenceModel {
                 }
             }
         }}}}}
-        // Assemble the upper triangle (row-major p × p), then mirror it.
+        Self.assembleNormalEquations(p: p, groups: groups, dk: dk, dAlpha: dAlpha,
+                                     uu: uu, uh: uh, uw: uw, uf: uf, ur: ur,
+                                     global: (hh, hw, hf, ww, wf, ff, hr, wr, fr), jtj: jtj, jtr: jtr)
+        }
+    }
+
+    /// JᵀJ (upper triangle, row-major p × p, then mirrored) and Jᵀr from the per-group sums and the
+    /// nine global ones; `jtj` and `jtr` must be zero on entry.
+    static func assembleNormalEquations(p: Int, groups: Int, dk: UnsafePointer<Double>, dAlpha: UnsafePointer<Double>,
+                                        uu: UnsafePointer<Double>, uh: UnsafePointer<Double>, uw: UnsafePointer<Double>,
+                                        uf: UnsafePointer<Double>, ur: UnsafePointer<Double>,
+                                        global: (hh: Double, hw: Double, hf: Double, ww: Double, wf: Double, ff: Double,
+                                                 hr: Double, wr: Double, fr: Double),
+                                        jtj: UnsafeMutablePointer<Double>, jtr: UnsafeMutablePointer<Double>) {
+        let (hh, hw, hf, ww, wf, ff, hr, wr, fr) = global
         let K = Self.k, L = Self.alpha, C = Self.c, A = Self.a, B = Self.b, D = Self.delta
         for g in 0..<groups where uu[g] != 0 || uh[g] != 0 || uw[g] != 0 || uf[g] != 0 || ur[g] != 0 {
             let gk = dk[g], ga = dAlpha[g]
@@ -115,6 +129,5 @@ extension EmergenceModel {
             jtr[D] = -fr
         }
         for j in 0..<p { for l in 0..<j { jtj[j * p + l] = jtj[l * p + j] } }
-        }
     }
 }

@@ -14,6 +14,17 @@ struct LeastSquaresProblem {
     /// emergence model: EmergenceNormalEquations.swift). When set, the solver never asks `evaluate` for J.
     var normalEquations: ((_ theta: [Double], _ r: inout [Double], _ jtj: UnsafeMutablePointer<Double>,
                            _ jtr: UnsafeMutablePointer<Double>) -> Void)? = nil
+    /// Optionally, a trial pass that leaves behind what the normal equations need, so that an accepted
+    /// point is never evaluated twice (the emergence model: EmergenceTrialPass.swift). It writes the
+    /// residuals and `cacheCount` doubles at θ and returns Σr², or stops once the partial sum reaches
+    /// `bound` (the step is then rejected whatever the rest holds) and returns that partial sum.
+    /// When set, with `cachedNormalEquations`, the solver uses these two and neither closure above.
+    var trial: ((_ theta: [Double], _ r: UnsafeMutablePointer<Double>, _ cache: UnsafeMutablePointer<Double>,
+                 _ bound: Double) -> Double)? = nil
+    /// JᵀJ and Jᵀr at the θ of the last complete `trial`, from its residuals and cache.
+    var cachedNormalEquations: ((_ theta: [Double], _ r: UnsafePointer<Double>, _ cache: UnsafePointer<Double>,
+                                 _ jtj: UnsafeMutablePointer<Double>, _ jtr: UnsafeMutablePointer<Double>) -> Void)? = nil
+    var cacheCount = 0
 }
 
 struct LeastSquaresResult {
@@ -22,6 +33,9 @@ struct LeastSquaresResult {
     var cost: Double
     var iterations: Int
     var converged: Bool
+    /// Trial points evaluated, and normal equations formed (for tests and measurements).
+    var evaluations = 0
+    var linearizations = 0
 }
 
 /// Levenberg–Marquardt with box bounds by projection.
@@ -41,6 +55,9 @@ enum LevenbergMarquardt {
     }
 
     static func solve(_ problem: LeastSquaresProblem, start: [Double], options: Options = Options()) -> LeastSquaresResult {
+        if let trial = problem.trial, let cached = problem.cachedNormalEquations {
+            return solveCached(problem, trial: trial, normalEquations: cached, start: start, options: options)
+        }
         let m = problem.residualCount, p = problem.parameterCount
         var theta = clamp(start, problem.lower, problem.upper)
         var r = [Double](repeating: 0, count: m)
@@ -49,8 +66,10 @@ enum LevenbergMarquardt {
         var jtr = [Double](repeating: 0, count: p)
         let fused = problem.normalEquations
         var J = [Double](repeating: 0, count: fused == nil ? m * p : 0)
+        var nEval = 0, nLin = 0
         /// r, and JᵀJ and Jᵀr (or J, from which they are summed at the top of each iteration), at theta.
         func linearize() {
+            nLin += 1
             if let fused {
                 jtj.withUnsafeMutableBufferPointer { A in
                     jtr.withUnsafeMutableBufferPointer { g in
@@ -116,6 +135,7 @@ enum LevenbergMarquardt {
                     for u in 0..<q { candidate[free[u]] += g[u] }
                     for j in 0..<p { candidate[j] = min(max(candidate[j], problem.lower[j]), problem.upper[j]) }
                     problem.evaluate(candidate, &trial, nil)
+                    nEval += 1
                     let newCost = sumOfSquares(trial)
                     if newCost.isFinite && newCost < cost {
                         var stepSize = 0.0
@@ -137,7 +157,8 @@ enum LevenbergMarquardt {
                 if lambda > 1e12 || inner > 30 { converged = true; break outer }
             }
         }
-        return LeastSquaresResult(theta: theta, cost: cost, iterations: iterations, converged: converged)
+        return LeastSquaresResult(theta: theta, cost: cost, iterations: iterations, converged: converged,
+                                  evaluations: nEval, linearizations: nLin)
     }
 
     @inline(__always)

@@ -126,13 +126,7 @@ enum MaximumLikelihood {
                     return sqrt(count[i] * model.data.questions[i] / (p * (1 - p)))
                 }
             }
-            let w = weights
-            var problem = LeastSquaresProblem(
-                parameterCount: model.parameterCount, residualCount: model.data.count,
-                lower: model.lower, upper: model.upper,
-                evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
-                normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
-            if let penalty = model.alphaPenalty { problem.addPrior(penalty) }
+            let problem = leastSquaresProblem(model, weights: weights)
             var lm = LevenbergMarquardt.Options()
             lm.relativeTolerance = tolerance
             lm.cancel = cancel
@@ -151,6 +145,38 @@ enum MaximumLikelihood {
         let data = noise == .gaussian ? rss(model, theta) : -binomialLogLikelihood(model, theta)
         guard let penalty = model.alphaPenalty else { return data }
         return data + penalty.objective(theta[EmergenceModel.alpha], noise: noise)
+    }
+
+    /// The weighted least-squares problem Σ (w_i (y_i − μ_i))² of `model` for the solver. `cached`
+    /// (the default) gives it the trial pass that leaves each row's activation behind for the normal
+    /// equations (EmergenceTrialPass.swift); without it the solver takes the two separate passes,
+    /// which give the same answer bit for bit (kept for `FastFitEquivalenceTests`).
+    static func leastSquaresProblem(_ model: EmergenceModel, weights w: [Double]?, cached: Bool = true) -> LeastSquaresProblem {
+        var problem = LeastSquaresProblem(
+            parameterCount: model.parameterCount, residualCount: model.data.count,
+            lower: model.lower, upper: model.upper,
+            evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
+            normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
+        // The α prior adds a row (LeastSquaresPrior.swift) that the cached trial pass does not
+        // know: a fit with a prior takes the two separate passes.
+        if let penalty = model.alphaPenalty {
+            problem.addPrior(penalty)
+            return problem
+        }
+        guard cached else { return problem }
+        problem.trial = { t, r, cache, bound in
+            w?.withUnsafeBufferPointer { model.trialPass(t, wp: $0.baseAddress, r: r, cache: cache, bound: bound) }
+                ?? model.trialPass(t, wp: nil, r: r, cache: cache, bound: bound)
+        }
+        problem.cachedNormalEquations = { t, r, cache, jtj, jtr in
+            if let w {
+                w.withUnsafeBufferPointer { model.cachedNormalEquations(t, wp: $0.baseAddress, r: r, cache: cache, jtj: jtj, jtr: jtr) }
+            } else {
+                model.cachedNormalEquations(t, wp: nil, r: r, cache: cache, jtj: jtj, jtr: jtr)
+            }
+        }
+        problem.cacheCount = EmergenceModel.trialCacheCount(rows: model.data.count, groups: model.data.groupD.count)
+        return problem
     }
 
     static func rss(_ model: EmergenceModel, _ theta: [Double]) -> Double {
@@ -259,30 +285,41 @@ enum MaximumLikelihood {
             s11 += c; s1f += c * f; s1z += c * zi; sff += c * (f * f); sfz += c * (f * zi); szz += c * (zi * zi)
             sy += c * y; sfy += c * (f * y); szy += c * (zi * y); syy += c * (y * y)
         }
+        // Without arrays: this runs twice per grid point of `startingPoints`, thousands of times a
+        // fit, and the small arrays it used to build were a measurable share of the grid's time. The
+        // arithmetic is the same, operation for operation.
         func solve(_ useDelta: Bool, _ useSlope: Bool) -> (Double, Double, Double, Double)? {
-            var idx: [Int] = [0]
-            if useDelta { idx.append(1) }
-            if useSlope { idx.append(2) }
-            let full = [[s11, s1f, s1z], [s1f, sff, sfz], [s1z, sfz, szz]]
-            let rhs = [sy, sfy, szy]
-            let n = idx.count
-            var a = [Double](repeating: 0, count: n * n)
-            var b = [Double](repeating: 0, count: n)
-            for (u, i) in idx.enumerated() {
-                for (v, j) in idx.enumerated() { a[u * n + v] = full[i][j] }
-                a[u * n + u] += 1e-12
-                b[u] = rhs[i]
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 27) { buffer -> (Double, Double, Double, Double)? in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 3) { indices -> (Double, Double, Double, Double)? in
+                guard let full = buffer.baseAddress, let idx = indices.baseAddress else { return nil }
+                let rhs = full + 9, a = full + 12, y = full + 21, beta = full + 24
+                // XᵀX (3 × 3, row-major) and Xᵀy over the features (1, f, z).
+                full[0] = s11; full[1] = s1f; full[2] = s1z
+                full[3] = s1f; full[4] = sff; full[5] = sfz
+                full[6] = s1z; full[7] = sfz; full[8] = szz
+                rhs[0] = sy; rhs[1] = sfy; rhs[2] = szy
+                var n = 0
+                idx[n] = 0; n += 1
+                if useDelta { idx[n] = 1; n += 1 }
+                if useSlope { idx[n] = 2; n += 1 }
+                for u in 0..<n {
+                    let i = idx[u]
+                    for v in 0..<n { a[u * n + v] = full[i * 3 + idx[v]] }
+                    a[u * n + u] += 1e-12
+                    y[u] = rhs[i]
+                }
+                guard LevenbergMarquardt.choleskySolve(a, y, n: n) else { return nil }
+                beta[0] = 0; beta[1] = 0; beta[2] = 0
+                for u in 0..<n { beta[idx[u]] = y[u] }
+                // RSS = yᵀy − 2βᵀXᵀy + βᵀXᵀXβ.
+                var r = syy
+                for i in 0..<3 {
+                    r -= 2 * beta[i] * rhs[i]
+                    for j in 0..<3 { r += beta[i] * full[i * 3 + j] * beta[j] }
+                }
+                return (beta[0], beta[1], beta[2], max(r, 0))
             }
-            guard let x = LevenbergMarquardt.choleskySolve(&a, b, n: n) else { return nil }
-            var beta = [0.0, 0.0, 0.0]
-            for (u, i) in idx.enumerated() { beta[i] = x[u] }
-            // RSS = yᵀy − 2βᵀXᵀy + βᵀXᵀXβ.
-            var r = syy
-            for i in 0..<3 {
-                r -= 2 * beta[i] * rhs[i]
-                for j in 0..<3 { r += beta[i] * full[i][j] * beta[j] }
             }
-            return (beta[0], beta[1], beta[2], max(r, 0))
         }
         let hasFewShot = s1f > 0 && s1f < s11
         let useDelta = withDelta && hasFewShot
