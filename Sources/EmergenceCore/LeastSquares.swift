@@ -54,111 +54,37 @@ enum LevenbergMarquardt {
         var cancel: Cancellation? = nil
     }
 
+    /// One iteration scheme for every problem: `solveCached` (LevenbergMarquardtCached.swift). A
+    /// problem without a caching trial pass is adapted to it: its trial evaluates the residuals in full
+    /// (no early stop: the full Σr² is rejected exactly when a partial one would be), and its normal
+    /// equations evaluate θ again, through `normalEquations` when the problem has the fused pass, else
+    /// through `evaluate`'s Jacobian summed by `normalEquations(J, r, …)`.
     static func solve(_ problem: LeastSquaresProblem, start: [Double], options: Options = Options()) -> LeastSquaresResult {
         if let trial = problem.trial, let cached = problem.cachedNormalEquations {
             return solveCached(problem, trial: trial, normalEquations: cached, start: start, options: options)
         }
         let m = problem.residualCount, p = problem.parameterCount
-        var theta = clamp(start, problem.lower, problem.upper)
-        var r = [Double](repeating: 0, count: m)
-        var trial = [Double](repeating: 0, count: m)
-        var jtj = [Double](repeating: 0, count: p * p)
-        var jtr = [Double](repeating: 0, count: p)
+        var adapted = problem
+        adapted.cacheCount = 0
+        var residuals = [Double](repeating: 0, count: m)
         let fused = problem.normalEquations
         var J = [Double](repeating: 0, count: fused == nil ? m * p : 0)
-        var nEval = 0, nLin = 0
-        /// r, and JᵀJ and Jᵀr (or J, from which they are summed at the top of each iteration), at theta.
-        func linearize() {
-            nLin += 1
+        return solveCached(adapted, trial: { theta, r, _, _ in
+            problem.evaluate(theta, &residuals, nil)
+            var s = 0.0
+            for i in 0..<m { r[i] = residuals[i]; s += residuals[i] * residuals[i] }
+            return s
+        }, normalEquations: { theta, _, _, jtj, jtr in
             if let fused {
-                jtj.withUnsafeMutableBufferPointer { A in
-                    jtr.withUnsafeMutableBufferPointer { g in
-                        guard let ap = A.baseAddress, let gp = g.baseAddress else { return }
-                        fused(theta, &r, ap, gp)
-                    }
-                }
-            } else {
-                J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &r, $0.baseAddress) }
+                fused(theta, &residuals, jtj, jtr)
+                return
             }
-        }
-        linearize()
-        var cost = sumOfSquares(r)
-        guard cost.isFinite else { return LeastSquaresResult(theta: theta, cost: .infinity, iterations: 0, converged: false) }
-        var lambda = 1e-3
-        // Every buffer an iteration needs is made once here: the damped system and its solution, the
-        // free set and the candidate point. An iteration of a small refit costs a few microseconds,
-        // and a fresh array per iteration was a measurable share of it. The arithmetic is the same,
-        // operation for operation, as when each iteration allocated its own (results are bit-identical).
-        var candidate = theta
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: p * p + p)
-        let free = UnsafeMutablePointer<Int>.allocate(capacity: max(p, 1))
-        defer { scratch.deallocate(); free.deallocate() }
-        let a = scratch, g = scratch + p * p
-        var iterations = 0
-        var converged = false
-        var needJacobian = false
-
-        outer: while iterations < options.maxIterations {
-            if let cancel = options.cancel, cancel.isCancelled { break }
-            iterations += 1
-            if needJacobian {
-                linearize()
-                needJacobian = false
-            }
-            if fused == nil { normalEquations(J, r, m: m, p: p, jtj: &jtj, jtr: &jtr) }
-            // Free parameters: not pinned at a bound by a descent direction pointing outward.
-            var q = 0
-            for j in 0..<p {
-                let descent = -jtr[j]
-                let atLower = theta[j] <= problem.lower[j] && descent < 0
-                let atUpper = theta[j] >= problem.upper[j] && descent > 0
-                if !(atLower || atUpper) { free[q] = j; q += 1 }
-            }
-            if q == 0 { converged = true; break }
-            var gradientNorm = 0.0
-            for u in 0..<q { gradientNorm = max(gradientNorm, abs(jtr[free[u]])) }
-            if gradientNorm < 1e-14 * max(cost, 1e-300) || gradientNorm == 0 { converged = true; break }
-
-            var inner = 0
-            while true {
-                inner += 1
-                var maxDiag = 0.0
-                for u in 0..<q { let j = free[u]; maxDiag = max(maxDiag, jtj[j * p + j]) }
-                for u in 0..<q {
-                    let j = free[u]
-                    for v in 0..<q { a[u * q + v] = jtj[j * p + free[v]] }
-                    a[u * q + u] += lambda * max(jtj[j * p + j], 1e-9 * maxDiag + 1e-300)
-                    g[u] = -jtr[j]
-                }
-                if choleskySolve(a, g, n: q) {
-                    for j in 0..<p { candidate[j] = theta[j] }
-                    for u in 0..<q { candidate[free[u]] += g[u] }
-                    for j in 0..<p { candidate[j] = min(max(candidate[j], problem.lower[j]), problem.upper[j]) }
-                    problem.evaluate(candidate, &trial, nil)
-                    nEval += 1
-                    let newCost = sumOfSquares(trial)
-                    if newCost.isFinite && newCost < cost {
-                        var stepSize = 0.0
-                        for j in 0..<p { stepSize = max(stepSize, abs(candidate[j] - theta[j]) / (abs(theta[j]) + 1e-8)) }
-                        let improvement = (cost - newCost) / max(cost, 1e-300)
-                        swap(&theta, &candidate)
-                        cost = newCost
-                        swap(&r, &trial)
-                        needJacobian = true
-                        lambda = max(lambda / 3, 1e-12)
-                        if improvement < options.relativeTolerance || stepSize < options.stepTolerance {
-                            converged = true
-                            break outer
-                        }
-                        continue outer
-                    }
-                }
-                lambda *= 4
-                if lambda > 1e12 || inner > 30 { converged = true; break outer }
-            }
-        }
-        return LeastSquaresResult(theta: theta, cost: cost, iterations: iterations, converged: converged,
-                                  evaluations: nEval, linearizations: nLin)
+            J.withUnsafeMutableBufferPointer { problem.evaluate(theta, &residuals, $0.baseAddress) }
+            var a = [Double](repeating: 0, count: p * p), g = [Double](repeating: 0, count: p)
+            normalEquations(J, residuals, m: m, p: p, jtj: &a, jtr: &g)
+            for i in 0..<(p * p) { jtj[i] = a[i] }
+            for j in 0..<p { jtr[j] = g[j] }
+        }, start: start, options: options)
     }
 
     @inline(__always)
