@@ -193,7 +193,7 @@ final class Connection {
         let route: Router.Route, parameters: [String: String]
         switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
-            answerFromHead(response, head)
+            answerFromHead(loop.router.decorated(response, requestHeaders: head.headers), head)
             return
         case .route(let found, let matched):
             (route, parameters) = (found, matched)

@@ -32,8 +32,25 @@ public final class Router: Sendable {
     }
 
     private let table = Mutex<[Route]>([])
+    /// Headers the application puts on every response, added to the answers the router gives itself
+    /// (404, 405, OPTIONS, a malformed path's 400), which no handler sees: given the request's headers.
+    private let answerHeaders = Mutex<(@Sendable (HTTPHeaders) -> [(String, String)])?>(nil)
 
     public init() {}
+
+    /// Sets the headers added to the router's own answers (the service's `X-Request-Id`, so that a
+    /// 404 can be found in the log like any other response).
+    public func addToAnswers(_ headers: @escaping @Sendable (_ requestHeaders: HTTPHeaders) -> [(String, String)]) {
+        answerHeaders.withLock { $0 = headers }
+    }
+
+    /// `response`, one of the router's own answers, with the application's headers added.
+    func decorated(_ response: HTTPResponse, requestHeaders: HTTPHeaders) -> HTTPResponse {
+        guard let extra = answerHeaders.withLock({ $0 }) else { return response }
+        var response = response
+        for (name, value) in extra(requestHeaders) { response.headers.set(name, value) }
+        return response
+    }
 
     /// Registers `handler` for `method` on `template` (e.g. "/v1/fits/{id}") with what the route
     /// accepts (`policy`: body limits, gzip handling, admission check from the head).
@@ -71,7 +88,7 @@ public final class Router: Sendable {
         var request = request
         switch resolve(method: request.method, rawPath: request.rawPath, path: request.path) {
         case .answer(let response):
-            return response
+            return decorated(response, requestHeaders: request.headers)
         case .route(let route, let parameters):
             request.pathParameters = parameters
             if let admit = route.policy.admit, let refusal = admit(request) { return refusal }

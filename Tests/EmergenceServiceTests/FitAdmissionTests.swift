@@ -130,6 +130,13 @@ final class FitAdmissionTests: XCTestCase {
         let made = try t.request("GET", "/healthz", headers: [("X-Request-Id", "bad id\u{7f}")]).headers["X-Request-Id"] ?? ""
         XCTAssertEqual(made.count, 32)
         XCTAssertTrue(made.allSatisfy(\.isHexDigit))
+        // The router's own answers too: an unknown path (404) and a method the path lacks (405).
+        let missing = try t.request("GET", "/v1/nowhere", headers: [("X-Request-Id", "lost-1")])
+        XCTAssertEqual(missing.status, 404)
+        XCTAssertEqual(missing.headers["X-Request-Id"], "lost-1")
+        let wrongMethod = try t.request("PUT", "/healthz")
+        XCTAssertEqual(wrongMethod.status, 405)
+        XCTAssertEqual(wrongMethod.headers["X-Request-Id"]?.count, 32)
     }
 
     /// Schema v4 rebuilds the fit table for `timed_out`: rows, ids and the AUTOINCREMENT mark survive.

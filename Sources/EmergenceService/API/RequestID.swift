@@ -3,8 +3,10 @@ import HTTP
 /// The id that ties a response to its log lines: the client's `X-Request-Id` when it is a plain token
 /// (1–64 of `A-Z a-z 0-9 - _ . :`, so it cannot forge log structure), else a fresh random one.
 enum RequestID {
-    static func of(_ request: HTTPRequest) -> String {
-        if let given = request.headers["X-Request-Id"], isWellFormed(given) { return given }
+    static func of(_ request: HTTPRequest) -> String { of(request.headers) }
+
+    static func of(_ headers: HTTPHeaders) -> String {
+        if let given = headers["X-Request-Id"], isWellFormed(given) { return given }
         return fresh()
     }
 

@@ -73,6 +73,8 @@ final class ServiceAPI: @unchecked Sendable {
     }
 
     func register(on router: Router) {
+        // The router's own 404/405/OPTIONS answers carry the id too, like every handler's.
+        router.addToAnswers { headers in [("X-Request-Id", RequestID.of(headers))] }
         for route in routeTable {
             let handler = route.handler
             let scope = route.scope
