@@ -152,7 +152,7 @@ final class FitWorkerPool: @unchecked Sendable {
                 lock.unlock()
                 // Persist now and then, so a poll after a restart still shows roughly where it was.
                 if save { saveProgressLater(id: job.id, p) }
-            }, { [self] in
+            }, {
                 lock.lock()
                 defer { lock.unlock() }
                 if !state.cancelled && Date() >= state.deadline {
