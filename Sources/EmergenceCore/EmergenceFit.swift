@@ -399,7 +399,7 @@ public enum EmergenceFit {
         return try draws.map { draw in
             try cancel.check()
             let points = draw.compactMap { byName[names[$0]] }
-            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1), cancel: cancel)?.law ?? fitted.law
+            return ScalingLawFit.fit(compute: points.map(\.0), loss: points.map(\.1), near: fitted.law, cancel: cancel)?.law ?? fitted.law
         }
     }
 
