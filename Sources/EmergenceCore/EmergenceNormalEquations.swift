@@ -26,66 +26,25 @@ extension EmergenceModel {
         }
     }
 
+    /// One pass over the rows in the two halves the cached solver uses (EmergenceTrialPass.swift): the
+    /// trial pass writes r and each row's activation and slope, and the normal equations are summed
+    /// from them. The same arithmetic, so the same bits, as the cached path; this entry point serves
+    /// the solver's path without a cache (a fit with an α prior, and the equivalence tests).
     private func normalEquations(_ theta: [Double], wp: UnsafePointer<Double>?, r: inout [Double],
                                  jtj: UnsafeMutablePointer<Double>, jtr: UnsafeMutablePointer<Double>) {
-        let groups = data.groupD.count
-        let p = parameterCount
-        let k = theta[Self.k], alpha = theta[Self.alpha], c = theta[Self.c]
-        let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
-        let tau = temperature
-        for i in 0..<(p * p) { jtj[i] = 0 }
-        for j in 0..<p { jtr[j] = 0 }
-        // Per group: E, ∂E/∂k, ∂E/∂α, then the five sums over the group's rows.
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: 8 * groups) { scratch in
-        guard let e = scratch.baseAddress else { return }
-        let dk = e + groups, dAlpha = e + 2 * groups
-        let uu = e + 3 * groups, uh = e + 4 * groups, uw = e + 5 * groups, uf = e + 6 * groups, ur = e + 7 * groups
-        let logBasis = form == .logPower ? data.groupLogLogD : data.groupLogD
-        for g in 0..<groups {
-            let basis = exp(alpha * logBasis[g])
-            e[g] = k * basis + c
-            dk[g] = basis
-            dAlpha[g] = basis > 0 ? k * basis * logBasis[g] : 0
-            uu[g] = 0; uh[g] = 0; uw[g] = 0; uf[g] = 0; ur[g] = 0
-        }
-        var hh = 0.0, hw = 0.0, hf = 0.0, ww = 0.0, wf = 0.0, ff = 0.0, hr = 0.0, wr = 0.0, fr = 0.0
-        r.withUnsafeMutableBufferPointer { r in
-        data.x.withUnsafeBufferPointer { x in
-        data.y.withUnsafeBufferPointer { y in
-        data.group.withUnsafeBufferPointer { grp in
-        data.fewShot.withUnsafeBufferPointer { fs in
-            @inline(__always) func add(_ i: Int, _ g: Int, _ h: Double, _ slope: Double) {
-                let f = fs[i]
-                let w = wp.map { $0[i] } ?? 1
-                let ri = w * (y[i] - (b + d * f + a * h))
-                r[i] = ri
-                let wh = w * h, wfi = w * f
-                hh += wh * wh; hw += wh * w; hf += wh * wfi
-                ww += w * w; wf += w * wfi; ff += wfi * wfi
-                hr += wh * ri; wr += w * ri; fr += wfi * ri
-                if slope > 0 {
-                    let u = w * a * slope
-                    uu[g] += u * u; uh[g] += u * wh; uw[g] += u * w; uf[g] += u * wfi; ur[g] += u * ri
+        let count = Self.trialCacheCount(rows: data.count, groups: data.groupD.count)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(count, 1)) { cache in
+            guard let c = cache.baseAddress else { return }
+            r.withUnsafeMutableBufferPointer { rb in
+                guard let rp = rb.baseAddress else {
+                    // No rows: JᵀJ and Jᵀr are zero.
+                    for i in 0..<(parameterCount * parameterCount) { jtj[i] = 0 }
+                    for j in 0..<parameterCount { jtr[j] = 0 }
+                    return
                 }
+                _ = trialPass(theta, wp: wp, r: rp, cache: c, bound: .infinity)
+                cachedNormalEquations(theta, wp: wp, r: UnsafePointer(rp), cache: UnsafePointer(c), jtj: jtj, jtr: jtr)
             }
-            // Two loops: the exact ReLU's calls no exp, so its sums can stay in registers.
-            if tau > 0 {
-                for i in 0..<x.count {
-                    let g = grp[i]
-                    let (h, slope) = Self.activation(e[g] - x[i], tau)
-                    add(i, g, h, slope)
-                }
-            } else {
-                for i in 0..<x.count {
-                    let g = grp[i]
-                    let z = e[g] - x[i]
-                    add(i, g, z > 0 ? z : 0, z > 0 ? 1 : 0)
-                }
-            }
-        }}}}}
-        Self.assembleNormalEquations(p: p, groups: groups, dk: dk, dAlpha: dAlpha,
-                                     uu: uu, uh: uh, uw: uw, uf: uf, ur: ur,
-                                     global: (hh, hw, hf, ww, wf, ff, hr, wr, fr), jtj: jtj, jtr: jtr)
         }
     }
 
