@@ -193,7 +193,7 @@ final class Connection {
         let route: Router.Route, parameters: [String: String]
         switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
-            answerFromHead(loop.router.decorated(response, requestHeaders: head.headers), head)
+            answerFromHead(response, head)
             return
         case .route(let found, let matched):
             (route, parameters) = (found, matched)
@@ -252,7 +252,7 @@ final class Connection {
     /// Sends an answer decided from the head alone (404, 405, OPTIONS, an admission refusal). A body
     /// still on the wire is never read: the connection closes and drains it unbuffered.
     private func answerFromHead(_ response: HTTPResponse, _ head: RequestHead) {
-        var response = response
+        var response = loop.router.decorated(response, requestHeaders: head.headers)
         config.cors?.decorate(&response, origin: head.headers["Origin"])
         let keepAlive = head.keepAlive && !head.hasBody && !loop.draining && !response.asksToClose
         if response.status >= 400 {

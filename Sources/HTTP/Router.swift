@@ -32,14 +32,15 @@ public final class Router: Sendable {
     }
 
     private let table = Mutex<[Route]>([])
-    /// Headers the application puts on every response, added to the answers the router gives itself
-    /// (404, 405, OPTIONS, a malformed path's 400), which no handler sees: given the request's headers.
+    /// Headers the application puts on every response, added to every answer decided from the request
+    /// head, which no handler sees: the router's own (404, 405, OPTIONS, a malformed path's 400) and a
+    /// route's `admit` refusals. Given the request's headers.
     private let answerHeaders = Mutex<(@Sendable (HTTPHeaders) -> [(String, String)])?>(nil)
 
     public init() {}
 
-    /// Sets the headers added to the router's own answers (the service's `X-Request-Id`, so that a
-    /// 404 can be found in the log like any other response).
+    /// Sets the headers added to the answers decided from the head (the service's `X-Request-Id`, so
+    /// that a 404 or a 401 can be found in the log like any other response).
     public func addToAnswers(_ headers: @escaping @Sendable (_ requestHeaders: HTTPHeaders) -> [(String, String)]) {
         answerHeaders.withLock { $0 = headers }
     }
@@ -91,7 +92,9 @@ public final class Router: Sendable {
             return decorated(response, requestHeaders: request.headers)
         case .route(let route, let parameters):
             request.pathParameters = parameters
-            if let admit = route.policy.admit, let refusal = admit(request) { return refusal }
+            if let admit = route.policy.admit, let refusal = admit(request) {
+                return decorated(refusal, requestHeaders: request.headers)
+            }
             if let limit = route.policy.maxBodyBytes, request.body.count > limit {
                 return Router.tooLarge(request.body.count, limit)
             }

@@ -139,6 +139,15 @@ final class FitAdmissionTests: XCTestCase {
         XCTAssertEqual(wrongMethod.headers["X-Request-Id"]?.count, 32)
     }
 
+    /// A refusal decided from the head (401 without a token) carries the id like any other answer.
+    func testHeadRefusalsCarryTheRequestID() throws {
+        let t = try TestService(tokens: try TokenSet.parse("0123456789abcdef-r:read"))
+        defer { t.close() }
+        let refused = try t.request("GET", "/v1/studies", headers: [("X-Request-Id", "no-token-1")])
+        XCTAssertEqual(refused.status, 401)
+        XCTAssertEqual(refused.headers["X-Request-Id"], "no-token-1")
+    }
+
     /// Schema v4 rebuilds the fit table for `timed_out`: rows, ids and the AUTOINCREMENT mark survive.
     func testTheFitTableMigrationKeepsRowsAndNeverReusesIDs() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("migrate-\(UUID().uuidString)")

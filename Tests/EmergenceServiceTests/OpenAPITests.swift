@@ -40,6 +40,24 @@ final class OpenAPITests: XCTestCase {
         }
     }
 
+    /// Every response the spec describes says it carries `X-Request-Id`, as every response the
+    /// server sends does (FitAdmissionTests checks the server's side, 404 and 405 included).
+    func testEveryResponseDocumentsItsRequestID() throws {
+        let root = try spec()
+        let components = try XCTUnwrap(root["components"] as? [String: Any])
+        XCTAssertNotNil((components["headers"] as? [String: Any])?["X-Request-Id"])
+        func check(_ response: Any, _ place: String) {
+            guard let r = response as? [String: Any], r["$ref"] == nil else { return }
+            XCTAssertNotNil((r["headers"] as? [String: Any])?["X-Request-Id"], place)
+        }
+        for (name, r) in try XCTUnwrap(components["responses"] as? [String: Any]) { check(r, "components.responses.\(name)") }
+        for (path, item) in try XCTUnwrap(root["paths"] as? [String: [String: Any]]) {
+            for (method, op) in item where method != "parameters" {
+                for (code, r) in ((op as? [String: Any])?["responses"] as? [String: Any]) ?? [:] { check(r, "\(method) \(path) \(code)") }
+            }
+        }
+    }
+
     /// The served copy is the repository's openapi.json, byte for byte.
     func testServedSpecIsTheRepositoryFile() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -73,7 +73,8 @@ final class ServiceAPI: @unchecked Sendable {
     }
 
     func register(on router: Router) {
-        // The router's own 404/405/OPTIONS answers carry the id too, like every handler's.
+        // Answers decided from the head (the router's 404/405/OPTIONS, admission refusals) carry the
+        // id too, like every handler's.
         router.addToAnswers { headers in [("X-Request-Id", RequestID.of(headers))] }
         for route in routeTable {
             let handler = route.handler
@@ -87,11 +88,7 @@ final class ServiceAPI: @unchecked Sendable {
             let policy = RoutePolicy(maxBodyBytes: encodedBody ? limits.uploadWireBytes : limits.smallBodyBytes,
                                      maxDecodedBodyBytes: encodedBody ? limits.uploadDecodedBytes : limits.smallBodyBytes,
                                      encodedBody: encodedBody,
-                                     admit: { [self] request in
-                                         guard var refusal = admission(request, scope: scope) else { return nil }
-                                         refusal.headers.set("X-Request-Id", RequestID.of(request))
-                                         return refusal
-                                     })
+                                     admit: { [self] request in admission(request, scope: scope) })
             router.add(route.method, route.template, policy: policy) { [self] request in
                 let requestID = RequestID.of(request)
                 var response = answer(request, handler: handler, requestID: requestID)
