@@ -4,28 +4,11 @@ import XCTest
 /// The caching trial pass (EmergenceTrialPass.swift, LevenbergMarquardtCached.swift) against the two
 /// separate passes it replaces: the same residuals, normal equations and LM iterates, bit for bit.
 final class CachedTrialPassTests: XCTestCase {
-    func model(delta: Bool = true) throws -> EmergenceModel {
-        let rows = try ReferenceCrossCheckTests.load("mmlu-like").filter { ($0.effectiveFlops ?? .infinity) <= 2e22 }
-        return EmergenceModel(data: FitData(rows, d0: 5), form: .logPower, withDelta: delta)
-    }
-
-    /// θ near the mmlu-like MLE, perturbed so that rows sit on both sides of the kink (as in
-    /// FastFitEquivalenceTests).
-    func thetas(_ model: EmergenceModel) -> [[Double]] {
-        var rng = SeededRandom(seed: 7)
-        let base: [Double] = [0.05, 2.5, 1.9, 0.6, 0.25, 0.01]
-        return (0..<20).map { _ in
-            var t = base.map { $0 * (1 + 0.2 * (rng.uniform() - 0.5)) }
-            t[EmergenceModel.c] += 0.3 * (rng.uniform() - 0.5)
-            return Array(t.prefix(model.parameterCount))
-        }
-    }
-
     /// Models with and without Δ, exact and smoothed, plain and with a resample's √count weights.
     func cases() throws -> [(EmergenceModel, [Double]?)] {
         var out: [(EmergenceModel, [Double]?)] = []
         for delta in [true, false] {
-            var m = try model(delta: delta)
+            var m = try FastFitEquivalenceTests.model(delta: delta)
             let weights = (0..<m.data.count).map { 0.5 + Double($0 % 7) / 3 }
             for tau in [0, MaximumLikelihood.smoothingTemperature] {
                 m.temperature = tau
@@ -40,7 +23,7 @@ final class CachedTrialPassTests: XCTestCase {
         for (m, w) in try cases() {
             let n = m.data.count, p = m.parameterCount
             let cacheCount = EmergenceModel.trialCacheCount(rows: n, groups: m.data.groupD.count)
-            for theta in thetas(m) {
+            for theta in FastFitEquivalenceTests.thetas(m) {
                 var r1 = [Double](repeating: 0, count: n)
                 var a1 = [Double](repeating: .nan, count: p * p), g1 = [Double](repeating: .nan, count: p)
                 a1.withUnsafeMutableBufferPointer { A in
@@ -85,7 +68,7 @@ final class CachedTrialPassTests: XCTestCase {
     /// The solver with the cached pass takes the same steps to the same point as with the two passes.
     func testCachedSolverTakesTheSameStepsBitForBit() throws {
         for (m, w) in try cases() {
-            for start in thetas(m).prefix(6) {
+            for start in FastFitEquivalenceTests.thetas(m).prefix(6) {
                 for tolerance in [1e-6, 1e-9] {
                     var options = LevenbergMarquardt.Options()
                     options.relativeTolerance = tolerance

@@ -6,13 +6,14 @@ import XCTest
 /// six-parameter kernel against the loop, and a bootstrap resample fitted as distinct rows with counts
 /// (BootstrapResample.swift) against the resample with its repeats.
 final class FastFitEquivalenceTests: XCTestCase {
-    func model(_ study: String = "mmlu-like", delta: Bool = true) throws -> EmergenceModel {
+    static func model(_ study: String = "mmlu-like", delta: Bool = true) throws -> EmergenceModel {
         let rows = try ReferenceCrossCheckTests.load(study).filter { ($0.effectiveFlops ?? .infinity) <= 2e22 }
         return EmergenceModel(data: FitData(rows, d0: 5), form: .logPower, withDelta: delta)
     }
 
-    /// θ near the mmlu-like MLE, perturbed so that rows sit on both sides of the kink.
-    func thetas(_ model: EmergenceModel) -> [[Double]] {
+    /// θ near the mmlu-like MLE, perturbed so that rows sit on both sides of the kink (also used by
+    /// CachedTrialPassTests).
+    static func thetas(_ model: EmergenceModel) -> [[Double]] {
         var rng = SeededRandom(seed: 7)
         let base: [Double] = [0.05, 2.5, 1.9, 0.6, 0.25, 0.01]
         return (0..<20).map { _ in
@@ -24,12 +25,12 @@ final class FastFitEquivalenceTests: XCTestCase {
 
     func testGroupedNormalEquationsMatchTheJacobian() throws {
         for delta in [true, false] {
-            var m = try model(delta: delta)
+            var m = try Self.model(delta: delta)
             let p = m.parameterCount, n = m.data.count
             let weights = (0..<n).map { 0.5 + Double($0 % 7) / 3 }
             for tau in [0, MaximumLikelihood.smoothingTemperature] {
                 m.temperature = tau
-                for theta in thetas(m) {
+                for theta in Self.thetas(m) {
                     for w in [nil, weights] {
                         var r1 = [Double](repeating: 0, count: n), J = [Double](repeating: 0, count: n * p)
                         J.withUnsafeMutableBufferPointer { m.residuals(theta, weights: w, r: &r1, jacobian: $0.baseAddress) }
@@ -79,7 +80,7 @@ final class FastFitEquivalenceTests: XCTestCase {
     }
 
     func testDistinctRowsWithCountsGiveTheResampleObjective() throws {
-        let full = try model()
+        let full = try Self.model()
         var rng = SeededRandom(seed: 11)
         for _ in 0..<10 {
             let rows = (0..<full.data.count).map { _ in rng.index(full.data.count) }
@@ -89,7 +90,7 @@ final class FastFitEquivalenceTests: XCTestCase {
             (merged.data, merged.multiplicity) = full.data.distinctRows(rows)
             XCTAssertLessThan(merged.data.count, repeated.data.count)
             XCTAssertEqual(merged.multiplicity?.reduce(0, +), Double(rows.count))
-            for theta in thetas(full) {
+            for theta in Self.thetas(full) {
                 let a = MaximumLikelihood.rss(repeated, theta), b = MaximumLikelihood.rss(merged, theta)
                 XCTAssertEqual(b, a, accuracy: 1e-12 * a)
                 let la = MaximumLikelihood.binomialLogLikelihood(repeated, theta)
@@ -105,7 +106,7 @@ final class FastFitEquivalenceTests: XCTestCase {
                                                                          multiplicity: merged.multiplicity))
             XCTAssertEqual(lb.0, la.0, accuracy: 1e-9); XCTAssertEqual(lb.1, la.1, accuracy: 1e-9)
             XCTAssertEqual(lb.2, la.2, accuracy: 1e-9); XCTAssertEqual(lb.3, la.3, accuracy: 1e-9)
-            let theta = thetas(full)[1]
+            let theta = Self.thetas(full)[1]
             XCTAssertEqual(MaximumLikelihood.summarize(merged, noise: .gaussian, theta: theta).logLikelihood,
                            MaximumLikelihood.summarize(repeated, noise: .gaussian, theta: theta).logLikelihood, accuracy: 1e-9)
             let phi = MaximumLikelihood.dispersion(repeated, theta)
@@ -113,7 +114,7 @@ final class FastFitEquivalenceTests: XCTestCase {
             let kernel = MaximumLikelihood.binomialLogKernel(repeated, theta)
             XCTAssertEqual(MaximumLikelihood.binomialLogKernel(merged, theta), kernel, accuracy: 1e-12 * abs(kernel))
             // The refit from the same start lands on the same optimum.
-            let start = thetas(full)[0]
+            let start = Self.thetas(full)[0]
             for noise in [FitOptions.Noise.gaussian, .binomial] {
                 let ta = try XCTUnwrap(MaximumLikelihood.localFit(repeated, noise: noise, start: start))
                 let tb = try XCTUnwrap(MaximumLikelihood.localFit(merged, noise: noise, start: start))
