@@ -151,7 +151,8 @@ public enum EmergenceFit {
             result.status = .noSignal
             result.parameters = nil
             result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
-            let bound = data.x.min() ?? 0
+            let lowest = data.x.min() ?? 0
+            let bound = detectionLimit(model, mle: mle, from: lowest)
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
             if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound), c.isFinite {
                 result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
@@ -165,6 +166,8 @@ public enum EmergenceFit {
         var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups, maxLiftSD: assessment.maxLiftSD)
         measures = identifiability
         if !assessment.alreadyEmerged && !identifiability.identified {
+            identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0) }
+            measures = identifiability
             withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
             return result
         }
@@ -245,11 +248,13 @@ public enum EmergenceFit {
             // An interval squeezed under the few-shot boundary, or reaching a loss ≤ 0 (impossible),
             // says the law is not pinned down.
             Identifiability.checkInterval(&identifiability, sorted: sorted)
-            measures = identifiability
             if !assessment.alreadyEmerged && !identifiability.identified {
+                identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0) }
+                measures = identifiability
                 withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
                 return result
             }
+            measures = identifiability
             result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
             Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
@@ -275,11 +280,24 @@ public enum EmergenceFit {
         result.status = .notIdentified
         result.warnings.append(contentsOf: Identifiability.warnings(m, form: options.form, d0: result.d0 ?? 2))
         result.warnings.removeAll { $0.code == "wide_interval" }
-        result.emergence = .init(loss: .init(mle: nil, upperBound: m.fewShotBoundary, intervalMethod: nil, percentiles: nil),
+        let bound = m.detectionBound ?? m.fewShotBoundary
+        result.emergence = .init(loss: .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil),
                                  flops: nil, probabilityEmerged: [])
-        if let bound = m.fewShotBoundary, let law, let c = law.compute(atLoss: bound), c.isFinite {
+        if let bound, let law, let c = law.compute(atLoss: bound), c.isFinite {
             result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
         }
+    }
+
+    /// The highest E* the data cannot rule out at 95% above `from` (the lowest loss seen, or the
+    /// lowest few-shot loss): a lift that began just past the lowest checkpoint is too small to see,
+    /// so the bound is that loss plus the largest elbow shift the profile likelihood of E* allows
+    /// (EmergenceProfile.upperLimit). When nothing up to 0.6 nats above is ruled out, that is the bound.
+    static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double) -> Double {
+        // Where the data prefer an E* above `from` (emergence has begun in the few-shot rows), the
+        // scan starts at the MLE: the limit is the upper end of the region the data allow.
+        let start = max(from, mle.prediction)
+        let profile = EmergenceProfile(model, mle: mle.theta)
+        return profile.upperLimit(from: start) ?? start + 0.6
     }
 
     /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).

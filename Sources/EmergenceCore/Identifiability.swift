@@ -51,6 +51,9 @@ public enum Identifiability {
         public var p5: Double = .nan
         /// α̂ below the collapse threshold (the interval is then stretched to the few-shot boundary).
         public var alphaCollapsed: Bool = false
+        /// The bound a withheld answer gives: the few-shot boundary plus the elbow shift the data cannot
+        /// rule out (EmergenceFit.detectionLimit); nil before it is computed.
+        public var detectionBound: Double? = nil
         /// The rules that fired (each withholds the interval).
         public var reasons: [Reason]
 

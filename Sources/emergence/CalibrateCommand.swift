@@ -2,46 +2,108 @@ import ArgumentParser
 import EmergenceCore
 import Foundation
 
-/// `emergence calibrate`: coverage of the intervals over simulated studies with known truth.
+/// `emergence calibrate`: how honest are the intervals, on simulated studies with known truth.
 struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Simulate studies from random truths and report how often the intervals cover the truth.")
+        abstract: "Simulate studies with known truth, fit each, and score the answers (coverage, interval score, CRPS, bounds).",
+        discussion: """
+        Families: jittered (the named identifiable scenarios with jittered truths), wide (any curvature, \
+        shots and amounts), weak (lift only at the lowest-loss checkpoints, or a small slope), designs \
+        (the study design itself drawn per study: scaling law, sizes, checkpoints, amounts, subsets, noise). \
+        Rules are tuned on the development split only; report the held-out split (the default). \
+        To score another engine on the same studies: --export DIR writes study-N.csv; fit each into \
+        DIR/result-N.json (with --max-flops and --seed N); then --results DIR scores them. \
+        See docs/calibration.md.
+        """)
 
     @Option(help: "Number of simulated studies.") var studies: Int = 100
-    @Option(help: "Seed of the study generator.") var studySeed: UInt64 = 2024
-    @Option(help: "The prediction-setting cutoff in FLOPs.") var cutoff: Double = 2e22
-    @Option(help: "Study family: jittered (the named identifiable scenarios with jittered truths), wide (any curvature, shots and amounts) or weak (lift only at the lowest-loss checkpoints, or a small slope A).")
-    var family: String = "jittered"
+    @Option(help: "Study family: jittered, wide, weak or designs.") var family: String = "jittered"
+    @Option(help: "Which fixed set of studies: held-out (reported) or development (where rules are tuned).")
+    var split: String = Calibration.Split.heldOut.rawValue
+    @Option(help: "A study generator seed of your own instead of the split's (reported as split \"custom\").")
+    var studySeed: UInt64?
+    @Option(help: "Write each study as DIR/study-N.csv and do not fit.") var export: String?
+    @Option(help: "Score result documents DIR/result-N.json (from any engine) instead of fitting.") var results: String?
     @Flag(help: "Print one line per study on stderr.") var verbose = false
+    @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var fit: FitFlags
 
     func run() throws {
         guard studies >= 1 && studies <= 1_000_000 else { throw ValidationError("--studies must be in 1...1000000") }
-        guard cutoff.isFinite && cutoff > 0 else { throw ValidationError("--cutoff must be a finite number > 0") }
-        let options = try fit.options()
-        guard Calibration.families.contains(family) else { throw ValidationError("--family must be one of \(Calibration.families.joined(separator: ", "))") }
-        let report = Calibration.run(studies: studies, seed: studySeed, options: options, maxFlops: cutoff, family: family) { i, truth, result, m in
-            guard verbose else { return }
-            let p = result?.emergence.loss.percentiles ?? [:]
-            let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
-            // α̂, lifted amounts / all, E*_mle − the few-shot boundary, and the rules that fired.
-            let detail = m.map { m in
-                String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  headroom %.3f  lift %.1fσ  %@", m.alpha, truth.alpha,
-                       m.liftedAmounts.count, m.dataAmounts.count,
-                       m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
-                       m.elbowHeadroom, m.maxLiftSD,
-                       m.reasons.map { $0.rawValue }.joined(separator: ","))
-            } ?? ""
-            let warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
-            let line = String(format: "%3d truth %.3f  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", i, truth.emergenceLoss ?? .nan,
-                              f(m?.prediction), f(p["5"]), f(p["95"]), f(result?.emergence.loss.upperBound),
-                              result?.status.rawValue ?? "error", detail, warned)
+        guard Calibration.families.contains(family) else {
+            throw ValidationError("--family must be one of \(Calibration.families.joined(separator: ", ")), not '\(family)'")
+        }
+        guard let chosen = Calibration.Split(rawValue: split) else {
+            throw ValidationError("--split must be held-out or development, not '\(split)'")
+        }
+        var options = try fit.options()
+        let maxFlops = options.maxFlops ?? 2e22
+        guard maxFlops.isFinite && maxFlops > 0 else { throw ValidationError("--max-flops must be a finite number > 0") }
+        options.maxFlops = maxFlops
+        let seed = studySeed ?? chosen.seed
+        let splitName = studySeed == nil ? chosen.rawValue : "custom"
+        let started = Date()
+        let progress = { (done: Int) in
+            guard !quiet, done % 10 == 0 || done == studies else { return }
+            let line = String(format: "calibrate: %d/%d %@ studies (%@), %.0f s\n", done, studies, family, splitName,
+                              Date().timeIntervalSince(started))
             FileHandle.standardError.write(Data(line.utf8))
+        }
+
+        if let export {
+            try FileManager.default.createDirectory(atPath: export, withIntermediateDirectories: true)
+            var generator = Calibration.Generator(family: family, seed: seed, maxFlops: maxFlops)
+            for i in 0..<studies {
+                let study = generator.next()
+                try Data(Simulator.csv(study.evaluations).utf8).write(to: URL(fileURLWithPath: "\(export)/study-\(i).csv"))
+                progress(i + 1)
+            }
+            return
+        }
+
+        let report: Calibration.Report
+        if let results {
+            var generator = Calibration.Generator(family: family, seed: seed, maxFlops: maxFlops)
+            var records: [Calibration.Record] = []
+            for i in 0..<studies {
+                let study = generator.next()
+                let url = URL(fileURLWithPath: "\(results)/result-\(i).json")
+                let result = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(FitResult.self, from: $0) }
+                records.append(Calibration.Record(study: study, result: result))
+                progress(i + 1)
+            }
+            report = Calibration.score(records, family: family, split: splitName, seed: seed, options: options)
+        } else {
+            var done = 0
+            report = Calibration.run(studies: studies, seed: seed, options: options, maxFlops: maxFlops, family: family,
+                                     split: splitName) { study, result, m in
+                done += 1
+                if verbose { FileHandle.standardError.write(Data(Self.line(study, result, m).utf8)) }
+                progress(done)
+            }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         FileHandle.standardOutput.write(try encoder.encode(report))
         print("")
+    }
+
+    /// One study: truth, answer, and what the identifiability rules measured.
+    static func line(_ study: Calibration.Study, _ result: FitResult?, _ m: Identifiability.Measures?) -> String {
+        let truth = study.truth
+        let p = result?.emergence.loss.percentiles ?? [:]
+        let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
+        // α̂, lifted amounts / all, E*_mle − the few-shot boundary, and the rules that fired.
+        let detail = m.map { m in
+            String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  lift %.1fσ  %@", m.alpha, truth.alpha,
+                   m.liftedAmounts.count, m.dataAmounts.count,
+                   m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
+                   m.maxLiftSD, m.reasons.map { $0.rawValue }.joined(separator: ","))
+        } ?? ""
+        let warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
+        return String(format: "%3d truth %.3f  cr_sd %@  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", study.index,
+                      truth.emergenceLoss ?? .nan, f(study.cramerRaoSD), f(result?.emergence.loss.mle), f(p["5"]), f(p["95"]),
+                      f(result?.emergence.loss.upperBound), result?.status.rawValue ?? "error", detail, warned)
     }
 }

@@ -80,8 +80,9 @@ final class IdentifiabilityTests: XCTestCase {
         o.bootstrap = 50
         let report = Calibration.run(studies: 4, seed: 11, options: o, family: "weak")
         XCTAssertEqual(report.statuses.values.reduce(0, +), 4)
-        XCTAssertLessThanOrEqual(report.notIdentifiedBoundsHeld, report.notIdentified)
-        XCTAssertEqual(report.okMissed + Int((report.okCoverage90 * Double(report.okStudies)).rounded()), report.okStudies)
+        XCTAssertLessThanOrEqual(report.boundsHeld, report.withheld)
+        XCTAssertEqual(report.intervalAnswers + report.withheld + (report.statuses["insufficient_data"] ?? 0)
+                       + (report.statuses["error"] ?? 0), 4)
         XCTAssertTrue((0...1).contains(report.combinedCoverage90))
     }
 }
@@ -109,7 +110,8 @@ extension IdentifiabilityTests {
         var o = FitOptions()
         o.bootstrap = 50
         var faint = 0
-        _ = Calibration.run(studies: 20, seed: 2024, options: o, family: "weak") { i, truth, result, m in
+        _ = Calibration.run(studies: 20, seed: 2024, options: o, family: "weak") { study, result, m in
+            let i = study.index, truth = study.truth
             guard let m, m.reasons.contains(.weakSignal), let result else { return }
             faint += 1
             XCTAssertLessThan(m.maxLiftSD, Identifiability.minimumLiftSD, "study \(i)")
