@@ -295,7 +295,7 @@ public enum EmergenceFit {
     static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double) -> Double {
         // Where the data prefer an E* above `from` (emergence has begun in the few-shot rows), the
         // scan starts at the MLE: the limit is the upper end of the region the data allow.
-        let start = max(from, mle.prediction)
+        let start = min(max(from, mle.prediction), from + 0.6)
         let profile = EmergenceProfile(model, mle: mle.theta)
         return profile.upperLimit(from: start) ?? start + 0.6
     }
