@@ -218,18 +218,33 @@ public enum EmergenceFit {
                 walkers: outcome.walkers, steps: outcome.steps, burnIn: outcome.burnIn,
                 acceptance: outcome.acceptance, ess: finite(outcome.ess), autocorrelationTime: finite(outcome.autocorrelationTime),
                 rhat: finite(outcome.rhat), percentiles: Percentile.table(sorted: sortedPredictions))
-            // Converged: N ≥ 50·τ and split-R̂ ≤ 1.05 (the chain's own stopping rule), and ESS ≥ 100.
+            // Earned: N ≥ 50·τ and split-R̂ ≤ 1.05 on every coordinate, ESS ≥ 100, acceptance ≥ 5%.
             let lengthRatio = Double(outcome.steps) / outcome.autocorrelationTime
-            if !(outcome.rhat <= Posterior.rHatLimit) || !(outcome.ess >= 100)
-                || !(lengthRatio >= Posterior.lengthPerAutocorrelationTime) {
+            let earned = Posterior.earned(outcome)
+            if !earned {
                 result.warnings.append(.init(code: "mcmc_not_converged",
-                    message: String(format: "the MCMC has not converged (split-R̂ %.3f, N/τ %.1f, effective sample size %.0f; needs R̂ ≤ 1.05 and N/τ ≥ 50): raise mcmc_steps, or rely on the bootstrap", outcome.rhat, lengthRatio, outcome.ess)))
+                    message: String(format: "the MCMC has not converged (worst coordinate: split-R̂ %.3f, N/τ %.1f; effective sample size %.0f, acceptance %.2f; needs R̂ ≤ 1.05, N/τ ≥ 50, ESS ≥ 100 and acceptance ≥ %.2f), so its percentiles give no interval%@: raise mcmc_steps or mcmc_burn_in",
+                        outcome.rhat, lengthRatio, outcome.ess, outcome.acceptance, Posterior.minimumAcceptance,
+                        samples.isEmpty ? "; the interval is the bootstrap's" : "")))
             }
-            if samples.isEmpty {
+            if samples.isEmpty && earned {
                 samples = sortedPredictions
                 sampleCheckpoints = nil
                 result.emergence.loss.intervalMethod = "mcmc"
             }
+        }
+        if samples.isEmpty && wantMCMC && !wantBootstrap {
+            // The chain did not earn its interval: the bootstrap's, with the same seed and resampling.
+            let count = options.bootstrap > 0 ? options.bootstrap : FitOptions().bootstrap
+            let outcome = try Bootstrap.run(
+                model, noise: options.noise, mle: mle, samples: count, resample: options.resample,
+                seed: options.seed, threads: threads, progress: nil, cancel: cancel)
+            result.uncertainty.bootstrap = .init(samples: count, failed: outcome.failed,
+                                                 resample: options.resample.rawValue,
+                                                 percentiles: Percentile.table(outcome.predictions))
+            samples = outcome.predictions
+            sampleCheckpoints = outcome.draws.compactMap { $0?.checkpoints }
+            result.emergence.loss.intervalMethod = "bootstrap"
         }
         if !samples.isEmpty {
             var sorted = samples.sorted()

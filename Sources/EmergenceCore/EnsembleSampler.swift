@@ -81,6 +81,32 @@ public struct EnsembleSampler {
         return Traces(traces: traces, acceptance: acceptance)
     }
 
+    /// Every coordinate traced: `traces[coordinate][walker][step]`.
+    public struct CoordinateTraces {
+        public var traces: [[[Double]]]
+        public var acceptance: Double
+    }
+
+    /// The same walk as `run`, keeping every coordinate of every walker at each kept step, so that
+    /// convergence can be judged on each parameter, not on one summary of them (a chain can mix in
+    /// E* while α is still stuck in one of two modes). `converged` sees all the traces.
+    public func runTracingAll(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,
+                              onStep: ((Int) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
+                              checkEvery: Int = 500, converged: (([[[Double]]]) -> Bool)? = nil) throws -> CoordinateTraces? {
+        var traces = [[[Double]]](repeating: [[Double]](repeating: [], count: walkers), count: dimension)
+        for d in 0..<dimension { for w in 0..<walkers { traces[d][w].reserveCapacity(max(steps, 0)) } }
+        let every = max(checkEvery, 1)
+        var done = false
+        guard let acceptance = try walk(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+                                        keep: { positions in
+                                            for d in 0..<dimension { for w in 0..<walkers { traces[d][w].append(positions[w][d]) } }
+                                            let kept = traces[0][0].count
+                                            if let converged, kept % every == 0, kept < steps { done = converged(traces) }
+                                        },
+                                        onStep: onStep, shouldStop: shouldStop, finished: { done }) else { return nil }
+        return CoordinateTraces(traces: traces, acceptance: acceptance)
+    }
+
     /// The stretch-move walk; hands every kept step's positions to `keep` and returns the acceptance
     /// rate (nil when stopped). `finished`, asked after each kept step, ends the walk early.
     private func walk(initial: [[Double]], steps: Int, burnIn: Int, rng: inout SeededRandom,

@@ -23,9 +23,11 @@ import Foundation
 /// on the shared mmlu-like study (truth 1.85) the median of E* was 1.841 flat in u, 1.802 flat in θ.
 /// So the default is flat in u: flat in the two elbows, which are losses the data bracket.
 ///
-/// Stopping rule: `steps` is a maximum; every `checkEvery` kept steps the chain of E* is checked and
-/// the run ends once N ≥ 50·τ (emcee's rule; N kept steps per walker, τ the integrated
-/// autocorrelation time of E*) and split-R̂ ≤ 1.05.
+/// Stopping rule: `steps` is a maximum; every `checkEvery` kept steps the chain is checked and the
+/// run ends once N ≥ 50·τ (emcee's rule; N kept steps per walker, τ the integrated autocorrelation
+/// time) and split-R̂ ≤ 1.05 on every coordinate, α included. Walkers start over-dispersed around
+/// each distinct optimum. A chain that has not earned its interval (`earned`) gives none: the fit
+/// falls back to the bootstrap.
 enum Posterior {
     /// Where the prior is flat (see above).
     enum Prior: Sendable { case flatInSamplerCoordinates, flatInParameters }
@@ -88,6 +90,7 @@ enum Posterior {
             var u = t
             u[0] = model.prediction(t)
             u[1] = model.law(t).elbow(at: dMax)
+            u[2] = t[EmergenceModel.alpha]
             return u
         }
         var center = fromTheta(mle.theta)
@@ -97,38 +100,68 @@ enum Posterior {
         var scale = thetaScale
         let spread = max(thetaScale[EmergenceModel.c], 1e-3)
         scale[0] = spread; scale[1] = spread
+        scale[2] = thetaScale[EmergenceModel.alpha]
         var rng = SeededRandom(seed: seed, stream: 0xC0FFEE)
-        // Walkers start in a small ball around the MLE, scaled by the Gauss–Newton standard errors.
+        // Over-dispersed starts: the walkers are shared out among the distinct optima the multi-start
+        // found (a competing optimum gets walkers of its own, so R̂ can see it), each spread by its
+        // Gauss–Newton standard errors, not a tenth of them. A chain that has not forgotten where it
+        // started then shows up as R̂ > 1.05 instead of passing unnoticed.
+        var centers = [center]
+        for o in mle.optima.dropFirst() where centers.count < 3 {
+            var c = fromTheta(o.theta)
+            if gaussian { c.append(center[p]) }
+            if logProbability(c).isFinite && !centers.contains(where: { abs($0[0] - c[0]) < 0.01 && abs($0[2] - c[2]) < 0.05 }) {
+                centers.append(c)
+            }
+        }
         var initial: [[Double]] = []
-        for _ in 0..<walkers {
+        for walker in 0..<walkers {
             try cancel.check()
-            var w = center
-            for _ in 0..<1000 {
-                for i in 0..<dim { w[i] = center[i] + 0.1 * scale[i] * rng.normal() }
+            let origin = centers[walker % centers.count]
+            var w = origin
+            for attempt in 0..<1000 {
+                // Shrink the spread if the support keeps refusing the draw.
+                let factor = attempt < 100 ? 1.0 : 0.1
+                for i in 0..<dim { w[i] = origin[i] + factor * scale[i] * rng.normal() }
                 if logProbability(w).isFinite { break }
-                w = center
+                w = origin
             }
             initial.append(w)
         }
         let sampler = try EnsembleSampler(dimension: dim, walkers: walkers, logProbability: logProbability)
         let stopping = StoppingRule()
-        // E* (the first coordinate) per walker per kept step.
-        guard let chain = try sampler.run(initial: initial, steps: steps, burnIn: burnIn, rng: &rng, trace: { $0[0] },
-                                          onStep: { progress?($0) }, shouldStop: { cancel.isCancelled },
-                                          checkEvery: checkEvery, converged: { stopping.check($0) }) else {
+        // Every coordinate per walker per kept step; the stopping rule looks at all of them.
+        guard let chain = try sampler.runTracingAll(initial: initial, steps: steps, burnIn: burnIn, rng: &rng,
+                                                    onStep: { progress?($0) }, shouldStop: { cancel.isCancelled },
+                                                    checkEvery: checkEvery, converged: { stopping.check($0) }) else {
             throw FitError.cancelled
         }
-        let traces = chain.traces
+        let traces = chain.traces[0]
         let kept = traces.first?.count ?? 0
         // Step-major, as the chain produced them (callers sort them anyway).
         var predictions: [Double] = []
         predictions.reserveCapacity(walkers * kept)
         for step in 0..<kept { for w in 0..<walkers { predictions.append(traces[w][step]) } }
-        let tau = ChainDiagnostics.autocorrelationTime(traces)
+        // The worst coordinate: the longest autocorrelation time and the largest split-R̂.
+        let tau = chain.traces.map(ChainDiagnostics.autocorrelationTime).max() ?? .nan
+        let rhat = chain.traces.map(ChainDiagnostics.splitRHat).max() ?? .nan
         return Outcome(predictions: predictions, walkers: walkers, steps: kept, burnIn: burnIn,
                        acceptance: chain.acceptance, autocorrelationTime: tau,
-                       ess: Double(walkers * kept) / tau, rhat: ChainDiagnostics.splitRHat(traces))
+                       ess: Double(walkers * kept) / tau, rhat: rhat)
     }
+
+    /// The chain earned its interval: N ≥ 50·τ and split-R̂ ≤ 1.05 on every coordinate (as reported
+    /// in the outcome: the worst of them), an effective sample size of at least 100, and an acceptance
+    /// rate of at least `minimumAcceptance` (a chain that almost never moves has τ and R̂ estimated
+    /// from a handful of distinct points).
+    static func earned(_ o: Outcome) -> Bool {
+        let lengthRatio = Double(o.steps) / o.autocorrelationTime
+        return o.rhat <= rHatLimit && o.ess >= 100 && lengthRatio >= lengthPerAutocorrelationTime
+            && o.acceptance >= minimumAcceptance
+    }
+
+    /// The acceptance rate below which a chain is not trusted (the stretch move's usual rate is 0.2–0.5).
+    static let minimumAcceptance = 0.05
 
     /// N/τ needed (emcee's rule of thumb: τ is then estimated to within a few per cent).
     static let lengthPerAutocorrelationTime = 50.0
@@ -152,12 +185,14 @@ enum Posterior {
     /// alone would allow, never earlier.
     final class StoppingRule {
         private var notBefore = 0.0
-        func check(_ traces: [[Double]]) -> Bool {
-            let kept = Double(traces.first?.count ?? 0)
+        /// `traces[coordinate][walker][step]`: every coordinate must pass.
+        func check(_ traces: [[[Double]]]) -> Bool {
+            let kept = Double(traces.first?.first?.count ?? 0)
             guard kept >= notBefore else { return false }
-            let tau = ChainDiagnostics.autocorrelationTime(traces)
+            let tau = traces.map(ChainDiagnostics.autocorrelationTime).max() ?? .nan
             guard tau.isFinite else { return false }
-            if kept >= lengthPerAutocorrelationTime * tau && ChainDiagnostics.splitRHat(traces) <= rHatLimit { return true }
+            if kept >= lengthPerAutocorrelationTime * tau
+                && traces.allSatisfy({ ChainDiagnostics.splitRHat($0) <= rHatLimit }) { return true }
             notBefore = lengthPerAutocorrelationTime * tau
             return false
         }
