@@ -152,7 +152,15 @@ public enum EmergenceFit {
             result.parameters = nil
             result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
             let lowest = data.x.min() ?? 0
-            let bound = detectionLimit(model, mle: mle, from: lowest)
+            // No row has left the floor, so the data say nothing of the slope A, and any elbow hides
+            // behind a slope near 0: the bound holds for slopes of at least `noSignalSlopeFloor`.
+            let bound = detectionLimit(model, mle: mle, from: lowest, slopeFloor: noSignalSlopeFloor)
+            if let i = result.warnings.firstIndex(where: { $0.code == "no_signal" }) {
+                result.warnings[i].message = result.warnings[i].message.replacingOccurrences(
+                    of: "E* lies below every loss seen, so only a bound is given",
+                    with: String(format: "emergence has not shown yet; if it has begun, it began below loss %.3f (the lowest loss seen, %.3f, plus %.3f nats: the largest shift of the elbow these data cannot rule out at 95%% for a slope of at least %.2f accuracy per nat), so only that bound is given",
+                                 bound, lowest, bound - lowest, noSignalSlopeFloor))
+            }
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
             if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound), c.isFinite {
                 result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
@@ -296,6 +304,11 @@ public enum EmergenceFit {
         result.warnings.append(contentsOf: Identifiability.warnings(m, form: options.form, d0: result.d0 ?? 2))
         result.warnings.removeAll { $0.code == "wide_interval" }
         let bound = m.detectionBound ?? m.fewShotBoundary
+        if let bound, let b = m.fewShotBoundary {
+            result.warnings.append(.init(code: "detection_limit", message: String(format:
+                "if emergence has begun, it began below loss %.3f: the lowest few-shot loss %.3f plus %.3f nats, the largest shift of the elbow these data cannot rule out at 95%% (a lift that began just past the lowest checkpoint is too small to see)",
+                bound, b, bound - b)))
+        }
         result.emergence = .init(loss: .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil),
                                  flops: nil, probabilityEmerged: [])
         if let bound, let law, let c = law.compute(atLoss: bound), c.isFinite {
@@ -307,11 +320,17 @@ public enum EmergenceFit {
     /// lowest few-shot loss): a lift that began just past the lowest checkpoint is too small to see,
     /// so the bound is that loss plus the largest elbow shift the profile likelihood of E* allows
     /// (EmergenceProfile.upperLimit). When nothing up to 0.6 nats above is ruled out, that is the bound.
-    static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double) -> Double {
+    /// The smallest slope A (accuracy per nat of loss) a no-signal bound allows for: a capability
+    /// whose accuracy climbs more slowly than 0.1 per nat past its elbow is not one this method can
+    /// forecast (the weakest slopes of the simulated families are 0.05–0.2, `weak`).
+    static let noSignalSlopeFloor = 0.1
+
+    static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double, slopeFloor: Double = 0) -> Double {
         // Where the data prefer an E* above `from` (emergence has begun in the few-shot rows), the
         // scan starts at the MLE: the limit is the upper end of the region the data allow.
         let start = min(max(from, mle.prediction), from + 0.6)
-        let profile = EmergenceProfile(model, mle: mle.theta)
+        var profile = EmergenceProfile(model, mle: mle.theta)
+        profile.slopeFloor = slopeFloor
         return profile.upperLimit(from: start) ?? start + 0.6
     }
 

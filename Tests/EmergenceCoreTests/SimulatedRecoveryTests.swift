@@ -47,7 +47,9 @@ final class SimulatedRecoveryTests: XCTestCase {
             XCTAssertNil(result.emergence.loss.percentiles)
             XCTAssertNil(result.parameters)
             let bound = try XCTUnwrap(result.emergence.loss.upperBound)
-            XCTAssertEqual(bound, result.data.lossRange[0])
+            // The lowest loss seen plus the elbow shift the data cannot rule out (at most 0.1 nats here).
+            XCTAssertGreaterThanOrEqual(bound, result.data.lossRange[0])
+            XCTAssertLessThan(bound, result.data.lossRange[0] + 0.1)
             XCTAssertNotNil(result.emergence.flops?.lowerBound)
             XCTAssertTrue(result.warnings.contains { $0.code == "no_signal" })
         }
