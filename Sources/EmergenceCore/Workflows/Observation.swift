@@ -114,7 +114,7 @@ public enum Observation {
             result.status = .notYetEmerged
             result.parameters = nil
             notYetEmerged(&result, data: data, evaluations: evaluations, options: options, statistic: statistic,
-                          lifted: lifted.count) { point($0, law) }
+                          lifted: lifted.count, law: law) { point($0, law) }
             progress?(1)
             return result
         }
