@@ -28,6 +28,6 @@ extension BacktestChart {
         if observed == nil {
             o.notes.insert("Emergence is not observed in the checkpoints (\(result.observation.status.rawValue)).", at: 0)
         }
-        return svg(points: points(result: result), observedEmergenceLoss: observed?.emergence.loss.mle, options: o)
+        return svg(points: points(result: result), observedEmergenceLoss: observed?.emergence.loss?.mle, options: o)
     }
 }

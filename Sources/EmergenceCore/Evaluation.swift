@@ -16,8 +16,17 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
     public var tokens: Double?
     /// Pretraining FLOPs; when absent, 6 · parameters · tokens (see `effectiveFlops`).
     public var flops: Double?
-    /// Held-out pretraining loss in nats/token: the x-axis. Lower = more capable.
-    public var pretrainLoss: Double
+    /// Held-out pretraining loss in nats/token: the x-axis of fits. Lower = more capable. nil when
+    /// the upload did not give it, as in public leaderboards that report only FLOPs (or parameters
+    /// and tokens): `observe` on the flops axis works without it; fits do not (`problems()`).
+    public var pretrainLossIfGiven: Double?
+    /// The loss, for code that has checked it is there: every fit path rejects a row without it
+    /// (`problems(requiringLoss: true)`, the default) before any math runs. NaN when absent, so a
+    /// path that forgot the check yields NaN (which every result check catches), never a trap.
+    public var pretrainLoss: Double {
+        get { pretrainLossIfGiven ?? .nan }
+        set { pretrainLossIfGiven = newValue }
+    }
     public var setting: Setting
     /// In-context examples (few-shot rows). The default D0 is the shots of the few-shot rows.
     public var shots: Int?
@@ -31,7 +40,7 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
     public var nQuestions: Int?
 
     public init(checkpoint: String, model: String? = nil, parameters: Double? = nil, tokens: Double? = nil,
-                flops: Double? = nil, pretrainLoss: Double, setting: Setting, shots: Int? = nil,
+                flops: Double? = nil, pretrainLoss: Double?, setting: Setting, shots: Int? = nil,
                 finetuneExamples: Double? = nil, subset: String? = nil, accuracy: Double,
                 nQuestions: Int? = nil) {
         self.checkpoint = checkpoint
@@ -39,7 +48,7 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
         self.parameters = parameters
         self.tokens = tokens
         self.flops = flops
-        self.pretrainLoss = pretrainLoss
+        self.pretrainLossIfGiven = pretrainLoss
         self.setting = setting
         self.shots = shots
         self.finetuneExamples = finetuneExamples
@@ -50,7 +59,7 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case checkpoint, model, parameters, tokens, flops
-        case pretrainLoss = "pretrain_loss"
+        case pretrainLossIfGiven = "pretrain_loss"
         case setting, shots
         case finetuneExamples = "finetune_examples"
         case subset, accuracy
@@ -76,8 +85,14 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
     /// every identity table, index and response that holds the row.
     public static let maxTextBytes = 256
 
+    /// Why a fit cannot use a row without `pretrain_loss`, worded for the row's problem line.
+    public static let lossRequiredReason =
+        "is required for a fit (the emergence law's x-axis); only `observe` on the flops axis works without it"
+
     /// The validation rules every ingestion format shares (METHOD.md §2). Empty when valid.
-    public func problems() -> [Problem] {
+    /// - requiringLoss: whether a missing `pretrain_loss` is a problem: true for fits (the default),
+    ///   false for uploads and observations, which accept rows with only FLOPs.
+    public func problems(requiringLoss: Bool = true) -> [Problem] {
         var out: [Problem] = []
         func bad(_ f: String, _ r: String) { out.append(Problem(field: f, reason: r)) }
         if checkpoint.isEmpty { bad("checkpoint", "must not be empty") }
@@ -89,7 +104,11 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
         limit("checkpoint", checkpoint)
         limit("model", model)
         limit("subset", subset)
-        if !pretrainLoss.isFinite || pretrainLoss <= 0 { bad("pretrain_loss", "must be a finite number > 0") }
+        if let l = pretrainLossIfGiven {
+            if !l.isFinite || l <= 0 { bad("pretrain_loss", "must be a finite number > 0") }
+        } else if requiringLoss {
+            bad("pretrain_loss", Self.lossRequiredReason)
+        }
         if !accuracy.isFinite || accuracy < 0 || accuracy > 1 { bad("accuracy", "must be a number in [0, 1]") }
         if let v = parameters, !(v.isFinite && v > 0) { bad("parameters", "must be a finite number > 0") }
         if let v = tokens, !(v.isFinite && v > 0) { bad("tokens", "must be a finite number > 0") }

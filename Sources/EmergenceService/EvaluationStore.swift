@@ -140,7 +140,7 @@ struct EvaluationStore {
                 s.bind(k + 4, e.parameters)
                 s.bind(k + 5, e.tokens)
                 s.bind(k + 6, e.flops)
-                s.bind(k + 7, e.pretrainLoss)
+                s.bind(k + 7, e.pretrainLossIfGiven)
                 switch e.setting {
                 case .fewShot: s.bind(k + 8, static: "few_shot")
                 case .finetuned: s.bind(k + 8, static: "finetuned")
@@ -217,7 +217,7 @@ struct EvaluationStore {
                             update.bind(3, e.parameters)
                             update.bind(4, e.tokens)
                             update.bind(5, e.flops)
-                            update.bind(6, e.pretrainLoss)
+                            update.bind(6, e.pretrainLossIfGiven)
                             update.bind(7, e.accuracy)
                             update.bind(8, e.nQuestions)
                             try update.runKeepingBindings()
@@ -269,7 +269,7 @@ struct EvaluationStore {
 
     private static func evaluation(_ s: Statement, from k: Int32) -> Evaluation {
         Evaluation(checkpoint: s.text(k)!, model: s.text(k + 1), parameters: s.double(k + 2), tokens: s.double(k + 3),
-                   flops: s.double(k + 4), pretrainLoss: s.double(k + 5)!,
+                   flops: s.double(k + 4), pretrainLoss: s.double(k + 5),
                    setting: Evaluation.Setting(rawValue: s.text(k + 6)!) ?? .fewShot, shots: s.int(k + 7),
                    finetuneExamples: s.double(k + 8), subset: s.text(k + 9), accuracy: s.double(k + 10)!,
                    nQuestions: s.int(k + 11))

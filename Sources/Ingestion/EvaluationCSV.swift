@@ -11,15 +11,18 @@ public enum EvaluationCSV {
     /// The header `emergence simulate` writes and the docs show.
     public static let header = EvaluationField.allCases.map(\.name).joined(separator: ",")
 
+    /// - requireLoss: a row without `pretrain_loss` is a problem of its line (a fit's input); by
+    ///   default it is allowed (observe on the flops axis needs only FLOPs).
     /// - Throws: `IngestionError` with every problem (line, column, reason) when any row is bad.
-    public static func parse(_ bytes: [UInt8]) throws -> [Evaluation] {
-        try bytes.withUnsafeBufferPointer { try parse($0) }
+    public static func parse(_ bytes: [UInt8], requireLoss: Bool = false) throws -> [Evaluation] {
+        try bytes.withUnsafeBufferPointer { try parse($0, requireLoss: requireLoss) }
     }
 
-    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> [Evaluation] {
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, requireLoss: Bool = false) throws -> [Evaluation] {
         var out: [Evaluation] = []
         out.reserveCapacity(max(16, buffer.count / 96))
         var reader = CSVReader()
+        reader.requireLoss = requireLoss
         _ = try reader.read(buffer, final: true) { out.append($0) }
         try reader.finish()
         return out
@@ -47,6 +50,8 @@ struct CSVReader {
     private var columnOf = [Int](repeating: -1, count: EvaluationField.allCases.count)
     private var width = 0
     private var cells: [CSVScanner.Cell] = []
+    /// Whether `pretrain_loss` is required (its column and every row's value), as a fit needs.
+    var requireLoss = false
 
     init() { cells.reserveCapacity(16) }
 
@@ -118,7 +123,7 @@ struct CSVReader {
             }
             columnOf[f.rawValue] = i
         }
-        for f in EvaluationField.allCases where f.isRequired && columnOf[f.rawValue] < 0 {
+        for f in EvaluationField.allCases where (f.isRequired || (requireLoss && f == .pretrainLoss)) && columnOf[f.rawValue] < 0 {
             headerProblems.append(RowProblem(index: -1, line: line, field: f.name, reason: "required column is missing from the header"))
         }
         if !headerProblems.isEmpty { throw IngestionError(problems: headerProblems) }
@@ -133,6 +138,7 @@ struct CSVReader {
             return
         }
         var draft = EvaluationDraft()
+        draft.requireLoss = requireLoss
         for f in EvaluationField.allCases {
             let c = columnOf[f.rawValue]
             if c < 0 { continue }

@@ -22,9 +22,11 @@ enum EvaluationField: Int, CaseIterable, Sendable {
         }
     }
 
+    /// Required by every reader. `pretrain_loss` is not: rows with only FLOPs can be observed; fits
+    /// ask for it (`EvaluationDraft.requireLoss`, `Evaluation.problems(requiringLoss:)`).
     var isRequired: Bool {
         switch self {
-        case .checkpoint, .pretrainLoss, .setting, .accuracy: return true
+        case .checkpoint, .setting, .accuracy: return true
         default: return false
         }
     }
@@ -66,6 +68,8 @@ struct EvaluationDraft {
     var subset: String?
     var accuracy: Double?
     var nQuestions: Int?
+    /// Whether a missing `pretrain_loss` is a problem (a fit's input) or allowed (uploads, observe).
+    var requireLoss = false
 
     /// Fields already reported, as a bit set over `EvaluationField.rawValue`.
     private var reported: UInt32 = 0
@@ -84,11 +88,10 @@ struct EvaluationDraft {
 
     /// The evaluation, or nil when any problem was recorded (read `problems`).
     mutating func finish() -> Evaluation? {
-        for f in [EvaluationField.checkpoint, .pretrainLoss, .setting, .accuracy] where !wasReported(f) {
+        for f in [EvaluationField.checkpoint, .setting, .accuracy] where !wasReported(f) {
             let missing: Bool
             switch f {
             case .checkpoint: missing = checkpoint == nil
-            case .pretrainLoss: missing = pretrainLoss == nil
             case .setting: missing = setting == nil
             default: missing = accuracy == nil
             }
@@ -96,10 +99,10 @@ struct EvaluationDraft {
         }
         // Placeholders stand in for fields already reported so the shared rules can run on the rest.
         let e = Evaluation(checkpoint: checkpoint ?? "?", model: model, parameters: parameters, tokens: tokens,
-                           flops: flops, pretrainLoss: pretrainLoss ?? 1, setting: setting ?? .fewShot,
+                           flops: flops, pretrainLoss: pretrainLoss, setting: setting ?? .fewShot,
                            shots: shots, finetuneExamples: finetuneExamples, subset: subset,
                            accuracy: accuracy ?? 0, nQuestions: nQuestions)
-        for p in e.problems() {
+        for p in e.problems(requiringLoss: requireLoss) {
             if let f = EvaluationField.named(p.field), wasReported(f) { continue }
             // A finetuned-only rule makes no sense when the setting itself was unreadable.
             if p.field == "finetune_examples" && wasReported(.setting) { continue }

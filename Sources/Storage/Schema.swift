@@ -207,5 +207,39 @@ public enum Schema {
         CREATE INDEX study_auto_fit_due ON study (auto_fit_due) WHERE auto_fit_due IS NOT NULL;
         PRAGMA user_version = 5;
         """),
+
+        // A row may come without pretrain_loss (public leaderboards report only FLOPs, or parameters
+        // and tokens): such rows can be observed on the flops axis, and a fit names them and refuses.
+        // SQLite cannot drop a NOT NULL in place, so the table is rebuilt (same columns, same order,
+        // same ids) with `pretrain_loss IS NULL OR` in its CHECK, and its two indexes re-created.
+        // Nothing references `evaluation`, so dropping the old table cascades nowhere.
+        Migration(version: 6, script: """
+        CREATE TABLE evaluation_v6 (
+            id                INTEGER PRIMARY KEY,
+            study_id          INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
+            checkpoint        TEXT    NOT NULL CHECK (length(checkpoint) > 0),
+            model             TEXT,
+            parameters        REAL    CHECK (parameters IS NULL OR (parameters > 0 AND parameters < 9e999)),
+            tokens            REAL    CHECK (tokens IS NULL OR (tokens > 0 AND tokens < 9e999)),
+            flops             REAL    CHECK (flops IS NULL OR (flops > 0 AND flops < 9e999)),
+            pretrain_loss     REAL    CHECK (pretrain_loss IS NULL OR (pretrain_loss > 0 AND pretrain_loss < 9e999)),
+            setting           TEXT    NOT NULL CHECK (setting IN ('few_shot', 'finetuned')),
+            shots             INTEGER CHECK (shots IS NULL OR shots >= 0),
+            finetune_examples REAL    CHECK (finetune_examples IS NULL OR (finetune_examples >= 0 AND finetune_examples < 9e999)),
+            subset            TEXT,
+            accuracy          REAL    NOT NULL CHECK (accuracy >= 0 AND accuracy <= 1),
+            n_questions       INTEGER CHECK (n_questions IS NULL OR n_questions > 0),
+            CHECK (setting = 'few_shot' OR (finetune_examples IS NOT NULL AND finetune_examples >= 1))
+        ) STRICT;
+        INSERT INTO evaluation_v6 SELECT id, study_id, checkpoint, model, parameters, tokens, flops, pretrain_loss, setting,
+                                         shots, finetune_examples, subset, accuracy, n_questions FROM evaluation;
+        DROP TABLE evaluation;
+        ALTER TABLE evaluation_v6 RENAME TO evaluation;
+        CREATE INDEX evaluation_by_study ON evaluation (study_id);
+        CREATE UNIQUE INDEX evaluation_identity ON evaluation (
+            study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
+        );
+        PRAGMA user_version = 6;
+        """),
     ]
 }

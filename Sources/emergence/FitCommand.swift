@@ -101,7 +101,8 @@ enum StudyFile {
             fail(["\(path): cannot read the file"])
         }
         do {
-            let evaluations = try EvaluationCSV.parse([UInt8](data))
+            // A fit needs every row's loss: a row without it is a problem of its line.
+            let evaluations = try EvaluationCSV.parse([UInt8](data), requireLoss: true)
             if !evaluations.contains(where: { $0.setting == .finetuned }) {
                 fail(["\(path): no finetuned rows: the emergence law needs evaluations with setting=finetuned"])
             }

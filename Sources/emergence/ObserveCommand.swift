@@ -8,7 +8,7 @@ struct ObserveCommand: ParsableCommand {
         commandName: "observe",
         abstract: "Fit the ReLU of few-shot accuracy against pretraining loss over every checkpoint and print the observed emergence point as JSON.")
 
-    @Argument(help: "Study CSV (the `fit` command's columns; finetuned rows are ignored).") var file: String
+    @Argument(help: "Study CSV (the `fit` command's columns; pretrain_loss may be empty or absent with --axis flops, as in leaderboards; finetuned rows only bound a not-yet-emerged study).") var file: String
     @Option(help: "The ReLU's x-axis: loss (default) or flops (log10 FLOPs; the loss then comes from the scaling law).")
     var axis: String = "loss"
     @Option(help: "Bootstrap resamples of whole checkpoints for the interval (0 = none).") var bootstrap: Int = 1000
@@ -30,7 +30,7 @@ struct ObserveCommand: ParsableCommand {
             o.scalingLaw = ScalingLaw(lInf: p[0], a: p[1], b: p[2])
         }
         try WorkflowCommand.validate(o.problems(budget: .default))
-        let rows = WorkflowCommand.read(file)
+        let rows = WorkflowCommand.read(file, requireLoss: false)
         try WorkflowCommand.emit(file) { try Observation.run(rows, options: o) }
     }
 }

@@ -19,15 +19,15 @@ final class BacktestChartResultTests: XCTestCase {
         let points = BacktestChart.points(result: result)
         XCTAssertEqual(points.map(\.maxFlops), result.cutoffs.map(\.maxFlops))
         for (p, c) in zip(points, result.cutoffs) {
-            XCTAssertEqual(p.predicted, c.predicted?.loss.mle)
-            XCTAssertEqual(p.p5, c.predicted?.loss.percentiles?["5"])
-            XCTAssertEqual(p.p95, c.predicted?.loss.percentiles?["95"])
+            XCTAssertEqual(p.predicted, c.predicted?.loss?.mle)
+            XCTAssertEqual(p.p5, c.predicted?.loss?.percentiles?["5"])
+            XCTAssertEqual(p.p95, c.predicted?.loss?.percentiles?["95"])
             XCTAssertEqual(p.status, c.status.rawValue)
             XCTAssertEqual(p.success, c.errorNats == nil ? nil : c.success, "the result's verdict, not the chart's")
         }
         let text = BacktestChart.svg(result: result, options: .init(title: "mmlu back-test", tolerance: 5, emergenceFlops: 1))
         let svg = SVGInspector.parse(text)
-        let observed = try XCTUnwrap(result.observation.emergence.loss.mle)
+        let observed = try XCTUnwrap(result.observation.emergence.loss?.mle)
         XCTAssertTrue(svg.texts.contains { $0.hasPrefix("observed emergence \(ChartNumber.fixed(observed, 3)) ± 0.10") },
                       "the result's threshold replaces the options' tolerance: \(svg.texts)")
         XCTAssertNotNil(result.observation.firstEmerged?.flops)

@@ -31,9 +31,9 @@ final class WorkflowAblationTests: XCTestCase {
         let r = try Ablation.run(rows, options: Self.options(factors: AblationOptions.defaultD0Factors))
         XCTAssertEqual(r.shots, 8)
         XCTAssertEqual(r.d0Sweep.map(\.d0), [4, 8, 16, 40, 80])
-        XCTAssertTrue(r.d0Sweep.allSatisfy { $0.emergence.loss.mle != nil })
+        XCTAssertTrue(r.d0Sweep.allSatisfy { $0.emergence.loss?.mle != nil })
         // D0 = N is the base fit with log-power and Δ (the first variant).
-        XCTAssertEqual(r.d0Sweep[1].emergence.loss.mle, r.variants[0].emergence.loss.mle)
+        XCTAssertEqual(r.d0Sweep[1].emergence.loss?.mle, r.variants[0].emergence.loss?.mle)
     }
 
     func testWeights() {

@@ -23,13 +23,13 @@ final class WorkflowBacktestTests: XCTestCase {
         let fit = try EmergenceFit.run(rows, options: direct)
         let at = r.cutoffs[1]
         XCTAssertEqual(try XCTUnwrap(at.fit).jsonData(), try fit.jsonData())
-        XCTAssertEqual(at.predicted?.loss.mle, fit.emergence.loss.mle)
+        XCTAssertEqual(at.predicted?.loss?.mle, fit.emergence.loss.mle)
         XCTAssertEqual(r.observation.status, .ok)
-        let observed = try XCTUnwrap(r.observation.emergence.loss.mle)
-        XCTAssertEqual(at.observed.loss.mle, observed)
+        let observed = try XCTUnwrap(r.observation.emergence.loss?.mle)
+        XCTAssertEqual(at.observed.loss?.mle, observed)
         for c in r.cutoffs {
             let error = try XCTUnwrap(c.errorNats)
-            XCTAssertEqual(error, try XCTUnwrap(c.predicted?.loss.mle) - observed, accuracy: 1e-12)
+            XCTAssertEqual(error, try XCTUnwrap(c.predicted?.loss?.mle) - observed, accuracy: 1e-12)
             XCTAssertEqual(c.success, abs(error) < 0.1)
             let first = try XCTUnwrap(r.observation.firstEmerged?.flops)
             XCTAssertEqual(try XCTUnwrap(c.horizon), first / c.maxFlops, accuracy: 1e-9)

@@ -27,9 +27,9 @@ final class WorkflowObservationTests: XCTestCase {
             let truth = try XCTUnwrap(Self.truth(study).emergence_loss)
             let r = try Observation.run(rows, options: Self.options())
             XCTAssertEqual(r.status, .ok, study)
-            let mle = try XCTUnwrap(r.emergence.loss.mle, study)
+            let mle = try XCTUnwrap(r.emergence.loss?.mle, study)
             XCTAssertEqual(mle, truth, accuracy: 0.1, study)
-            let p = try XCTUnwrap(r.emergence.loss.percentiles, study)
+            let p = try XCTUnwrap(r.emergence.loss?.percentiles, study)
             let lo = try XCTUnwrap(p["5"]), hi = try XCTUnwrap(p["95"])
             XCTAssertLessThanOrEqual(lo, truth, study)
             XCTAssertGreaterThanOrEqual(hi, truth, study)
@@ -37,7 +37,7 @@ final class WorkflowObservationTests: XCTestCase {
             let flops = try XCTUnwrap(r.emergence.flops?.mle, study)
             XCTAssertGreaterThan(flops, 0)
             let first = try XCTUnwrap(r.firstEmerged, study)
-            XCTAssertLessThan(first.pretrainLoss, mle, study)
+            XCTAssertLessThan(try XCTUnwrap(first.pretrainLoss), mle, study)
             XCTAssertEqual(r.scalingLaw?.source, "fitted")
         }
     }
@@ -47,8 +47,8 @@ final class WorkflowObservationTests: XCTestCase {
         o.maxFlops = 2e22   // mmlu-like emerges at 7.4e22: every few-shot row here is at the floor
         let pre = try Observation.run(ReferenceCrossCheckTests.load("mmlu-like"), options: o)
         XCTAssertEqual(pre.status, .notYetEmerged)
-        XCTAssertNil(pre.emergence.loss.mle)
-        XCTAssertNotNil(pre.emergence.loss.upperBound)
+        XCTAssertNil(pre.emergence.loss?.mle)
+        XCTAssertNotNil(pre.emergence.loss?.upperBound)
         XCTAssertNotNil(pre.emergence.flops?.lowerBound)
         XCTAssertLessThan(try XCTUnwrap(pre.statistic), Observation.signalThreshold)
 
@@ -73,7 +73,7 @@ final class WorkflowObservationTests: XCTestCase {
         let flops = try XCTUnwrap(r.emergence.flops?.mle)
         // Within a factor of 2 of the truth's FLOPs (the checkpoints are a factor 2 apart in tokens).
         XCTAssertEqual(log10(flops), log10(truth), accuracy: log10(2.0))
-        XCTAssertEqual(try XCTUnwrap(r.emergence.loss.mle), 1.98, accuracy: 0.1)
+        XCTAssertEqual(try XCTUnwrap(r.emergence.loss?.mle), 1.98, accuracy: 0.1)
     }
 
     func testTooFewCheckpointsAndBadInput() throws {

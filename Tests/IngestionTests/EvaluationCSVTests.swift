@@ -75,11 +75,18 @@ final class EvaluationCSVTests: XCTestCase {
     }
 
     func testMissingRequiredColumnsEachNamedOnLineOne() {
+        // pretrain_loss is optional in uploads (leaderboards give only FLOPs); accuracy is not.
         let p = problems("checkpoint,setting\nc,few_shot\n")
         XCTAssertEqual(p, [
-            RowProblem(index: -1, line: 1, field: "pretrain_loss", reason: "required column is missing from the header"),
             RowProblem(index: -1, line: 1, field: "accuracy", reason: "required column is missing from the header"),
         ])
+        // A fit's reader requires it, as a column and on every line.
+        do {
+            _ = try EvaluationCSV.parse(Array("checkpoint,setting,accuracy\nc,few_shot,0.5\n".utf8), requireLoss: true)
+            XCTFail("expected problems")
+        } catch let e as IngestionError {
+            XCTAssertEqual(e.problems, [RowProblem(index: -1, line: 1, field: "pretrain_loss", reason: "required column is missing from the header")])
+        } catch { XCTFail("\(error)") }
     }
 
     func testDuplicateColumn() {
@@ -117,7 +124,6 @@ final class EvaluationCSVTests: XCTestCase {
         assertOneProblem("pretrain_loss", "1e999", reasonContains: "finite")
         assertOneProblem("pretrain_loss", "0", reasonContains: "> 0")
         assertOneProblem("pretrain_loss", "-1.5", reasonContains: "> 0")
-        assertOneProblem("pretrain_loss", "", reasonContains: "required")
         assertOneProblem("pretrain_loss", "0x1p3", reasonContains: "must be a number")
         assertOneProblem("pretrain_loss", "1.2.3", reasonContains: "must be a number")
         assertOneProblem("accuracy", "1.5", reasonContains: "[0, 1]")

@@ -48,7 +48,7 @@ public enum Backtest {
                 entry.fit = fit
                 entry.status = BacktestResult.Cutoff.Status(rawValue: fit.status.rawValue) ?? .noData
                 entry.predicted = EmergencePoint(fit)
-                if observation.status == .ok, let p = fit.emergence.loss.mle, let o = observed.loss.mle {
+                if observation.status == .ok, let p = fit.emergence.loss.mle, let o = observed.loss?.mle {
                     entry.errorNats = p - o
                     entry.success = abs(p - o) < BacktestResult.successThreshold
                 }

@@ -21,7 +21,8 @@ public enum Observation {
         let cancel = Cancellation(isCancelled)
         var problems = options.problems(budget: budget)
         for (i, e) in evaluations.enumerated() {
-            for p in e.problems() { problems.append(.init(field: "evaluations[\(i)].\(p.field)", reason: p.reason)) }
+            // Rows may lack pretrain_loss (leaderboards give only FLOPs): the flops axis needs none.
+            for p in e.problems(requiringLoss: false) { problems.append(.init(field: "evaluations[\(i)].\(p.field)", reason: p.reason)) }
         }
         guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
         try cancel.check()
@@ -37,6 +38,17 @@ public enum Observation {
                 warnings.append(.init(code: "unknown_flops_excluded",
                                       message: "\(before - rows.count) few-shot rows have no flops (nor parameters and tokens) and were left out of the flops axis"))
             }
+        } else {
+            let before = rows.count
+            rows = rows.filter { $0.pretrainLossIfGiven != nil }
+            if rows.isEmpty && before > 0 {
+                throw FitError.invalidOptions([.init(field: "axis", reason:
+                    "is loss, but no few-shot row has pretrain_loss; use the flops axis for rows with only flops (or parameters and tokens)")])
+            }
+            if rows.count < before {
+                warnings.append(.init(code: "unknown_loss_excluded",
+                                      message: "\(before - rows.count) few-shot rows have no pretrain_loss and were left out of the loss axis; the flops axis would use them"))
+            }
         }
         guard !rows.isEmpty else { throw FitError.noRows }
         rows.sort(by: FitData.canonicalOrder)
@@ -46,11 +58,12 @@ public enum Observation {
             status: .ok, warnings: warnings, axis: options.axis, seed: options.seed,
             data: .init(rows: rows.count, checkpoints: data.checkpointCount, excludedRows: fewShot.count - rows.count,
                         axisRange: [axisValues.min() ?? 0, axisValues.max() ?? 0]),
-            parameters: nil, statistic: nil, emergence: EmergencePoint(loss: WorkflowEstimate(), flops: nil),
+            parameters: nil, statistic: nil, emergence: EmergencePoint(loss: nil, flops: nil),
             firstEmerged: nil, bootstrap: nil, scalingLaw: nil)
 
-        // The scaling law for the loss ↔ FLOPs conversion: given, or fitted to these checkpoints.
-        let (computes, losses) = EmergenceFit.checkpointCompute(rows)
+        // The scaling law for the loss ↔ FLOPs conversion: given, or fitted to the checkpoints that
+        // have both. Without losses (a leaderboard) there is none, and the answer is in FLOPs only.
+        let (computes, losses) = EmergenceFit.checkpointCompute(rows.filter { $0.pretrainLossIfGiven != nil })
         var law = options.scalingLaw
         if let given = law {
             result.scalingLaw = .init(source: "given", lInf: given.lInf, a: given.a, b: given.b, points: nil, rmse: nil)
@@ -58,6 +71,9 @@ public enum Observation {
             law = fitted.law
             result.scalingLaw = .init(source: "fitted", lInf: fitted.law.lInf, a: fitted.law.a, b: fitted.law.b,
                                       points: fitted.points, rmse: fitted.rmse)
+        } else if losses.isEmpty {
+            result.warnings.append(.init(code: "no_scaling_law", message:
+                "no scaling law: no row has pretrain_loss, so the answer is in FLOPs only; give scaling_law (or the rows' losses) for the loss"))
         } else {
             result.warnings.append(.init(code: "no_scaling_law", message:
                 "no scaling law: fewer than 3 checkpoints with distinct flops; FLOPs are interpolated between checkpoints where possible"))
@@ -80,17 +96,25 @@ public enum Observation {
         // Checkpoints whose fitted lift clears 2σ̂, and whose own mean accuracy is above the floor.
         let lifted = data.liftedCheckpoints(fit, sigma: sigma)
         let emerged = statistic >= signalThreshold && lifted.count >= 2
+        // From an elbow on the axis to (loss, FLOPs): the loss axis converts through the scaling law
+        // (interpolating between checkpoints when none could be fitted); the flops axis through the law
+        // or interpolation to a loss, none when the rows have no loss and no law is given.
+        let interpolation = LossComputeInterpolation(computes: computes, losses: losses)
+        func point(_ elbow: Double, _ l: ScalingLaw?) -> (loss: Double?, flops: Double?) {
+            switch options.axis {
+            case .loss:
+                let c = l.flatMap { $0.compute(atLoss: elbow) } ?? (l == nil ? interpolation.compute(atLoss: elbow) : .infinity)
+                return (elbow, c)
+            case .flops:
+                let c = pow(10, -elbow)
+                return (l.map { $0.loss(atCompute: c) } ?? interpolation.loss(atCompute: c), c)
+            }
+        }
         if !emerged {
             result.status = .notYetEmerged
             result.parameters = nil
-            result.warnings.append(.init(code: "not_yet_emerged", message: String(format:
-                "few-shot accuracy has not left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f; %d checkpoint(s) lifted by more than 2σ): emergence lies below every loss seen",
-                statistic, signalThreshold, lifted.count)))
-            let lowest = rows.map(\.pretrainLoss).min() ?? 0
-            result.emergence.loss = WorkflowEstimate(upperBound: lowest)
-            if let top = rows.compactMap(\.effectiveFlops).max() {
-                result.emergence.flops = WorkflowEstimate(lowerBound: top)
-            }
+            notYetEmerged(&result, data: data, evaluations: evaluations, options: options, statistic: statistic,
+                          lifted: lifted.count, law: law) { point($0, law) }
             progress?(1)
             return result
         }
@@ -134,31 +158,21 @@ public enum Observation {
         }
         try cancel.check()
 
-        // From the elbow to (loss, FLOPs).
-        let interpolation = LossComputeInterpolation(computes: computes, losses: losses)
-        func point(_ elbow: Double, _ l: ScalingLaw?) -> (loss: Double?, flops: Double?) {
-            switch options.axis {
-            case .loss:
-                let c = l.flatMap { $0.compute(atLoss: elbow) } ?? (l == nil ? interpolation.compute(atLoss: elbow) : .infinity)
-                return (elbow, c)
-            case .flops:
-                let c = pow(10, -elbow)
-                return (l.map { $0.loss(atCompute: c) } ?? interpolation.loss(atCompute: c), c)
-            }
-        }
         let best = point(fit.elbow, law)
         let samplePoints = zip(elbows, drawLaws).map { point($0, $1) }
         let lossSamples = samplePoints.compactMap(\.loss).sorted()
         let flopsSamples = samplePoints.map { $0.flops ?? .nan }.filter { !$0.isNaN }.sorted()
-        result.emergence.loss = WorkflowEstimate(mle: best.loss,
-                                                 percentiles: lossSamples.isEmpty ? nil : Percentile.table(sorted: lossSamples))
+        if best.loss != nil || !lossSamples.isEmpty {
+            result.emergence.loss = WorkflowEstimate(mle: best.loss,
+                                                     percentiles: lossSamples.isEmpty ? nil : Percentile.table(sorted: lossSamples))
+        }
         if best.flops != nil || !flopsSamples.isEmpty {
             result.emergence.flops = WorkflowEstimate(mle: best.flops.flatMap { $0.isFinite ? $0 : nil },
                                                       percentiles: flopsSamples.isEmpty ? nil : Percentile.table(sorted: flopsSamples))
         }
         // The first post-emergence checkpoint: the least compute among those past the elbow.
         let past = data.checkpoints.filter { $0.x < fit.elbow }
-        if let first = past.min(by: { ($0.flops ?? .infinity, -$0.loss) < ($1.flops ?? .infinity, -$1.loss) }) {
+        if let first = past.min(by: { ($0.flops ?? .infinity, -($0.loss ?? 0)) < ($1.flops ?? .infinity, -($1.loss ?? 0)) }) {
             result.firstEmerged = .init(checkpoint: first.name, flops: first.flops, pretrainLoss: first.loss)
         }
         progress?(1)
@@ -176,7 +190,7 @@ public enum Observation {
 
 /// Few-shot rows as the ReLU sees them: x oriented so that accuracy rises as x falls.
 struct ReLUData {
-    struct Checkpoint { var name: String; var x: Double; var loss: Double; var flops: Double? }
+    struct Checkpoint { var name: String; var x: Double; var loss: Double?; var flops: Double? }
     var x: [Double] = []
     var y: [Double] = []
     var checkpointIndex: [Int] = []
@@ -189,14 +203,15 @@ struct ReLUData {
     init(_ rows: [Evaluation], axis: ObserveOptions.Axis) {
         var index: [String: Int] = [:]
         for e in rows {
+            // Observation.run keeps only rows that have the axis' value.
             let xv = axis == .loss ? e.pretrainLoss : -log10(e.effectiveFlops ?? 1)
             let c: Int
             if let known = index[e.checkpoint] { c = known } else {
                 c = checkpoints.count
                 index[e.checkpoint] = c
-                checkpoints.append(.init(name: e.checkpoint, x: xv, loss: e.pretrainLoss, flops: e.effectiveFlops))
+                checkpoints.append(.init(name: e.checkpoint, x: xv, loss: e.pretrainLossIfGiven, flops: e.effectiveFlops))
                 rowsOfCheckpoint.append([])
-                checkpointPoint.append(e.effectiveFlops.map { ($0, e.pretrainLoss) })
+                if let c = e.effectiveFlops, let l = e.pretrainLossIfGiven { checkpointPoint.append((c, l)) } else { checkpointPoint.append(nil) }
             }
             rowsOfCheckpoint[c].append(x.count)
             x.append(xv)

@@ -6,8 +6,10 @@ public struct ObservationResult: WorkflowResult {
     public enum Status: String, Codable, Sendable {
         /// Few-shot accuracy has left the floor: `emergence` holds the elbow and its interval.
         case ok
-        /// No checkpoint is distinguishably above the floor: emergence lies below the lowest loss seen
-        /// (`emergence.loss.upper_bound`, `emergence.flops.lower_bound`).
+        /// No checkpoint is distinguishably above the floor. If emergence has begun, a lift the noise
+        /// hides, it began below `emergence.loss.upper_bound` (above `emergence.flops.lower_bound`):
+        /// the lowest loss seen plus the largest elbow shift the rows cannot rule out at 95%
+        /// (ObservationBound.swift). No bound when nothing says how steep the rise would be.
         case notYetEmerged = "not_yet_emerged"
         /// Fewer than 3 checkpoints with few-shot rows: no ReLU can be fitted.
         case insufficientData = "insufficient_data"
@@ -44,7 +46,8 @@ public struct ObservationResult: WorkflowResult {
     public struct CheckpointRef: Codable, Sendable, Equatable {
         public var checkpoint: String
         public var flops: Double?
-        public var pretrainLoss: Double
+        /// Absent when the rows give no pretrain_loss (a leaderboard's FLOPs only).
+        public var pretrainLoss: Double?
         enum CodingKeys: String, CodingKey {
             case checkpoint, flops
             case pretrainLoss = "pretrain_loss"

@@ -24,11 +24,13 @@ public struct WorkflowEstimate: Codable, Sendable, Equatable {
 }
 
 /// An emergence point in loss (nats) and, when a scaling law (or the checkpoints) allows, in FLOPs.
+/// `loss` is absent only for an observation of rows without pretrain_loss (a leaderboard's FLOPs) or
+/// when the data bound neither; every fit gives it.
 public struct EmergencePoint: Codable, Sendable, Equatable {
-    public var loss: WorkflowEstimate
+    public var loss: WorkflowEstimate?
     public var flops: WorkflowEstimate?
 
-    public init(loss: WorkflowEstimate, flops: WorkflowEstimate?) {
+    public init(loss: WorkflowEstimate?, flops: WorkflowEstimate?) {
         self.loss = loss; self.flops = flops
     }
 
