@@ -16,6 +16,7 @@ struct AdviseCommand: ParsableCommand {
     @Option(help: "Extra checkpoints' FLOPs, comma-separated (default: three between the largest checkpoint and the prediction).")
     var checkpointFlops: String?
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
 
     func run() throws {
         var o = AdviceOptions(fit: try fit.options())
@@ -24,7 +25,7 @@ struct AdviseCommand: ParsableCommand {
         o.dataAmounts = try dataAmounts.map { try WorkflowCommand.numbers($0, flag: "--data-amounts") }
         o.checkpointFlops = try checkpointFlops.map { try WorkflowCommand.numbers($0, flag: "--checkpoint-flops") }
         try WorkflowCommand.validate(o.problems(budget: .default))
-        let rows = WorkflowCommand.read(file)
+        let rows = WorkflowCommand.read(file, rules: columns.rules)
         try WorkflowCommand.emit(file) { try Advice.run(rows, options: o) }
     }
 }

@@ -17,6 +17,7 @@ struct BacktestCommand: ParsableCommand {
     @Option(help: "Also write the back-test chart (the paper's Figure 7; the API's /v1/jobs/{id}/plots/backtest.svg) to this SVG file.")
     var svg: String?
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
 
     func run() throws {
         var o = BacktestOptions()
@@ -34,7 +35,7 @@ struct BacktestCommand: ParsableCommand {
                 StudyFile.fail(["\(svg): cannot write: \(folder) is not a writable folder"])
             }
         }
-        let rows = WorkflowCommand.read(file)
+        let rows = WorkflowCommand.read(file, rules: columns.rules)
         let result = try WorkflowCommand.emit(file) { try Backtest.run(rows, options: o) }
         if let svgURL, let svg {
             let title = "Back-test: " + URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent

@@ -8,12 +8,12 @@ import Ingestion
 enum WorkflowCommand {
     /// A study CSV; unlike `StudyFile.read`, finetuned rows are not required (observe needs only
     /// few-shot rows). Bad input exits 1 with a line per problem.
-    static func read(_ path: String) -> [Evaluation] {
+    static func read(_ path: String, rules: ColumnRules = ColumnRules()) -> [Evaluation] {
         guard let data = FileManager.default.contents(atPath: path) else {
             StudyFile.fail(["\(path): cannot read the file"])
         }
         do {
-            return try EvaluationCSV.parse([UInt8](data))
+            return try EvaluationCSV.parse([UInt8](data), rules: rules)
         } catch let error as IngestionError {
             StudyFile.fail(error.description.split(separator: "\n").map { "\(path): \($0)" })
         } catch {
