@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+@testable import EmergenceService
+
+/// The first hour at a lab: nothing accepted silently, and every error says the fix.
+final class FirstHourTests: XCTestCase {
+    private func csv(_ t: TestService, _ study: String, _ text: String, query: String = "") throws -> Reply {
+        try t.request("POST", "/v1/studies/\(study)/evaluations\(query)", body: text, headers: [("Content-Type", "text/csv")])
+    }
+
+    /// The shared mmlu-like CSV with `subset` renamed `subst`: 422 naming `subst` and suggesting
+    /// `subset`; nothing stored. Declared with ?ignore=, it loads, and the answer lists what it used.
+    func testMisspeltColumnIsRefusedNamingTheFieldItMeant() throws {
+        let t = try TestService()
+        defer { t.close() }
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "mmlu"}"#).status, 201)
+        let original = String(decoding: try FixtureFiles.bytes("mmlu-like.csv"), as: UTF8.self)
+        var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertTrue(lines[0].contains(",subset,"))
+        lines[0] = lines[0].replacingOccurrences(of: ",subset,", with: ",subst,")
+        let renamed = lines.joined(separator: "\n")
+
+        let refused = try csv(t, "mmlu", renamed)
+        XCTAssertEqual(refused.status, 422, refused.text)
+        XCTAssertEqual(refused.headers["Content-Type"], "application/problem+json")
+        XCTAssertEqual(refused.errors.first?["field"] as? String, "subst")
+        XCTAssertEqual(refused.errors.first?["line"] as? Int, 1)
+        let detail = try XCTUnwrap(refused.json["detail"] as? String)
+        XCTAssertTrue(detail.contains("line 1, subst: unknown column; did you mean `subset`?"), detail)
+        XCTAssertTrue(detail.contains("nothing was stored"), detail)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu").json["evaluations"] as? Int, 0)
+
+        // Said on purpose: the column is left out (and the answer says which columns counted).
+        let ignored = try csv(t, "mmlu", renamed, query: "?ignore=subst")
+        XCTAssertEqual(ignored.status, 200, ignored.text)
+        XCTAssertEqual(ignored.json["ignored"] as? [String], ["subst"])
+        XCTAssertFalse((ignored.json["columns"] as? [String] ?? []).contains("subset"))
+        // The file as it is: every column used.
+        let t2 = try TestService()
+        defer { t2.close() }
+        XCTAssertEqual(try t2.request("POST", "/v1/studies", body: #"{"name": "mmlu"}"#).status, 201)
+        let plain = try csv(t2, "mmlu", original)
+        XCTAssertEqual(plain.status, 200, plain.text)
+        XCTAssertEqual(plain.json["ignored"] as? [String], [])
+        XCTAssertTrue((plain.json["columns"] as? [String] ?? []).contains("subset"), plain.text)
+    }
+
+    /// JSON rows are named rows[N], counted from 1; the entry also carries `row`.
+    func testJSONProblemsNameRowsFromOne() throws {
+        let t = try TestService()
+        defer { t.close() }
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "s"}"#).status, 201)
+        let r = try t.request("POST", "/v1/studies/s/evaluations", body: """
+            [{"checkpoint": "a", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.5},
+             {"checkpoint": "b", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 1.5}]
+            """, headers: [("Content-Type", "application/json")])
+        XCTAssertEqual(r.status, 422)
+        XCTAssertEqual(r.errors.first?["row"] as? Int, 2)
+        XCTAssertEqual(r.errors.first?["index"] as? Int, 1)
+        XCTAssertTrue((r.json["detail"] as? String ?? "").contains("rows[2], accuracy:"), r.text)
+        let n = try t.request("POST", "/v1/studies/s/evaluations", body: """
+            {"checkpoint": "a", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.5, "n_question": 10}
+
+            """, headers: [("Content-Type", "application/x-ndjson")])
+        XCTAssertEqual(n.status, 422)
+        XCTAssertTrue((n.json["detail"] as? String ?? "").contains("line 1, n_question: unknown key; did you mean `n_questions`?"), n.text)
+    }
+
+    /// A missing study's 404 names the call that creates it; a browser gets an HTML page linking home.
+    func testMissingStudySaysHowToCreateIt() throws {
+        let t = try TestService()
+        defer { t.close() }
+        let r = try csv(t, "mmlu2", "checkpoint,pretrain_loss,setting,accuracy\na,2.5,few_shot,0.5\n")
+        XCTAssertEqual(r.status, 404)
+        let detail = try XCTUnwrap(r.json["detail"] as? String)
+        XCTAssertTrue(detail.contains("no study with id or name \"mmlu2\""), detail)
+        XCTAssertTrue(detail.contains("create it with POST /v1/studies {\"name\": \"mmlu2\"}"), detail)
+
+        let page = try t.request("GET", "/studies/mmlu2", headers: [("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")])
+        XCTAssertEqual(page.status, 404)
+        XCTAssertEqual(page.headers["Content-Type"], "text/html; charset=utf-8")
+        XCTAssertTrue(page.text.contains("<a href=\"/\">"), page.text)
+        XCTAssertTrue(page.text.contains("POST /v1/studies"), page.text)
+        // An API client (no HTML in Accept) still gets the problem.
+        XCTAssertEqual(try t.request("GET", "/studies/mmlu2").headers["Content-Type"], "application/problem+json")
+    }
+}
