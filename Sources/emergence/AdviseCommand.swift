@@ -17,6 +17,7 @@ struct AdviseCommand: ParsableCommand {
     var checkpointFlops: String?
     @OptionGroup var fit: FitFlags
     @OptionGroup var columns: ColumnFlags
+    @Flag(help: "No progress lines on stderr.") var quiet = false
 
     func run() throws {
         var o = AdviceOptions(fit: try fit.options())
@@ -26,6 +27,15 @@ struct AdviseCommand: ParsableCommand {
         o.checkpointFlops = try checkpointFlops.map { try WorkflowCommand.numbers($0, flag: "--checkpoint-flops") }
         try WorkflowCommand.validate(o.problems(budget: .default))
         let rows = WorkflowCommand.read(file, rules: columns.rules)
-        try WorkflowCommand.emit(file) { try Advice.run(rows, options: o) }
+        // Advice.run reports the base fit as the first tenth, then the simulated refits.
+        let progress = ProgressLines.callback(quiet: quiet) {
+            ProgressLines(command: "advise") { f in
+                if f >= 1 { return (100, "done") }
+                if f < 0.1 { return (0, "step 1: the fit to the data") }
+                let done = Int((f - 0.1) / 0.9 * 10)
+                return (1 + done, "step \(2 + done): simulated refits of each candidate design, \(done * 10)% done")
+            }
+        }
+        try WorkflowCommand.emit(file) { try Advice.run(rows, options: o, progress: progress) }
     }
 }

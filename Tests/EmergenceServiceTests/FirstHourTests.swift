@@ -84,4 +84,41 @@ final class FirstHourTests: XCTestCase {
         // An API client (no HTML in Accept) still gets the problem.
         XCTAssertEqual(try t.request("GET", "/studies/mmlu2").headers["Content-Type"], "application/problem+json")
     }
+
+    /// {"cutoffs": [2e22, 1e-300]}: the 2e22 cutoff's result and an error entry for 1e-300 (its
+    /// look-ahead overflows and it leaves no data); no cutoff with data at all is a 422 naming cutoffs.
+    func testABacktestKeepsEveryCutoffThatWorks() throws {
+        let t = try TestService()
+        defer { t.close() }
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "mmlu", "shots": 5}"#).status, 201)
+        XCTAssertEqual(try csv(t, "mmlu", String(decoding: try FixtureFiles.bytes("mmlu-like.csv"), as: UTF8.self)).status, 200)
+
+        let none = try t.request("POST", "/v1/studies/mmlu/backtests", body: #"{"cutoffs": [1e-300]}"#)
+        XCTAssertEqual(none.status, 422, none.text)
+        XCTAssertEqual(none.errors.first?["field"] as? String, "cutoffs")
+
+        let r = try t.request("POST", "/v1/studies/mmlu/backtests",
+                              body: #"{"cutoffs": [2e22, 1e-300], "bootstrap": 20, "observe_bootstrap": 20, "seed": 1}"#)
+        XCTAssertEqual(r.status, 202, r.text)
+        let id = try XCTUnwrap(r.json["id"] as? Int)
+        var job: [String: Any] = [:]
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            job = try t.request("GET", "/v1/jobs/\(id)").json
+            if let s = job["status"] as? String, FitJob.Status(rawValue: s)?.isFinished == true { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertEqual(job["status"] as? String, "succeeded", "\(job)")
+        let cutoffs = try XCTUnwrap((job["result"] as? [String: Any])?["cutoffs"] as? [[String: Any]])
+        XCTAssertEqual(cutoffs.count, 2)
+        let tiny = try XCTUnwrap(cutoffs.first { ($0["max_flops"] as? Double) == 1e-300 })
+        let good = try XCTUnwrap(cutoffs.first { ($0["max_flops"] as? Double) == 2e22 })
+        XCTAssertTrue((tiny["error"] as? String ?? "").contains("overflows"), "\(tiny)")
+        XCTAssertTrue((tiny["error"] as? String ?? "").contains("nothing to fit"), "\(tiny)")
+        XCTAssertNil(good["error"])
+        XCTAssertEqual(good["status"] as? String, "ok")
+        XCTAssertNotNil(good["predicted"] as? [String: Any])
+        // The plot of the same job still draws.
+        XCTAssertEqual(try t.request("GET", "/v1/jobs/\(id)/plots/backtest.svg").status, 200)
+    }
 }
