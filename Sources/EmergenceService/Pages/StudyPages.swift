@@ -248,7 +248,7 @@ enum StudyPages {
         guard !r.warnings.isEmpty else { return "<h2>Warnings</h2>\n<p>None: the fit raised no warnings.</p>\n" }
         var b = "<h2>Warnings</h2>\n<table>\n<thead><tr><th scope=\"col\">Code</th><th scope=\"col\">What it means</th><th scope=\"col\">What the fit found</th></tr></thead>\n<tbody>\n"
         for w in r.warnings {
-            b += "<tr data-warning=\"\(HTMLText.escape(w.code))\"><td><code>\(HTMLText.escape(w.code))</code></td><td>\(HTMLText.escape(WarningExplanations.explain(w.code)))</td><td class=\"muted\">\(HTMLText.escape(w.message))</td></tr>\n"
+            b += "<tr data-warning=\"\(HTMLText.escape(w.code))\"><td><code>\(HTMLText.escape(w.code))</code></td><td>\(HTMLText.escape(WarningExplanations.explain(w, in: r)))</td><td class=\"muted\">\(HTMLText.escape(w.message))</td></tr>\n"
         }
         return b + "</tbody>\n</table>\n"
     }
