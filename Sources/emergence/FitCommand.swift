@@ -18,6 +18,11 @@ struct FitCommand: ParsableCommand {
     func run() throws {
         let evaluations = try StudyFile.read(file, rules: columns.rules)
         let options = try fit.options()
+        if options.noise.isBinomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
+            let e = evaluations[i]
+            let count = evaluations.filter { $0.nQuestions == nil }.count
+            StudyFile.fail(["\(file): --noise \(fit.noise) needs n_questions on every row, and \(count) row\(count == 1 ? " has" : "s have") none (the first: data row \(i + 1), checkpoint \(e.checkpoint), setting \(e.setting.rawValue)); add an n_questions column, or fit with --noise gaussian"])
+        }
         do {
             let result = try EmergenceFit.run(evaluations, options: options)
             var data = try result.jsonData()

@@ -121,4 +121,20 @@ final class FirstHourTests: XCTestCase {
         // The plot of the same job still draws.
         XCTAssertEqual(try t.request("GET", "/v1/jobs/\(id)/plots/backtest.svg").status, 200)
     }
+
+    /// Binomial noise without question counts is refused when the fit is asked for, naming the row
+    /// by what identifies it, not when it runs ("row 0 has none").
+    func testBinomialFitWithoutQuestionCountsIsRefusedUpFront() throws {
+        let t = try TestService()
+        defer { t.close() }
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "s"}"#).status, 201)
+        XCTAssertEqual(try csv(t, "s", "checkpoint,pretrain_loss,setting,accuracy,n_questions\na,2.5,few_shot,0.5,100\nb,2.4,few_shot,0.5,\n").status, 200)
+        let r = try t.request("POST", "/v1/studies/s/fits", body: #"{"noise": "binomial"}"#)
+        XCTAssertEqual(r.status, 422, r.text)
+        XCTAssertEqual(r.errors.first?["field"] as? String, "noise")
+        let reason = r.errors.first?["reason"] as? String ?? ""
+        XCTAssertTrue(reason.contains("1 stored row has none (the first: checkpoint \"b\", setting few_shot)"), reason)
+        XCTAssertFalse(reason.contains("row 0"), reason)
+        XCTAssertEqual(try t.request("POST", "/v1/studies/s/fits", body: #"{"noise": "gaussian"}"#).status, 202)
+    }
 }

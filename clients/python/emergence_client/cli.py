@@ -2,7 +2,7 @@
 
     emergence-client upload-lm-eval RESULTS.json --study S --checkpoint C --pretrain-loss L [--flops F ...]
     emergence-client upload FILE --study S [--create] # CSV, JSON or NDJSON (optionally .gz)
-    emergence-client create-study NAME --chance 0.25 --shots 5
+    emergence-client create-study NAME --chance 0.25 --study-shots 5
     emergence-client fit --study S [--seed 1 --max-flops 2e22 ...]
     emergence-client prediction --study S [--json]
 
@@ -161,8 +161,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("create-study", help="create a study")
     s.add_argument("name")
     s.add_argument("--chance", type=float)
-    s.add_argument("--study-shots", "--shots", dest="study_shots", type=int)
-    s.add_argument("--task-name", "--task", dest="task_name")
+    # One spelling per flag, the same as upload's --create flags (where --shots and --task mean the
+    # evaluation's shots and the harness task).
+    s.add_argument("--study-shots", dest="study_shots", type=int, help="the study's few-shot count")
+    s.add_argument("--task-name", dest="task_name", help="the study's task")
     s.add_argument("--description")
     s.add_argument("--exist-ok", action="store_true")
     s.set_defaults(run=_cmd_create_study)
