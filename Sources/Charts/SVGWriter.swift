@@ -94,7 +94,7 @@ public enum XMLText {
     public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for u in s.unicodeScalars {
+        for u in BidiText.isolated(s).unicodeScalars {
             switch u {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
@@ -111,5 +111,32 @@ public enum XMLText {
             }
         }
         return out
+    }
+}
+
+/// User text that carries bidirectional controls (U+202E RIGHT-TO-LEFT OVERRIDE and the like), made
+/// unable to reorder anything around it: wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE
+/// (UAX #9 closes every embedding, override and isolate opened inside at that PDI). A PDI inside
+/// the text could close the wrapper early, so it becomes U+FFFD, and each isolate the text opens
+/// gets its own PDI. Text without bidi controls is returned as it is.
+public enum BidiText {
+    public static func isControl(_ v: UInt32) -> Bool {
+        v == 0x061C || v == 0x200E || v == 0x200F || (0x202A...0x202E).contains(v) || (0x2066...0x2069).contains(v)
+    }
+
+    public static func isolated(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { isControl($0.value) }) else { return s }
+        var out = String.UnicodeScalarView()
+        out.append("\u{2068}")
+        var opened = 0
+        for u in s.unicodeScalars {
+            switch u.value {
+            case 0x2069: out.append("\u{FFFD}")
+            case 0x2066, 0x2067, 0x2068: opened += 1; out.append(u)
+            default: out.append(u)
+            }
+        }
+        for _ in 0...opened { out.append("\u{2069}") }
+        return String(out)
     }
 }

@@ -131,8 +131,9 @@ enum WorkflowJobs {
             return Array(try Observation.run(work.rows, options: o, progress: progress, isCancelled: isCancelled).jsonData(pretty: false))
         case .backtest:
             let o = try d.decode(BacktestOptions.self, from: text)
-            return Array(try Backtest.run(work.rows, options: o, threads: 1, progress: progress, isCancelled: isCancelled)
-                .jsonData(pretty: false))
+            // Cutoffs that leave no data or overflow get their own error; the others keep their results.
+            let result = try Backtest.run(work.rows, options: o, threads: 1, progress: progress, isCancelled: isCancelled)
+            return Array(try BacktestDocument.encode(result, pretty: false))
         case .comparison:
             guard let b = work.rowsB else { throw MissingSecondStudy() }
             let o = try d.decode(ComparisonOptions.self, from: text)

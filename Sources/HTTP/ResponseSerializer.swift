@@ -22,6 +22,12 @@ enum ResponseSerializer {
             append(field.value)
             append("\r\n")
         }
+        // Every answer: no MIME sniffing, and (unless the handler set its own, as HTML pages do) a
+        // policy that lets a body run or load nothing should a browser render it.
+        if response.headers["X-Content-Type-Options"] == nil { append("X-Content-Type-Options: nosniff\r\n") }
+        if response.headers["Content-Security-Policy"] == nil {
+            append("Content-Security-Policy: \(SecurityHeaders.lockedDown)\r\n")
+        }
         append("Date: ")
         append(HTTPDate.now())
         append("\r\n")
@@ -41,6 +47,13 @@ enum ResponseSerializer {
     }
 
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+}
+
+/// The security headers the server adds to every answer.
+public enum SecurityHeaders {
+    /// The Content-Security-Policy of an answer that is not a page (JSON, problems, SVG, text):
+    /// nothing may load, run or frame it.
+    public static let lockedDown = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 }
 
 /// IMF-fixdate (RFC 9110 §5.6.7), cached per second because every response carries one.

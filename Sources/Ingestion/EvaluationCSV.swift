@@ -3,8 +3,9 @@ import Foundation
 
 /// Evaluations as CSV (RFC 4180), the CLI's file format and `text/csv` uploads.
 ///
-/// Header names are METHOD.md §2's, in any order; optional columns may be absent or empty; unknown
-/// columns are ignored so exports with extra bookkeeping columns load as they are. CRLF or LF line
+/// Header names are METHOD.md §2's, in any order; optional columns may be absent or empty. Any other
+/// column is refused, naming the closest field, unless `ColumnRules` says to leave it out (listed in
+/// `ignore`, or named `extra_…`): a misspelt `subst` must not silently merge rows. CRLF or LF line
 /// ends, a UTF-8 BOM and blank lines are tolerated. Works on the bytes: a 200k-row upload builds
 /// Strings only for the text cells it keeps.
 public enum EvaluationCSV {
@@ -14,14 +15,15 @@ public enum EvaluationCSV {
     /// - requireLoss: a row without `pretrain_loss` is a problem of its line (a fit's input); by
     ///   default it is allowed (observe on the flops axis needs only FLOPs).
     /// - Throws: `IngestionError` with every problem (line, column, reason) when any row is bad.
-    public static func parse(_ bytes: [UInt8], requireLoss: Bool = false) throws -> [Evaluation] {
-        try bytes.withUnsafeBufferPointer { try parse($0, requireLoss: requireLoss) }
+    public static func parse(_ bytes: [UInt8], rules: ColumnRules = ColumnRules(), requireLoss: Bool = false) throws -> [Evaluation] {
+        try bytes.withUnsafeBufferPointer { try parse($0, rules: rules, requireLoss: requireLoss) }
     }
 
-    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, requireLoss: Bool = false) throws -> [Evaluation] {
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, rules: ColumnRules = ColumnRules(),
+                             requireLoss: Bool = false) throws -> [Evaluation] {
         var out: [Evaluation] = []
         out.reserveCapacity(max(16, buffer.count / 96))
-        var reader = CSVReader()
+        var reader = CSVReader(rules: rules)
         reader.requireLoss = requireLoss
         _ = try reader.read(buffer, final: true) { out.append($0) }
         try reader.finish()
@@ -52,8 +54,15 @@ struct CSVReader {
     private var cells: [CSVScanner.Cell] = []
     /// Whether `pretrain_loss` is required (its column and every row's value), as a fit needs.
     var requireLoss = false
+    private let rules: ColumnRules
+    /// Columns whose header cell is empty: allowed (spreadsheets append them) while they stay empty.
+    private var unnamed: [Int] = []
+    private(set) var seen = ColumnsSeen()
 
-    init() { cells.reserveCapacity(16) }
+    init(rules: ColumnRules = ColumnRules()) {
+        self.rules = rules
+        cells.reserveCapacity(16)
+    }
 
     /// Reads the complete records of `buffer` (all of it when `final`); returns the bytes used.
     mutating func read(_ buffer: UnsafeBufferPointer<UInt8>, final: Bool, emit: (Evaluation) -> Void) throws -> Int {
@@ -116,8 +125,19 @@ struct CSVReader {
         sawHeader = true
         var headerProblems: [RowProblem] = []
         for (i, cell) in cells.enumerated() {
-            let name = scanner.text(cell).trimmingASCIISpaces().lowercased()
-            guard let f = EvaluationField.named(name) else { continue }
+            let raw = scanner.text(cell).trimmingASCIISpaces()
+            let name = raw.lowercased()
+            guard let f = EvaluationField.named(name) else {
+                if raw.isEmpty {
+                    unnamed.append(i)
+                } else if rules.allows(raw) {
+                    seen.ignore(raw)
+                } else {
+                    headerProblems.append(RowProblem(index: -1, line: line, field: raw,
+                                                     reason: ColumnRules.unknown(raw, what: "column")))
+                }
+                continue
+            }
             if columnOf[f.rawValue] >= 0 {
                 headerProblems.append(RowProblem(index: -1, line: line, field: f.name, reason: "column appears twice in the header"))
             }
@@ -135,6 +155,11 @@ struct CSVReader {
         if cells.count != width {
             try problems.add(RowProblem(index: index, line: line, field: "row",
                                         reason: "has \(cells.count) fields; the header has \(width)"))
+            return
+        }
+        for c in unnamed where !scanner.isEmpty(cells[c]) {
+            try problems.add(RowProblem(index: index, line: line, field: "row",
+                reason: "has a value (\"\(scanner.text(cells[c]).clipped())\") in column \(c + 1), which has no name in the header; name it, or leave it empty"))
             return
         }
         var draft = EvaluationDraft()

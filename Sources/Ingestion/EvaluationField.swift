@@ -1,4 +1,5 @@
 import EmergenceCore
+import Foundation
 
 /// The upload fields of METHOD.md §2, by their wire names. CSV columns and JSON keys share them.
 enum EvaluationField: Int, CaseIterable, Sendable {
@@ -109,5 +110,125 @@ struct EvaluationDraft {
             problems.append((p.field, p.reason))
         }
         return problems.isEmpty ? e : nil
+    }
+}
+
+/// Which names other than the evaluation fields an upload may carry, and what happens to the rest.
+///
+/// Every CSV column and JSON key must be an evaluation field (METHOD.md §2), be listed in `ignored`
+/// (the upload's `?ignore=a,b`, the CLI's `--ignore a,b`), or begin with `extra_` or `extra.` (or be
+/// `extra`): a caller states that a column is bookkeeping rather than have a misspelt one
+/// (`subst` for `subset`) silently dropped. Anything else is refused, naming the closest field.
+/// The server and the CLI read files under the same rules, so they never disagree on a file.
+public struct ColumnRules: Sendable, Equatable {
+    /// Names read as bookkeeping and left out, whatever they are.
+    public var ignored: Set<String>
+
+    public init(ignoring ignored: Set<String> = []) { self.ignored = ignored }
+
+    /// The rules of a request's query parameters: `ignore` is a comma-separated list of names.
+    public init(parameters: [String: String]) {
+        self.init(ignoring: Self.names(parameters["ignore"] ?? ""))
+    }
+
+    /// "a, b,,c" → ["a", "b", "c"].
+    public static func names(_ list: String) -> Set<String> {
+        Set(list.split(separator: ",").map { String($0).trimmingASCIISpaces() }.filter { !$0.isEmpty })
+    }
+
+    /// Whether a name that is not an evaluation field is to be left out quietly.
+    public func allows(_ name: String) -> Bool {
+        ignored.contains(name) || name == "extra" || name.hasPrefix("extra_") || name.hasPrefix("extra.")
+    }
+
+    /// The problem text for a name that is neither a field nor allowed, `what` being "column" or "key":
+    /// the closest field when one is near, and how to keep the name on purpose.
+    static func unknown(_ name: String, what: String) -> String {
+        let shown = name.clipped()
+        var s = "unknown \(what)"
+        if let near = EvaluationField.closest(to: name) {
+            s += "; did you mean `\(near.name)`?"
+        } else {
+            s += "; the fields are \(EvaluationField.allCases.map(\.name).joined(separator: ", "))"
+        }
+        s += " To leave it out on purpose, list it in ignore (?ignore=\(shown) on an upload, --ignore \(shown) on the command line) or name it extra_\(shown)"
+        return s
+    }
+}
+
+extension EvaluationField {
+    /// Other spellings seen in exports, for suggestions only (never accepted as they are).
+    private static let aliases: [String: EvaluationField] = [
+        "loss": .pretrainLoss, "pretraining_loss": .pretrainLoss, "train_loss": .pretrainLoss,
+        "acc": .accuracy, "score": .accuracy, "params": .parameters, "n_params": .parameters,
+        "num_params": .parameters, "compute": .flops, "step": .checkpoint, "revision": .checkpoint,
+        "task": .subset, "n_shot": .shots, "num_fewshot": .shots, "n_samples": .nQuestions,
+        "num_questions": .nQuestions, "questions": .nQuestions,
+    ]
+
+    /// The field a misspelt or foreign name most likely meant; nil when none is close.
+    static func closest(to raw: String) -> EvaluationField? {
+        let name = raw.lowercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        if let f = named(name) { return f }  // a case or separator slip
+        if let f = aliases[name] { return f }
+        var best = EvaluationField.checkpoint
+        var bestDistance = Int.max
+        for f in allCases {
+            let d = editDistance(Array(name.utf8), Array(f.name.utf8))
+            if d < bestDistance { best = f; bestDistance = d }
+        }
+        return bestDistance <= max(2, best.name.utf8.count / 3) ? best : nil
+    }
+
+    private static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.count > 64 || a.count > 64 { return Int.max / 2 }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...max(1, b.count) where j <= b.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
+
+/// What an upload's rows carried: the fields with a value in at least one row, and the names left
+/// out by the caller's rules (in the order first seen), for the upload's answer.
+struct ColumnsSeen: Sendable {
+    private var used: UInt32 = 0
+    private(set) var ignored: [String] = []
+    /// Unknown names already reported: a misspelt JSON key is named once, at its first row.
+    private var reported: Set<String> = []
+
+    /// Whether `name` is reported for the first time (and notes it).
+    mutating func firstReport(_ name: String) -> Bool { reported.insert(name).inserted }
+
+    mutating func ignore(_ name: String) {
+        if !ignored.contains(name) && ignored.count < 100 { ignored.append(name) }
+    }
+
+    mutating func mark(_ e: Evaluation) {
+        var bits: UInt32 = 0
+        func set(_ f: EvaluationField) { bits |= 1 << UInt32(f.rawValue) }
+        set(.checkpoint); set(.setting); set(.accuracy)
+        if (e.pretrainLoss as Double?) != nil { set(.pretrainLoss) }
+        if e.model != nil { set(.model) }
+        if e.parameters != nil { set(.parameters) }
+        if e.tokens != nil { set(.tokens) }
+        if e.flops != nil { set(.flops) }
+        if e.shots != nil { set(.shots) }
+        if e.finetuneExamples != nil { set(.finetuneExamples) }
+        if e.subset != nil { set(.subset) }
+        if e.nQuestions != nil { set(.nQuestions) }
+        used |= bits
+    }
+
+    /// Field names in the canonical order (`EvaluationCSV.header`'s).
+    var columns: [String] {
+        EvaluationField.allCases.filter { used & (1 << UInt32($0.rawValue)) != 0 }.map(\.name)
     }
 }

@@ -1,20 +1,20 @@
 import EmergenceCore
 
 /// Evaluations as JSON: an array of objects, `{"evaluations": [...]}`, or NDJSON (one object a line).
-/// Keys are METHOD.md §2's field names; `null` means absent; unknown keys are ignored, as CSV ignores
-/// unknown columns.
+/// Keys are METHOD.md §2's field names; `null` means absent; any other key is refused (once, at its
+/// first row) unless `ColumnRules` leaves it out, as CSV refuses unknown columns.
 public enum EvaluationJSON {
     /// A JSON array of evaluation objects, or an object holding one under `evaluations`.
-    public static func parse(_ bytes: [UInt8]) throws -> [Evaluation] {
+    public static func parse(_ bytes: [UInt8], rules: ColumnRules = ColumnRules()) throws -> [Evaluation] {
         var out: [Evaluation] = []
         out.reserveCapacity(bytes.count / 160)
-        var reader = JSONDocumentReader(harness: false)
+        var reader = JSONDocumentReader(harnessParameters: nil, rules: rules)
         try bytes.withUnsafeBufferPointer { _ = try reader.read($0, final: true) { out.append($0) } }
         try reader.finish()
         return out
     }
 
-    static func evaluations(in root: JSONValue) throws -> [Evaluation] {
+    static func evaluations(in root: JSONValue, rules: ColumnRules, seen: inout ColumnsSeen) throws -> [Evaluation] {
         let items: [JSONValue]
         switch root {
         case .array(let a):
@@ -33,7 +33,7 @@ public enum EvaluationJSON {
         out.reserveCapacity(items.count)
         var problems: [RowProblem] = []
         for (i, item) in items.enumerated() {
-            switch evaluation(from: item) {
+            switch evaluation(from: item, rules: rules, seen: &seen) {
             case .success(let e): if problems.isEmpty { out.append(e) }
             case .failure(let p): problems += p.map { RowProblem(index: i, field: $0.field, reason: $0.reason) }
             }
@@ -43,27 +43,39 @@ public enum EvaluationJSON {
     }
 
     /// NDJSON (`application/x-ndjson`): one evaluation object per line; blank lines skipped.
-    public static func parseLines(_ bytes: [UInt8]) throws -> [Evaluation] {
+    public static func parseLines(_ bytes: [UInt8], rules: ColumnRules = ColumnRules()) throws -> [Evaluation] {
         var out: [Evaluation] = []
         out.reserveCapacity(bytes.count / 160)
-        try parseLines(bytes) { out.append($0) }
+        try parseLines(bytes, rules: rules) { out.append($0) }
         return out
     }
 
     /// Streams rows to `emit` (see `CSVReader` for the contract).
-    static func parseLines(_ bytes: [UInt8], emit: (Evaluation) -> Void) throws {
-        var reader = NDJSONReader()
+    static func parseLines(_ bytes: [UInt8], rules: ColumnRules = ColumnRules(), emit: (Evaluation) -> Void) throws {
+        var reader = NDJSONReader(rules: rules)
         _ = try bytes.withUnsafeBufferPointer { try reader.read($0, final: true, emit: emit) }
         try reader.finish()
     }
 
     static func evaluation(from value: JSONValue) -> Result<Evaluation, FieldProblemList> {
+        var seen = ColumnsSeen()
+        return evaluation(from: value, rules: ColumnRules(), seen: &seen)
+    }
+
+    static func evaluation(from value: JSONValue, rules: ColumnRules, seen: inout ColumnsSeen) -> Result<Evaluation, FieldProblemList> {
         guard case .object(let members) = value else {
             return .failure(FieldProblemList([("row", "expected an object, got \(value.kindName)")]))
         }
         var draft = EvaluationDraft()
         for (key, v) in members {
-            guard let f = EvaluationField.named(key) else { continue }
+            guard let f = EvaluationField.named(key) else {
+                if rules.allows(key) {
+                    seen.ignore(key)
+                } else if seen.firstReport(key) {
+                    draft.reportRow(key, ColumnRules.unknown(key, what: "key"))
+                }
+                continue
+            }
             if case .null = v { continue }
             switch f {
             case .checkpoint, .model, .subset:

@@ -15,6 +15,14 @@ public struct RowProblem: Error, Codable, Sendable, Equatable {
         self.field = field
         self.reason = reason
     }
+
+    /// Where the problem is, counted from 1 and naming the source: `line N` for CSV and NDJSON (and
+    /// JSON syntax), `rows[N]` for the N-th element of a JSON upload (1 for the first), `the upload`
+    /// for the body as a whole.
+    public var location: String {
+        if let line { return "line \(line)" }
+        return index >= 0 ? "rows[\(index + 1)]" : "the upload"
+    }
 }
 
 /// An upload that cannot be taken: carries every problem found, not only the first, so a client can
@@ -24,13 +32,9 @@ public struct IngestionError: Error, Sendable, CustomStringConvertible {
 
     public init(problems: [RowProblem]) { self.problems = problems }
 
-    /// One line per problem, e.g. `line 7, accuracy: must be a number in [0, 1]`.
+    /// One line per problem, e.g. `line 7, accuracy: must be a number in [0, 1]` (see `RowProblem.location`).
     public var description: String {
-        problems.map { p in
-            var s = ""
-            if let line = p.line { s = "line \(line)" } else if p.index >= 0 { s = "row \(p.index)" } else { s = "upload" }
-            return "\(s), \(p.field): \(p.reason)"
-        }.joined(separator: "\n")
+        problems.map { "\($0.location), \($0.field): \($0.reason)" }.joined(separator: "\n")
     }
 }
 
@@ -49,7 +53,7 @@ struct ProblemList {
         items.append(p)
         if items.count >= Self.limit {
             throw IngestionError(problems: items + [RowProblem(index: -1, line: p.line, field: "body",
-                reason: "more than \(Self.limit) problems; reading stopped at row \(p.index)")])
+                reason: "more than \(Self.limit) problems; reading stopped at \(p.location)")])
         }
     }
 

@@ -55,12 +55,16 @@ struct JSONDocumentReader {
     /// Whether the body turned out to be a harness results file (known after `finish`).
     private(set) var isHarness = false
 
-    init(harnessParameters: [String: String]?) {
+    private let rules: ColumnRules
+    private(set) var seen = ColumnsSeen()
+
+    init(harnessParameters: [String: String]?, rules: ColumnRules = ColumnRules()) {
         self.harnessParameters = harnessParameters
+        self.rules = rules
     }
 
-    init(harness: Bool) {
-        self.init(harnessParameters: harness ? [:] : nil)
+    init(harness: Bool, rules: ColumnRules = ColumnRules()) {
+        self.init(harnessParameters: harness ? [:] : nil, rules: rules)
     }
 
     /// How many unread bytes the caller may hold before `overflow`.
@@ -301,7 +305,7 @@ struct JSONDocumentReader {
         } catch let e as JSONSyntaxError {
             throw elementSyntax(e, elementStart: start)
         }
-        switch EvaluationJSON.evaluation(from: value) {
+        switch EvaluationJSON.evaluation(from: value, rules: rules, seen: &seen) {
         case .success(let e): if problems.isEmpty { emit(e) }
         case .failure(let p):
             for item in p { try problems.add(RowProblem(index: index, field: item.field, reason: item.reason)) }
@@ -326,7 +330,7 @@ struct JSONDocumentReader {
             emit(try LMEvalHarness.evaluation(from: root, parameters: harnessParameters))
             return
         }
-        try EvaluationJSON.evaluations(in: root).forEach(emit)
+        try EvaluationJSON.evaluations(in: root, rules: rules, seen: &seen).forEach(emit)
     }
 
     /// A syntax error at `pos` of the unread bytes, with the problems found before it.

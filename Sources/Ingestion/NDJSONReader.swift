@@ -9,6 +9,10 @@ struct NDJSONReader {
     private var line = 1
     private var index = 0
     private var atStart = true
+    private let rules: ColumnRules
+    private(set) var seen = ColumnsSeen()
+
+    init(rules: ColumnRules = ColumnRules()) { self.rules = rules }
 
     /// Reads the lines of `buf` that are complete (and, when `final`, the last line even without a
     /// newline); returns how many bytes it used.
@@ -46,7 +50,7 @@ struct NDJSONReader {
                                             reason: "invalid JSON at column \(e.column): \(e.reason)"))
                 continue
             }
-            switch EvaluationJSON.evaluation(from: value) {
+            switch EvaluationJSON.evaluation(from: value, rules: rules, seen: &seen) {
             case .success(let e): if problems.isEmpty { emit(e) }
             case .failure(let p):
                 for item in p { try problems.add(RowProblem(index: index, line: thisLine, field: item.field, reason: item.reason)) }

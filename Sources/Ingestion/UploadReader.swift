@@ -30,6 +30,8 @@ public struct UploadReader {
     private let declared: UploadFormat?
     private let parameters: [String: String]
     private let inflated: Bool
+    private let rules: ColumnRules
+    private var used = ColumnsSeen()
     private var parser = Parser.undecided
     private var started = false
     /// The unread end of the body so far (an unfinished record, or the whole of a whole-read body).
@@ -50,6 +52,7 @@ public struct UploadReader {
         declared = format == .lmEvalHarness ? .json : format
         self.parameters = parameters
         self.inflated = inflated
+        self.rules = ColumnRules(parameters: parameters)
         self.format = declared
     }
 
@@ -68,15 +71,32 @@ public struct UploadReader {
         self.init(format: format, parameters: parameters, inflated: inflated)
     }
 
+    /// The evaluation fields that carried a value in at least one row so far, in the CSV header's order.
+    public var columns: [String] { used.columns }
+
+    /// The columns or keys left out at the caller's word (`?ignore=`, an `extra_` name), first seen first.
+    public var ignoredColumns: [String] {
+        switch parser {
+        case .undecided: return []
+        case .csv(let p): return p.seen.ignored
+        case .ndjson(let p): return p.seen.ignored
+        case .json(let p): return p.seen.ignored
+        }
+    }
+
     /// Reads the next piece of the body.
     public mutating func read(_ piece: UnsafeBufferPointer<UInt8>, emit: (Evaluation) -> Void) throws {
-        try consume(piece, final: false, emit: emit)
+        var marks = used
+        defer { used = marks }
+        try consume(piece, final: false) { marks.mark($0); emit($0) }
     }
 
     /// Reads what is left at the end of the body; returns the format it was read as.
     @discardableResult
     public mutating func finish(emit: (Evaluation) -> Void) throws -> UploadFormat {
-        try consume(UnsafeBufferPointer(start: nil, count: 0), final: true, emit: emit)
+        var marks = used
+        defer { used = marks }
+        try consume(UnsafeBufferPointer(start: nil, count: 0), final: true) { marks.mark($0); emit($0) }
         switch parser {
         case .undecided: break  // not reached: a final consume always decides
         case .csv(let p): try p.finish()
@@ -130,9 +150,9 @@ public struct UploadReader {
     private mutating func start(_ f: UploadFormat) {
         format = f
         switch f {
-        case .csv: parser = .csv(CSVReader())
-        case .ndjson: parser = .ndjson(NDJSONReader())
-        case .json, .lmEvalHarness: parser = .json(JSONDocumentReader(harnessParameters: parameters))
+        case .csv: parser = .csv(CSVReader(rules: rules))
+        case .ndjson: parser = .ndjson(NDJSONReader(rules: rules))
+        case .json, .lmEvalHarness: parser = .json(JSONDocumentReader(harnessParameters: parameters, rules: rules))
         }
         started = true
     }

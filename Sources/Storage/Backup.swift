@@ -36,11 +36,9 @@ public enum Backup {
             throw Failure(description: "cannot read \(source): \(String(cString: strerror(errno)))")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw Failure(description: "\(source) is not a regular file") }
+        try refuseLiveTarget(source: source, destination: destination)
         var existing = stat()
         if stat(destination, &existing) == 0 {
-            if existing.st_dev == st.st_dev && existing.st_ino == st.st_ino {
-                throw Failure(description: "the backup would overwrite the database itself (\(destination))")
-            }
             guard overwrite else {
                 throw Failure(description: "\(destination) exists; choose a new file (or pass --force to replace it)")
             }
@@ -95,6 +93,50 @@ public enum Backup {
         var out = stat()
         let bytes = stat(destination, &out) == 0 ? Int64(out.st_size) : 0
         return Report(pages: pages, bytes: bytes, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The files SQLite and the server keep beside a database: writing any of them (or a link to one)
+    /// corrupts or unlocks the live database, so a backup never targets them, --force or not.
+    static let companions = ["", "-wal", "-shm", "-journal", ".lock"]
+
+    /// Refuses a destination that is the database, its -wal, -shm or -journal, its lock, or a link
+    /// (symbolic or hard) to any of them: compared by resolved path and by device and inode.
+    static func refuseLiveTarget(source: String, destination: String) throws {
+        let base = resolved(source)
+        let target = resolved(destination)
+        var out = stat()
+        let targetExists = stat(destination, &out) == 0
+        for suffix in companions {
+            let live = base + suffix
+            var st = stat()
+            let sameFile = targetExists && stat(live, &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino
+            if target == live || sameFile {
+                let what = suffix.isEmpty ? "the database itself" : "the live database's \(suffix.dropFirst()) file"
+                throw Failure(description: "the backup would overwrite \(what) (\(destination) is \(live)); choose a file that is not part of \(source)")
+            }
+        }
+    }
+
+    /// `path` with every symbolic link resolved, as far as it exists (a missing last component is
+    /// kept, under its resolved folder; a dangling link is followed to where it points).
+    static func resolved(_ path: String) -> String {
+        var p = path
+        for _ in 0..<40 {
+            var buf = [Int8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(p, &buf, buf.count - 1)
+            guard n > 0 else { break }
+            let link = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            p = link.hasPrefix("/") ? link : ((p as NSString).deletingLastPathComponent as NSString).appendingPathComponent(link)
+        }
+        if let r = realpath(p, nil) {
+            defer { free(r) }
+            return String(cString: r)
+        }
+        let folder = (p as NSString).deletingLastPathComponent
+        let name = (p as NSString).lastPathComponent
+        guard let r = realpath(folder.isEmpty ? "." : folder, nil) else { return p }
+        defer { free(r) }
+        return (String(cString: r) as NSString).appendingPathComponent(name)
     }
 
     private static func syncFile(_ path: String) throws {

@@ -11,12 +11,13 @@ struct AblateCommand: ParsableCommand {
     @Argument(help: "Study CSV.") var file: String
     @Option(help: "D0 = factor × shots for the sweep, comma-separated; 'none' for no sweep.") var d0Factors: String = "0.5,1,2,5,10"
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
 
     func run() throws {
         let factors = d0Factors == "none" ? [] : try WorkflowCommand.numbers(d0Factors, flag: "--d0-factors")
         let o = AblationOptions(fit: try fit.options(), d0Factors: factors)
         try WorkflowCommand.validate(o.problems(budget: .default))
-        let rows = WorkflowCommand.read(file)
+        let rows = WorkflowCommand.read(file, rules: columns.rules)
         try WorkflowCommand.emit(file) { try Ablation.run(rows, options: o) }
     }
 }

@@ -16,6 +16,8 @@ struct AdviseCommand: ParsableCommand {
     @Option(help: "Extra checkpoints' FLOPs, comma-separated (default: three between the largest checkpoint and the prediction).")
     var checkpointFlops: String?
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
+    @Flag(help: "No progress lines on stderr.") var quiet = false
 
     func run() throws {
         var o = AdviceOptions(fit: try fit.options())
@@ -24,7 +26,16 @@ struct AdviseCommand: ParsableCommand {
         o.dataAmounts = try dataAmounts.map { try WorkflowCommand.numbers($0, flag: "--data-amounts") }
         o.checkpointFlops = try checkpointFlops.map { try WorkflowCommand.numbers($0, flag: "--checkpoint-flops") }
         try WorkflowCommand.validate(o.problems(budget: .default))
-        let rows = WorkflowCommand.read(file)
-        try WorkflowCommand.emit(file) { try Advice.run(rows, options: o) }
+        let rows = WorkflowCommand.read(file, rules: columns.rules)
+        // Advice.run reports the base fit as the first tenth, then the simulated refits.
+        let progress = ProgressLines.callback(quiet: quiet) {
+            ProgressLines(command: "advise") { f in
+                if f >= 1 { return (100, "done") }
+                if f < 0.1 { return (0, "step 1: the fit to the data") }
+                let done = Int((f - 0.1) / 0.9 * 10)
+                return (1 + done, "step \(2 + done): simulated refits of each candidate design, \(done * 10)% done")
+            }
+        }
+        try WorkflowCommand.emit(file) { try Advice.run(rows, options: o, progress: progress) }
     }
 }

@@ -13,10 +13,16 @@ struct FitCommand: ParsableCommand {
     var file: String
 
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
 
     func run() throws {
-        let evaluations = try StudyFile.read(file)
+        let evaluations = try StudyFile.read(file, rules: columns.rules)
         let options = try fit.options()
+        if options.noise.isBinomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
+            let e = evaluations[i]
+            let count = evaluations.filter { $0.nQuestions == nil }.count
+            StudyFile.fail(["\(file): --noise \(fit.noise) needs n_questions on every row, and \(count) row\(count == 1 ? " has" : "s have") none (the first: data row \(i + 1), checkpoint \(e.checkpoint), setting \(e.setting.rawValue)); add an n_questions column, or fit with --noise gaussian"])
+        }
         do {
             let result = try EmergenceFit.run(evaluations, options: options)
             var data = try result.jsonData()
@@ -94,15 +100,24 @@ struct FitFlags: ParsableArguments {
     }
 }
 
+/// Which extra columns a study CSV may carry (the upload's `?ignore=`): the same rules as the server's,
+/// so a file the server refuses is refused here with the same message.
+struct ColumnFlags: ParsableArguments {
+    @Option(help: "Comma-separated CSV columns to leave out on purpose. Any other column that is not an evaluation field is an error naming the closest field (columns named extra_… are always left out), as on upload.")
+    var ignore: String?
+
+    var rules: ColumnRules { ColumnRules(ignoring: ColumnRules.names(ignore ?? "")) }
+}
+
 /// Reading a study CSV for the offline commands; bad input exits non-zero with a line per problem.
 enum StudyFile {
-    static func read(_ path: String) throws -> [Evaluation] {
+    static func read(_ path: String, rules: ColumnRules = ColumnRules()) throws -> [Evaluation] {
         guard let data = FileManager.default.contents(atPath: path) else {
             fail(["\(path): cannot read the file"])
         }
         do {
             // A fit needs every row's loss: a row without it is a problem of its line.
-            let evaluations = try EvaluationCSV.parse([UInt8](data), requireLoss: true)
+            let evaluations = try EvaluationCSV.parse([UInt8](data), rules: rules, requireLoss: true)
             if !evaluations.contains(where: { $0.setting == .finetuned }) {
                 fail(["\(path): no finetuned rows: the emergence law needs evaluations with setting=finetuned"])
             }

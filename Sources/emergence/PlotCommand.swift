@@ -26,13 +26,14 @@ struct PlotCommand: ParsableCommand {
     var chance: Double?
 
     @OptionGroup var fit: FitFlags
+    @OptionGroup var columns: ColumnFlags
 
     func validate() throws {
         if let c = chance, !(c.isFinite && c >= 0 && c < 1) { throw ValidationError("--chance must be a number in [0, 1)") }
     }
 
     func run() throws {
-        let evaluations = try StudyFile.read(file)
+        let evaluations = try StudyFile.read(file, rules: columns.rules)
         let options = try fit.options()
         // The folder first: a path that cannot be written fails before a fit that may take a minute.
         let folder = URL(fileURLWithPath: out, isDirectory: true)

@@ -10,12 +10,12 @@ enum WorkflowCommand {
     /// few-shot rows). Bad input exits 1 with a line per problem.
     /// - requireLoss: every row must have `pretrain_loss` (the workflows that fit); observe passes
     ///   false, so leaderboard files with only FLOPs load.
-    static func read(_ path: String, requireLoss: Bool = true) -> [Evaluation] {
+    static func read(_ path: String, rules: ColumnRules = ColumnRules(), requireLoss: Bool = true) -> [Evaluation] {
         guard let data = FileManager.default.contents(atPath: path) else {
             StudyFile.fail(["\(path): cannot read the file"])
         }
         do {
-            return try EvaluationCSV.parse([UInt8](data), requireLoss: requireLoss)
+            return try EvaluationCSV.parse([UInt8](data), rules: rules, requireLoss: requireLoss)
         } catch let error as IngestionError {
             StudyFile.fail(error.description.split(separator: "\n").map { "\(path): \($0)" })
         } catch {

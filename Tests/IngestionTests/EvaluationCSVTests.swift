@@ -38,9 +38,39 @@ final class EvaluationCSVTests: XCTestCase {
         XCTAssertEqual(rows[1].effectiveFlops, 6 * 3e9 * 6e10)
     }
 
-    func testColumnsInAnyOrderOptionalAbsentUnknownIgnored() throws {
-        let rows = try parse("accuracy,notes,setting,checkpoint,pretrain_loss\n0.5,hello,few_shot,c1,2.5\n")
+    func testColumnsInAnyOrderOptionalAbsentExtraColumnsOnlyWhenSaid() throws {
+        let text = "accuracy,notes,setting,checkpoint,pretrain_loss,extra_run\n0.5,hello,few_shot,c1,2.5,r7\n"
+        // `notes` is neither a field nor declared: refused, naming it.
+        let refused = problems(text)
+        XCTAssertEqual(refused.map(\.field), ["notes"])
+        XCTAssertEqual(refused.first?.line, 1)
+        // Declared (`ignore`), it is left out, as `extra_…` columns always are.
+        let rows = try EvaluationCSV.parse(Array(text.utf8), rules: ColumnRules(ignoring: ["notes"]))
         XCTAssertEqual(rows, [Evaluation(checkpoint: "c1", pretrainLoss: 2.5, setting: .fewShot, accuracy: 0.5)])
+    }
+
+    /// A misspelt optional column is refused with the field it most likely meant, never dropped (it
+    /// would merge rows that differ only in it, or lose the question counts a binomial fit needs).
+    func testMisspeltColumnsNameTheClosestField() {
+        for (wrong, right) in [("subst", "subset"), ("n_question", "n_questions"), ("Pretrain-Loss", "pretrain_loss"),
+                               ("finetune_example", "finetune_examples"), ("acc", "accuracy"), ("parmeters", "parameters")] {
+            let header = "checkpoint,setting,pretrain_loss,accuracy,\(wrong)"
+            let p = problems(header + "\nc,few_shot,2.5,0.5,1\n")
+            XCTAssertEqual(p.map(\.field), [wrong], header)
+            XCTAssertTrue(p.first?.reason.contains("did you mean `\(right)`?") ?? false, "\(wrong): \(p)")
+            XCTAssertTrue(p.first?.reason.contains("ignore=\(wrong)") ?? false, "\(wrong): \(p)")
+        }
+        // Nothing near: the fields are listed instead.
+        let far = problems("checkpoint,setting,pretrain_loss,accuracy,zzzzzzzz\nc,few_shot,2.5,0.5,1\n")
+        XCTAssertTrue(far.first?.reason.contains("the fields are checkpoint, model") ?? false, "\(far)")
+    }
+
+    /// A header cell left empty (a spreadsheet's trailing comma) is allowed while its cells stay empty.
+    func testUnnamedColumnMustStayEmpty() throws {
+        XCTAssertEqual(try parse("checkpoint,setting,pretrain_loss,accuracy,\nc,few_shot,2.5,0.5,\n").count, 1)
+        let p = problems("checkpoint,setting,pretrain_loss,accuracy,\nc,few_shot,2.5,0.5,x\n")
+        XCTAssertEqual(p.map(\.field), ["row"])
+        XCTAssertEqual(p.map(\.line), [2])
     }
 
     func testCRLFBomQuotingAndBlankLines() throws {

@@ -24,11 +24,28 @@ final class EvaluationJSONTests: XCTestCase {
     func testArrayAndWrappedObjectAgree() throws {
         let array = """
         [{"checkpoint": "c1", "model": "1b", "parameters": 1e9, "tokens": 2E10, "pretrain_loss": 2.5,
-          "setting": "few_shot", "shots": 5, "accuracy": 0.25, "n_questions": 100, "notes": "ignored", "flops": null},
+          "setting": "few_shot", "shots": 5, "accuracy": 0.25, "n_questions": 100, "extra_notes": "ignored", "flops": null},
          {"checkpoint": "c2", "pretrain_loss": 2.1, "setting": "finetuned", "finetune_examples": 256, "subset": 0, "accuracy": 0.4}]
         """
         XCTAssertEqual(try EvaluationJSON.parse(Array(array.utf8)), [a, b])
         XCTAssertEqual(try EvaluationJSON.parse(Array("{\"evaluations\": \(array)}".utf8)), [a, b])
+    }
+
+    /// An unknown key is refused once (at its first row, counted from 1), naming the closest field;
+    /// `ignore` or an `extra` name leaves it out.
+    func testUnknownKeysAreRefusedOnceUnlessDeclared() throws {
+        let text = """
+        [{"checkpoint": "c1", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.25, "subst": "a"},
+         {"checkpoint": "c2", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.25, "subst": "b", "extra": {"x": 1}}]
+        """
+        let p = problems { try EvaluationJSON.parse(Array(text.utf8)) }
+        XCTAssertEqual(p.map(\.field), ["subst"])
+        XCTAssertEqual(p.first?.location, "rows[1]")
+        XCTAssertTrue(p.first?.reason.contains("did you mean `subset`?") ?? false, "\(p)")
+        XCTAssertEqual(try EvaluationJSON.parse(Array(text.utf8), rules: ColumnRules(ignoring: ["subst"])).count, 2)
+        let lines = problems { try EvaluationJSON.parseLines(Array("{\"checkpoint\": \"c\", \"pretrain_loss\": 2.5, \"setting\": \"few_shot\", \"accuracy\": 0.2, \"n_question\": 5}\n".utf8)) }
+        XCTAssertEqual(lines.map(\.field), ["n_question"])
+        XCTAssertEqual(lines.first?.location, "line 1")
     }
 
     func testJSONEncoderOutputRoundTrips() throws {

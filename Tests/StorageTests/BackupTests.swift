@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 import XCTest
 @testable import Storage
@@ -102,5 +103,34 @@ final class BackupTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("y.sqlite")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("y.sqlite.partial")))
         db.close()
+    }
+
+    /// A backup never writes over any file of a live database, --force or not: the database, its
+    /// -wal, -shm and -journal, its lock, and symbolic or hard links to any of them.
+    func testBackupRefusesEveryFileOfTheLiveDatabaseAndLinksToThem() throws {
+        let db = try Database(path: path("live.sqlite"))
+        defer { db.close() }
+        let live = path("live.sqlite")
+        // The -journal does not exist under WAL; it is refused all the same (a later open would read it).
+        for suffix in ["", "-wal", "-shm", "-journal", ".lock"] {
+            XCTAssertThrowsError(try Backup.copy(from: live, to: live + suffix, overwrite: true), suffix) {
+                XCTAssertTrue("\($0)".contains("would overwrite"), "\($0)")
+            }
+            // The same file through another spelling of its path.
+            XCTAssertThrowsError(try Backup.copy(from: live, to: dir.path + "/./live.sqlite" + suffix, overwrite: true), suffix)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live + "-wal"))
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let link = path("link\(suffix)")
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: live + suffix)
+            XCTAssertThrowsError(try Backup.copy(from: live, to: link, overwrite: true), "symlink to \(suffix)")
+        }
+        XCTAssertEqual(link(live + "-wal", path("hard-wal")), 0)
+        XCTAssertThrowsError(try Backup.copy(from: live, to: path("hard-wal"), overwrite: true), "hard link to -wal")
+        // The source named through a link is the same database.
+        try FileManager.default.createSymbolicLink(atPath: path("alias.sqlite"), withDestinationPath: live)
+        XCTAssertThrowsError(try Backup.copy(from: path("alias.sqlite"), to: live + "-wal", overwrite: true))
+        // A file that merely starts with the same name is fine.
+        XCTAssertNoThrow(try Backup.copy(from: live, to: live + "-wal.backup", overwrite: true))
     }
 }

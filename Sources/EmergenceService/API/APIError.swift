@@ -13,6 +13,15 @@ struct APIError: Error {
 
     static func notFound(_ detail: String) -> APIError { APIError(status: 404, title: "Not Found", detail: detail) }
 
+    /// A study that does not exist, with the call that creates it (a name; an id is never reused).
+    static func missingStudy(_ ref: String) -> APIError {
+        let isID = !ref.isEmpty && ref.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        let fix = isID ? "study ids are not reused: list the studies with GET /v1/studies"
+            : "create it with POST /v1/studies {\"name\": \(JSONBody.string(ref))} (emergence-client: upload --create)"
+        return APIError(status: 404, title: "Not Found", detail: "no study with id or name \"\(ref)\"; \(fix)",
+                        extensions: ["errors": [["field": "study", "reason": isID ? "no such study" : "no such study; create it with POST /v1/studies"]]])
+    }
+
     /// A bad query or path parameter (400), naming it.
     static func badParameter(_ name: String, _ reason: String) -> APIError {
         APIError(status: 400, title: "Bad Request", detail: "query parameter \(name) \(reason)",
@@ -28,17 +37,16 @@ struct APIError: Error {
 let maxListedProblems = 10_000
 
 extension IngestionError {
-    /// 422 listing each bad row: `errors: [{index, line?, field, reason}]`.
+    /// 422 listing each bad row: `errors: [{index, row?, line?, field, reason}]`; `row` counts from 1
+    /// (`index` is its 0-based twin, kept for clients that read it).
     var response: HTTPResponse {
         let listed = problems.prefix(maxListedProblems).map { p -> [String: Any] in
             var o: [String: Any] = ["index": p.index, "field": p.field, "reason": p.reason]
+            if p.index >= 0 { o["row"] = p.index + 1 }
             if let line = p.line { o["line"] = line }
             return o
         }
-        let first = problems.first.map { p -> String in
-            let at = p.line.map { "line \($0)" } ?? (p.index >= 0 ? "row \(p.index)" : "the body")
-            return "\(at), \(p.field): \(p.reason)"
-        } ?? ""
+        let first = problems.first.map { "\($0.location), \($0.field): \($0.reason)" } ?? ""
         var ext: [String: Any] = ["errors": Array(listed), "error_count": problems.count]
         if problems.count > maxListedProblems { ext["errors_truncated"] = true }
         let detail = problems.count == 1 ? "1 problem; nothing was stored: \(first)"

@@ -14,6 +14,10 @@ extension ServiceAPI {
         var inserted: Int
         var updated: Int
         var data_version: Int
+        /// The evaluation fields that carried a value in at least one row.
+        var columns: [String]
+        /// Columns or keys left out at the caller's word (`?ignore=`, `extra_…` names).
+        var ignored: [String]
     }
 
     func uploadEvaluations(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -35,14 +39,17 @@ extension ServiceAPI {
         // Parsing (and inflating a gzip body, piece by piece) runs on another thread and feeds the
         // writer as it goes (see EvaluationStore); memory stays bounded whatever the body inflates to.
         let outcome = try evaluations.upsert(studyID: s.id, streaming: { emit in
-            format.value = try EvaluationUpload.read(request, contentType: contentType, parameters: parameters, emit: emit)
+            let read = try EvaluationUpload.read(request, contentType: contentType, parameters: parameters, emit: emit)
+            format.value = read.format
+            format.columns = read.columns
+            format.ignored = read.ignored
         })
         let t1 = clock.now
         metrics.recordUpload(inserted: outcome.inserted, updated: outcome.updated)
         if outcome.inserted + outcome.updated > 0 { autoFit.noteUpload(studyID: s.id) }
         logger.info("study \(s.id): \(format.value.rawValue) upload of \(body.count) bytes, \(outcome.inserted) inserted, \(outcome.updated) updated in \(t1 - t0)")
         return try json(200, UploadReply(format: format.value.rawValue, inserted: outcome.inserted, updated: outcome.updated,
-                                         data_version: outcome.dataVersion))
+                                         data_version: outcome.dataVersion, columns: format.columns, ignored: format.ignored))
     }
 
     func listEvaluations(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -60,11 +67,20 @@ extension ServiceAPI {
     }
 }
 
-/// The format the parsing thread found, read by the handler after the upload (set before it returns).
+/// The format and columns the parsing thread found, read by the handler after the upload (set before it returns).
 final class FormatBox: Sendable {
     private let stored = Mutex(UploadFormat.json)
+    private let names = Mutex((columns: [String](), ignored: [String]()))
     var value: UploadFormat {
         get { stored.withLock { $0 } }
         set { stored.withLock { $0 = newValue } }
+    }
+    var columns: [String] {
+        get { names.withLock { $0.columns } }
+        set { names.withLock { $0.columns = newValue } }
+    }
+    var ignored: [String] {
+        get { names.withLock { $0.ignored } }
+        set { names.withLock { $0.ignored = newValue } }
     }
 }

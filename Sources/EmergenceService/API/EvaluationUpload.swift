@@ -15,7 +15,7 @@ extension EvaluationUpload {
     /// any row was bad.
     /// - Throws: `UploadError` (415), `IngestionError` (422), `GzipBodyDecoder.Failure` (400/413).
     static func read(_ request: HTTPRequest, contentType: String?, parameters: [String: String],
-                     emit: (Evaluation) -> Void) throws -> UploadFormat {
+                     emit: (Evaluation) -> Void) throws -> (format: UploadFormat, columns: [String], ignored: [String]) {
         var reader = try UploadReader(contentType: contentType, parameters: parameters, inflated: request.bodyIsGzip)
         if request.bodyIsGzip {
             let decoder = try GzipBodyDecoder(request)
@@ -27,6 +27,7 @@ extension EvaluationUpload {
         } else {
             try request.body.withUnsafeBufferPointer { try reader.read($0, emit: emit) }
         }
-        return try reader.finish(emit: emit)
+        let format = try reader.finish(emit: emit)
+        return (format, reader.columns, reader.ignoredColumns)
     }
 }

@@ -112,6 +112,7 @@ extension ServiceAPI {
         if s.evaluations == 0 {
             throw APIError(status: 409, title: "Conflict", detail: "study \(s.id) has no evaluations yet; upload some before fitting")
         }
+        if options.noise.isBinomial { try checkQuestionCounts(study: s, noise: options.noise.rawValue) }
         let (job, created) = try fits.enqueue(studyID: s.id, optionsJSON: try FitJob.canonicalJSON(options),
                                               limits: queueLimits, workers: workers)
         if created {
@@ -121,6 +122,21 @@ extension ServiceAPI {
         var r = HTTPResponse.json(created ? 202 : 200, document(job, studyName: s.name))
         r.headers.set("Location", "/v1/fits/\(job.id)")
         return r
+    }
+
+    /// Binomial noise needs n_questions on every row: refused when asked (422 naming `noise` and the
+    /// first stored row without it, by what identifies it), not when the fit runs.
+    private func checkQuestionCounts(study s: Study, noise: String) throws {
+        let missing: (count: Int, checkpoint: String, setting: String, subset: String?)? = try database.read { c in
+            try c.queryOne("""
+                SELECT (SELECT count(*) FROM evaluation WHERE study_id = ?1 AND n_questions IS NULL), checkpoint, setting, subset
+                FROM evaluation WHERE study_id = ?1 AND n_questions IS NULL ORDER BY id LIMIT 1
+                """, [.integer(Int64(s.id))]) { ($0.int(0) ?? 0, $0.text(1) ?? "", $0.text(2) ?? "", $0.text(3)) }
+        }
+        guard let missing else { return }
+        let which = "checkpoint \(JSONBody.string(missing.checkpoint)), setting \(missing.setting)" + (missing.subset.map { ", subset \(JSONBody.string($0))" } ?? "")
+        throw IngestionError(problems: [RowProblem(index: -1, field: "noise", reason:
+            "\(noise) needs n_questions on every row, and \(missing.count) stored row\(missing.count == 1 ? " has" : "s have") none (the first: \(which)); upload those rows again with n_questions, or fit with noise gaussian")])
     }
 
     func listFits(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -30,7 +30,28 @@ extension ServiceAPI {
     func createJob(_ kind: JobKind, _ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
         let options = try WorkflowJobs.canonicalOptions(kind, body: request.body)
+        if kind == .backtest { try checkSomeCutoffHasData(study: s, optionsJSON: options) }
         return try enqueueJob(kind, study: s, studyB: nil, optionsJSON: options)
+    }
+
+    /// A back-test needs at least one cutoff with a checkpoint at or under it (each other cutoff then
+    /// gets its own `error` entry in the result): 422 naming `cutoffs` when none has one.
+    private func checkSomeCutoffHasData(study s: Study, optionsJSON: String) throws {
+        guard s.evaluations > 0 else { return }  // enqueueJob's 409 says so
+        let options = (try? JSONSerialization.jsonObject(with: Data(optionsJSON.utf8))) as? [String: Any]
+        let cutoffs = (options?["cutoffs"] as? [NSNumber])?.map(\.doubleValue) ?? []
+        let smallest: Double? = try database.read { c in
+            try c.queryOne("SELECT min(coalesce(flops, 6.0 * parameters * tokens)) FROM evaluation WHERE study_id = ?1",
+                           [.integer(Int64(s.id))]) { $0.double(0) } ?? nil
+        }
+        guard let smallest else {
+            throw IngestionError(problems: [RowProblem(index: -1, field: "cutoffs",
+                reason: "no evaluation of the study has flops (or parameters and tokens), so no cutoff leaves any data; upload flops")])
+        }
+        guard cutoffs.contains(where: { $0 >= smallest && $0.isFinite }) else {
+            throw IngestionError(problems: [RowProblem(index: -1, field: "cutoffs",
+                reason: String(format: "no cutoff leaves any checkpoint: the smallest checkpoint has %.4g FLOPs; give at least one cutoff at or above it", smallest))])
+        }
     }
 
     /// `POST /v1/comparisons`: `{"a": study, "b": study, …options}`, a study by id or name.

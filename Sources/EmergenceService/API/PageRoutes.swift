@@ -27,7 +27,16 @@ extension ServiceAPI {
     }
 
     func studyPage(_ request: HTTPRequest) throws -> HTTPResponse {
-        let s = try study(request)
+        let s: Study
+        do {
+            s = try study(request)
+        } catch let e as APIError where e.status == 404 && Self.wantsHTML(request) {
+            // A person following a stale link: a page with the way home, not a JSON problem.
+            let name = request.pathParameters["study"] ?? ""
+            var page = Self.html(StudyPages.missing(name: name))
+            page.status = 404
+            return page
+        }
         let recent = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: Self.pageHistoryLimit)
         var prediction: (job: FitJob, result: FitResult)?
         var largest: Double?
@@ -45,9 +54,17 @@ extension ServiceAPI {
         return Self.html(StudyPages.study(model))
     }
 
+    /// Whether the client asks for HTML (a browser's Accept lists text/html); API clients do not.
+    static func wantsHTML(_ request: HTTPRequest) -> Bool {
+        guard let accept = request.headers["Accept"]?.lowercased() else { return false }
+        return accept.contains("text/html") || accept.contains("application/xhtml+xml")
+    }
+
     /// An HTML page: `no-cache` (a browser revalidates, so a new fit shows on reload).
     static func html(_ page: String) -> HTTPResponse {
-        HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+        HTTPResponse(status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
+                                            "Content-Security-Policy": PageStyle.contentSecurityPolicy,
+                                            "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"],
                      body: Array(page.utf8))
     }
 

@@ -142,7 +142,7 @@ final class ServiceAPI: @unchecked Sendable {
 
     func study(_ request: HTTPRequest) throws -> Study {
         let ref = request.pathParameters["study"] ?? ""
-        guard let s = try studies.find(reference: ref) else { throw APIError.notFound("no study with id or name \"\(ref)\"") }
+        guard let s = try studies.find(reference: ref) else { throw APIError.missingStudy(ref) }
         return s
     }
 

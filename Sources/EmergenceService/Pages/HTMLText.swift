@@ -1,3 +1,5 @@
+import Charts
+
 /// Text for HTML pages. Every string that came from a user (study names, descriptions, warning
 /// messages, which quote checkpoint names) goes through `escape` before it reaches a page, so a
 /// study named `<script>` is shown, never run.
@@ -7,7 +9,8 @@ enum HTMLText {
     static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
+        // Bidi controls (a name with U+202E) are isolated, so they cannot reorder the page around them.
+        for ch in BidiText.isolated(s).unicodeScalars {
             switch ch {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
@@ -22,6 +25,12 @@ enum HTMLText {
             }
         }
         return out
+    }
+
+    /// User text in element content: escaped, and inside `<bdi>` when it carries bidi controls (the
+    /// controls themselves are isolated by `escape` too, for attributes, where `<bdi>` cannot go).
+    static func user(_ s: String) -> String {
+        s.unicodeScalars.contains(where: { BidiText.isControl($0.value) }) ? "<bdi>" + escape(s) + "</bdi>" : escape(s)
     }
 
     /// One URL path segment: everything but unreserved characters (RFC 3986 §2.3) percent-encoded,

@@ -14,9 +14,7 @@ enum StudyPages {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(HTMLText.escape(title))</title>
-        <style>
-        \(PageStyle.css)
-        </style>
+        \(PageStyle.element)
         </head>
         <body>
         \(body)
@@ -24,6 +22,18 @@ enum StudyPages {
         </html>
 
         """
+    }
+
+    /// The 404 page of a study that does not exist: what to do, and the way back.
+    static func missing(name: String) -> String {
+        let body = """
+        <nav><a href="/">← All studies</a></nav>
+        <main>
+        <h1>No study named <q>\(HTMLText.user(name))</q></h1>
+        <p>There is no study with this name or id. See <a href="/">all studies</a>, or create it with <code>POST /v1/studies</code> and the body <code>{"name": \(HTMLText.escape(JSONBody.string(name)))}</code> (the Python client: <code>emergence-client upload FILE --study NAME --create</code>).</p>
+        </main>
+        """
+        return document(title: "No such study", body: body)
     }
 
     static func studyPath(_ name: String) -> String { "/studies/" + HTMLText.pathSegment(name) }
@@ -45,7 +55,7 @@ enum StudyPages {
             b += "<thead><tr><th scope=\"col\">Study</th><th scope=\"col\">Rows</th><th scope=\"col\">Last fit</th><th scope=\"col\">Predicted FLOPs (5–95%)</th><th scope=\"col\">Updated</th></tr></thead>\n<tbody>\n"
             for e in entries {
                 b += "<tr data-study=\"\(HTMLText.escape(e.study.name))\">"
-                b += "<td><a href=\"\(studyPath(e.study.name))\">\(HTMLText.escape(e.study.name))</a></td>"
+                b += "<td><a href=\"\(studyPath(e.study.name))\">\(HTMLText.user(e.study.name))</a></td>"
                 b += "<td class=\"num\">\(e.study.evaluations)</td>"
                 b += "<td>"
                 if let f = e.lastFit {
@@ -89,7 +99,7 @@ enum StudyPages {
 
     static func study(_ m: StudyPageModel) -> String {
         let s = m.study
-        var b = "<nav><a href=\"/\">← All studies</a></nav>\n<header><h1>\(HTMLText.escape(s.name))</h1>\n<p class=\"muted\">"
+        var b = "<nav><a href=\"/\">← All studies</a></nav>\n<header><h1>\(HTMLText.user(s.name))</h1>\n<p class=\"muted\">"
         var facts: [String] = []
         if let t = s.task { facts.append("task " + HTMLText.escape(t)) }
         facts.append("\(s.evaluations) evaluation row\(s.evaluations == 1 ? "" : "s")")
@@ -97,7 +107,7 @@ enum StudyPages {
         if let k = s.shots { facts.append("\(k) shots") }
         facts.append("data version \(s.dataVersion)")
         b += facts.joined(separator: " · ") + "</p>\n"
-        if let d = s.description, !d.isEmpty { b += "<p>\(HTMLText.escape(d))</p>\n" }
+        if let d = s.description, !d.isEmpty { b += "<p>\(HTMLText.user(d))</p>\n" }
         b += "</header>\n<main>\n<h2>Prediction</h2>\n"
         if let (job, r) = m.prediction {
             b += "<p class=\"prediction\" data-fit=\"\(job.id)\">\(predictionSentence(r, largest: m.largestCheckpointFlops))</p>\n"
@@ -238,7 +248,7 @@ enum StudyPages {
         guard !r.warnings.isEmpty else { return "<h2>Warnings</h2>\n<p>None: the fit raised no warnings.</p>\n" }
         var b = "<h2>Warnings</h2>\n<table>\n<thead><tr><th scope=\"col\">Code</th><th scope=\"col\">What it means</th><th scope=\"col\">What the fit found</th></tr></thead>\n<tbody>\n"
         for w in r.warnings {
-            b += "<tr data-warning=\"\(HTMLText.escape(w.code))\"><td><code>\(HTMLText.escape(w.code))</code></td><td>\(HTMLText.escape(WarningExplanations.explain(w.code)))</td><td class=\"muted\">\(HTMLText.escape(w.message))</td></tr>\n"
+            b += "<tr data-warning=\"\(HTMLText.escape(w.code))\"><td><code>\(HTMLText.escape(w.code))</code></td><td>\(HTMLText.escape(WarningExplanations.explain(w, in: r)))</td><td class=\"muted\">\(HTMLText.escape(w.message))</td></tr>\n"
         }
         return b + "</tbody>\n</table>\n"
     }

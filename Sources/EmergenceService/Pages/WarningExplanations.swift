@@ -1,3 +1,5 @@
+import EmergenceCore
+
 /// Each warning code of a fit result in plain language, for the study page (README "Study pages"
 /// lists the same table). The fit's own message, with its numbers, is shown beside it.
 enum WarningExplanations {
@@ -30,5 +32,66 @@ enum WarningExplanations {
     /// The explanation of `code`, or a generic line for a code this page does not know yet.
     static func explain(_ code: String) -> String {
         byCode[code] ?? "A condition the fit reported; its own message says what it found."
+    }
+
+    /// The explanation of `w` as the page shows it beside `r`'s numbers: every claim it makes about
+    /// the interval (that it covers both optima, that it reaches the most capable checkpoint's loss,
+    /// that only a bound is given) is checked against the numbers on the same page, and said
+    /// otherwise when they do not bear it out.
+    static func explain(_ w: FitResult.Warning, in r: FitResult) -> String {
+        let shown = interval(r)
+        switch w.code {
+        case "competing_optima":
+            let lead = "Two quite different fits explain the data almost equally well and predict different emergence points"
+            let decide = "More checkpoints near the elbow would decide between them."
+            guard let other = number(after: "predicts E* = ", in: w.message) else {
+                return lead + "; the fit's own message gives the other one's E*. " + decide
+            }
+            guard let (lo, hi) = shown else {
+                return lead + " (the other one's E* = \(PageNumbers.loss(other))). No interval is shown, so neither is ruled out. " + decide
+            }
+            let o = displayed(other)
+            if o >= displayed(lo) && o <= displayed(hi) {
+                return lead + ". The interval shown (\(PageNumbers.loss(lo))–\(PageNumbers.loss(hi))) covers both: the other one's E* = \(PageNumbers.loss(other)) lies inside it. " + decide
+            }
+            return lead + ". The interval shown (\(PageNumbers.loss(lo))–\(PageNumbers.loss(hi))) covers only this fit's optimum: the other one's E* = \(PageNumbers.loss(other)) lies outside it, so the truth may lie outside the interval too. " + decide
+        case "alpha_at_bound":
+            let lead = "The data prefer an almost flat emergence law, which tends to extrapolate too low."
+            let fix = "Finetuning amounts nearer the few-shot limit would narrow it."
+            let boundary = number(after: "lowest few-shot loss ", in: w.message)
+            guard let (_, hi) = shown else {
+                return lead + " Only a bound is given" + (boundary.map { ": the capability emerges below your most capable checkpoint's loss, \(PageNumbers.loss($0))." } ?? ".")
+                    + " Finetuning amounts nearer the few-shot limit would pin it."
+            }
+            guard let boundary else { return lead + " " + fix }
+            if displayed(hi) == displayed(boundary) {
+                return lead + " The interval has been widened up to your most capable checkpoint's loss (\(PageNumbers.loss(boundary))) so that it still holds. " + fix
+            }
+            return lead + " The interval shown reaches \(PageNumbers.loss(hi)), not your most capable checkpoint's loss (\(PageNumbers.loss(boundary))): the truth may lie between them. " + fix
+        default:
+            let text = explain(w.code)
+            // "Only a bound is given" holds only where the page shows a bound and no interval.
+            if shown != nil, text.contains("Only a bound is given") {
+                return text.components(separatedBy: ". ").filter { !$0.hasPrefix("Only a bound is given") }.joined(separator: ". ")
+            }
+            return text
+        }
+    }
+
+    /// The loss interval the page shows (5th and 95th percentiles), if any.
+    static func interval(_ r: FitResult) -> (Double, Double)? {
+        guard let p = r.emergence.loss.percentiles, let lo = p["5"], let hi = p["95"], lo.isFinite, hi.isFinite else { return nil }
+        return (lo, hi)
+    }
+
+    /// A loss as the page prints it (three decimals), for comparisons a reader can check.
+    private static func displayed(_ x: Double) -> Double { Double(PageNumbers.loss(x)) ?? x }
+
+    /// The decimal number right after `marker` in `text`.
+    static func number(after marker: String, in text: String) -> Double? {
+        guard let range = text.range(of: marker) else { return nil }
+        let digits = text[range.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "-" || $0 == "e" || $0 == "+" }
+        let trimmed = digits.hasSuffix(".") ? digits.dropLast() : Substring(digits)
+        return Double(trimmed).flatMap { $0.isFinite ? $0 : nil }
     }
 }

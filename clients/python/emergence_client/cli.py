@@ -1,8 +1,8 @@
 """``emergence-client``: the console command.
 
     emergence-client upload-lm-eval RESULTS.json --study S --checkpoint C --pretrain-loss L [--flops F ...]
-    emergence-client upload FILE --study S            # CSV, JSON or NDJSON (optionally .gz)
-    emergence-client create-study NAME --chance 0.25 --shots 5
+    emergence-client upload FILE --study S [--create] # CSV, JSON or NDJSON (optionally .gz)
+    emergence-client create-study NAME --chance 0.25 --study-shots 5
     emergence-client fit --study S [--seed 1 --max-flops 2e22 ...]
     emergence-client prediction --study S [--json]
 
@@ -46,17 +46,32 @@ def _cmd_upload_lm_eval(args: argparse.Namespace) -> int:
               "parameters": args.parameters, "tokens": args.tokens, "setting": args.setting,
               "shots": args.shots, "finetune_examples": args.finetune_examples, "subset": args.subset,
               "n_questions": args.n_questions, "model": args.model, "task": args.task, "metric": args.metric}
-    out = c.upload(args.study, args.results, format="lm-eval-harness",
-                   **{k: v for k, v in fields.items() if v is not None})
+    try:
+        out = c.upload(args.study, args.results, format="lm-eval-harness",
+                       **{k: v for k, v in fields.items() if v is not None})
+    except EmergenceError as e:
+        raise _missing_study(e, args)
     _print_json(out)
     return 0
+
+
+def _missing_study(e: EmergenceError, args: argparse.Namespace) -> EmergenceError:
+    """A 404 for the study, with the fix: ``--create`` (or ``create-study``)."""
+    if e.status == 404 and not args.create:
+        e.args = (f"{e} -- the study {args.study!r} does not exist: add --create to create it with this upload, "
+                  f"or run `emergence-client create-study {args.study}` first",)
+    return e
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
     c = _client(args)
     if args.create:
         c.create_study(args.study, exist_ok=True, **_study_fields(args))
-    _print_json(c.upload(args.study, args.file, format=args.format))
+    ignore = [n.strip() for n in (args.ignore or "").split(",") if n.strip()]
+    try:
+        _print_json(c.upload(args.study, args.file, format=args.format, ignore=ignore or None))
+    except EmergenceError as e:
+        raise _missing_study(e, args)
     return 0
 
 
@@ -138,14 +153,18 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("file")
     f.add_argument("--study", required=True)
     f.add_argument("--format", choices=["csv", "ndjson", "json"])
+    f.add_argument("--ignore", metavar="COL1,COL2",
+                   help="columns (or JSON keys) to leave out on purpose; any other unknown one is refused")
     _study_creation_flags(f)
     f.set_defaults(run=_cmd_upload)
 
     s = sub.add_parser("create-study", help="create a study")
     s.add_argument("name")
     s.add_argument("--chance", type=float)
-    s.add_argument("--study-shots", "--shots", dest="study_shots", type=int)
-    s.add_argument("--task-name", "--task", dest="task_name")
+    # One spelling per flag, the same as upload's --create flags (where --shots and --task mean the
+    # evaluation's shots and the harness task).
+    s.add_argument("--study-shots", dest="study_shots", type=int, help="the study's few-shot count")
+    s.add_argument("--task-name", dest="task_name", help="the study's task")
     s.add_argument("--description")
     s.add_argument("--exist-ok", action="store_true")
     s.set_defaults(run=_cmd_create_study)

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import EmergenceConnectionError, EmergenceError, FitFailed, WaitTimeout
 from .progress import ProgressArg, make_reporter
@@ -224,8 +224,13 @@ class Client:
     # ------------------------------------------------------------------ evaluations
 
     def upload(self, study: Union[str, int], source: Any, *, format: Optional[str] = None,
-               compressed: Optional[bool] = None, **fields: Any) -> Dict[str, Any]:
-        """``POST /v1/studies/{study}/evaluations``; returns ``{format, inserted, updated, data_version}``.
+               compressed: Optional[bool] = None, ignore: Optional[Sequence[str]] = None,
+               **fields: Any) -> Dict[str, Any]:
+        """``POST /v1/studies/{study}/evaluations``; returns ``{format, inserted, updated, data_version,
+        columns, ignored}`` (``columns``: the fields the rows carried).
+
+        A column or key that is not an evaluation field is refused (422 naming it and the closest
+        field) unless it is listed in ``ignore`` or named ``extra_…``.
 
         ``source`` is one of
           - rows: a list of evaluation dicts (``fields`` fill keys a row lacks);
@@ -277,6 +282,8 @@ class Client:
             body = _file_body(path)
         else:
             raise TypeError(f"cannot upload a {type(source).__name__}: give rows, a path, bytes or a harness dict")
+        if ignore:
+            query = {**query, "ignore": ",".join(ignore)}
         return self._request("POST", f"/v1/studies/{_segment(study)}/evaluations", query=query,
                              body=body, content_type=CONTENT_TYPES[fmt], headers=headers,
                              idempotent=True).json()

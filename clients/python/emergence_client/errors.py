@@ -2,7 +2,7 @@
 
 The server answers every error as RFC 9457 ``application/problem+json``: ``type``, ``title``,
 ``status``, ``detail``, and for bad uploads or options ``errors`` (one entry per bad row or field:
-``index``, ``line``, ``field``, ``reason``) with ``error_count`` and ``errors_truncated``.  500s and
+``index`` (0-based), ``row`` (1-based), ``line``, ``field``, ``reason``) with ``error_count`` and ``errors_truncated``.  500s and
 507s carry ``request_id``, which also stands in the server's log.  The exception keeps all of it, so
 a training script can say which row of which file was refused.
 """
@@ -56,12 +56,15 @@ class EmergenceError(Exception):
         if self.detail:
             parts.append(self.detail)
         for e in self.errors[:10]:
-            where = []
-            if isinstance(e.get("index"), int) and e["index"] >= 0:
-                where.append(f"row {e['index']}")
+            # As the server names places, counted from 1: the line of a CSV or NDJSON row, else
+            # rows[N] of a JSON upload (``row``; older servers send only the 0-based ``index``).
+            loc = ""
             if isinstance(e.get("line"), int):
-                where.append(f"line {e['line']}")
-            loc = ", ".join(where)
+                loc = f"line {e['line']}"
+            elif isinstance(e.get("row"), int):
+                loc = f"rows[{e['row']}]"
+            elif isinstance(e.get("index"), int) and e["index"] >= 0:
+                loc = f"rows[{e['index'] + 1}]"
             parts.append(f"{loc + ': ' if loc else ''}{e.get('field', '?')}: {e.get('reason', '')}")
         if self.error_count > 10:
             parts.append(f"... {self.error_count - 10} more")

@@ -194,7 +194,16 @@ class RoundTripTests(unittest.TestCase):
                                 "--pretrain-loss", "2.43", "--flops", "2.9e20"))
             self.assertEqual(up["inserted"], 1)
             self.assertEqual(Client(s.url).study("pythia")["chance"], 0.25)
-            json.loads(run("upload", CSV, "--study", "mmlu", "--create"))
+            # Without --create, a new study's upload fails and says how to fix it.
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                self.assertEqual(cli.main(["--url", s.url, "upload", CSV, "--study", "mmlu"]), 1)
+            self.assertIn("404", err.getvalue())
+            self.assertIn("add --create", err.getvalue())
+            self.assertIn("POST /v1/studies", err.getvalue())
+            up = json.loads(run("upload", CSV, "--study", "mmlu", "--create"))
+            self.assertIn("subset", up["columns"])
+            self.assertEqual(up["ignored"], [])
             text = run("fit", "--study", "mmlu", "--seed", "1", "--max-flops", "2e22", "--uncertainty", "none",
                        "--quiet")
             self.assertIn("capability expected at", text)

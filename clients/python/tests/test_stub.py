@@ -181,7 +181,7 @@ class ProblemTests(unittest.TestCase):
         self.assertEqual(e.errors, errors)
         self.assertEqual(e.error_count, 1)
         self.assertEqual(e.request_id, "req-1")  # from X-Request-Id
-        self.assertIn("row 2, line 4: accuracy: must be a number in [0, 1]", str(e))
+        self.assertIn("line 4: accuracy: must be a number in [0, 1]", str(e))
 
     def test_non_json_error_body(self) -> None:
         with Stub([(502, {"Content-Type": "text/html"}, b"<h1>bad gateway</h1>")]) as s:
