@@ -10,6 +10,9 @@ enum Diagnostics {
         /// The largest lift of a finetuned row above the floor under the MLE, in noise SDs of one
         /// measurement (the weak-signal rule reads it: a small slope A lifts little).
         var maxLiftSD = 0.0
+        /// The finetuned rows' lift above the floor as one signal-to-noise ratio, √(Σ (lift_i/SD_i)²):
+        /// how far, in noise SDs, the lifted rows jointly stand from the floor-only model.
+        var liftSNR = 0.0
         var warnings: [FitResult.Warning] = []
     }
 
@@ -42,7 +45,10 @@ enum Diagnostics {
                 let p = min(max(floor + lift, 0.01), 0.99)
                 noiseSD = sqrt(phi * p * (1 - p) / max(data.questions[i], 1))
             }
-            if data.fewShot[i] == 0 && noiseSD > 0 { out.maxLiftSD = max(out.maxLiftSD, lift / noiseSD) }
+            if data.fewShot[i] == 0 && noiseSD > 0 {
+                out.maxLiftSD = max(out.maxLiftSD, lift / noiseSD)
+                out.liftSNR += (lift / noiseSD) * (lift / noiseSD)
+            }
             guard lift > 2 * noiseSD else { continue }
             if data.fewShot[i] == 0 {
                 liftedFinetuned.insert(data.checkpoint[i])
@@ -52,6 +58,7 @@ enum Diagnostics {
             }
         }
 
+        out.liftSNR = out.liftSNR.squareRoot()
         if statistic < signalThreshold || liftedFinetuned.isEmpty {
             out.noSignal = true
             out.warnings.append(.init(code: "no_signal", message: String(format:

@@ -171,7 +171,15 @@ public enum EmergenceFit {
 
         // Identified, or only bounded? (Identifiability.swift). An emergence already seen is its own
         // answer; otherwise a study that fails a rule gets a one-sided bound, and no bootstrap runs.
-        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups, maxLiftSD: assessment.maxLiftSD)
+        var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups,
+                                                      maxLiftSD: assessment.maxLiftSD, liftSNR: assessment.liftSNR)
+        if !assessment.alreadyEmerged {
+            // Is E* pinned at all? The profile likelihood of E*, every other parameter (α included)
+            // refitted, must rule out some value within 0.6 nats on each side of the MLE.
+            let profile = EmergenceProfile(model, mle: mle.theta)
+            let lower = profile.lowerLimit(from: mle.prediction), upper = profile.upperLimit(from: mle.prediction)
+            Identifiability.applyProfile(&identifiability, lower: lower, upper: upper)
+        }
         measures = identifiability
         if !assessment.alreadyEmerged && !identifiability.identified {
             identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0) }
@@ -256,8 +264,11 @@ public enum EmergenceFit {
         }
         if !samples.isEmpty {
             var sorted = samples.sorted()
-            if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let b = identifiability.fewShotBoundary {
-                // Curvature not identified: the interval runs up to the few-shot bound (Identifiability.bracket).
+            if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let boundary = identifiability.fewShotBoundary {
+                // Curvature not identified: the interval runs up to the few-shot bound's detection limit
+                // (Identifiability.bracket): emergence may have begun just past the lowest few-shot loss.
+                let b = detectionLimit(model, mle: mle, from: boundary)
+                identifiability.detectionBound = b
                 let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
                 if stretched != sorted {
                     // The same map, sample by sample, so each stays paired with its scaling law.

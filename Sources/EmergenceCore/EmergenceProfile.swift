@@ -141,4 +141,27 @@ struct EmergenceProfile {
         }
         return nil
     }
+
+    /// The lowest E* the data cannot rule out below `from`: the same scan as `upperLimit`, downward.
+    func lowerLimit(from: Double, cutoff: Double = 2.71, step: Double = 0.005, span: Double = 0.6, confirm: Int = 3) -> Double? {
+        var previous: [Double]? = nil
+        var lastAllowed = from
+        var rejectedRun = 0
+        var offset = 0.0
+        while offset <= span {
+            let e = from - offset
+            if let fit = constrainedFit(e: e, from: previous.map { [$0] } ?? []) {
+                previous = fit.phi
+                if deviance(rss: fit.rss) >= cutoff {
+                    rejectedRun += 1
+                    if rejectedRun >= confirm { return lastAllowed }
+                } else {
+                    rejectedRun = 0
+                    lastAllowed = e
+                }
+            }
+            offset += step
+        }
+        return nil
+    }
 }

@@ -23,8 +23,9 @@ struct CalibrateCommand: ParsableCommand {
     var split: String = Calibration.Split.heldOut.rawValue
     @Option(help: "A study generator seed of your own instead of the split's (reported as split \"custom\").")
     var studySeed: UInt64?
-    @Option(help: "Write each study as DIR/study-N.csv and do not fit.") var export: String?
+    @Option(help: "Write each study as DIR/study-N.csv (and its truth as DIR/truth-N.json) and do not fit.") var export: String?
     @Option(help: "Score result documents DIR/result-N.json (from any engine) instead of fitting.") var results: String?
+    @Option(help: "Also write each fit's result document as DIR/result-N.json.") var saveResults: String?
     @Flag(help: "Print one line per study on stderr.") var verbose = false
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var fit: FitFlags
@@ -57,6 +58,7 @@ struct CalibrateCommand: ParsableCommand {
             for i in 0..<studies {
                 let study = generator.next()
                 try Data(Simulator.csv(study.evaluations).utf8).write(to: URL(fileURLWithPath: "\(export)/study-\(i).csv"))
+                try JSONEncoder().encode(study.truth).write(to: URL(fileURLWithPath: "\(export)/truth-\(i).json"))
                 progress(i + 1)
             }
             return
@@ -76,9 +78,13 @@ struct CalibrateCommand: ParsableCommand {
             report = Calibration.score(records, family: family, split: splitName, seed: seed, options: options)
         } else {
             var done = 0
+            if let saveResults { try FileManager.default.createDirectory(atPath: saveResults, withIntermediateDirectories: true) }
             report = Calibration.run(studies: studies, seed: seed, options: options, maxFlops: maxFlops, family: family,
                                      split: splitName) { study, result, m in
                 done += 1
+                if let saveResults, let data = try? result?.jsonData() {
+                    try? data.write(to: URL(fileURLWithPath: "\(saveResults)/result-\(study.index).json"))
+                }
                 if verbose { FileHandle.standardError.write(Data(Self.line(study, result, m).utf8)) }
                 progress(done)
             }
@@ -96,10 +102,11 @@ struct CalibrateCommand: ParsableCommand {
         let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
         // α̂, lifted amounts / all, E*_mle − the few-shot boundary, and the rules that fired.
         let detail = m.map { m in
-            String(format: "α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  lift %.1fσ  %@", m.alpha, truth.alpha,
+            String(format: "profile [%@, %@]  α̂ %.2f (true %.2f)  lifted %d/%d  E*−boundary %@  lift %.1fσ (rows jointly %.1fσ)  %@",
+                   f(m.profileLower), f(m.profileUpper), m.alpha, truth.alpha,
                    m.liftedAmounts.count, m.dataAmounts.count,
                    m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
-                   m.maxLiftSD, m.reasons.map { $0.rawValue }.joined(separator: ","))
+                   m.maxLiftSD, m.liftSNR, m.reasons.map { $0.rawValue }.joined(separator: ","))
         } ?? ""
         let warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
         return String(format: "%3d truth %.3f  cr_sd %@  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", study.index,

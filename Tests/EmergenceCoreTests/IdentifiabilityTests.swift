@@ -64,9 +64,12 @@ final class IdentifiabilityTests: XCTestCase {
     func testLiftAdviceNamesTheAmountsToAdd() {
         var m = Identifiability.Measures(alpha: 1.2, alphaLowerBound: 0.05, liftedAmounts: [50_000, 100_000],
                                          dataAmounts: [6250, 12500, 25000, 50000, 100000], fewShotBoundary: 1.94,
-                                         prediction: 1.85, p5: 1.7, reasons: [.fewLiftedAmounts])
+                                         prediction: 1.85, p5: 1.7, reasons: [.notPinned])
         let message = Identifiability.liftMessage(m)
-        XCTAssertTrue(message.contains("only 2 data amount(s) (50,000 and 100,000, of 5)"), message)
+        XCTAssertTrue(message.contains("at 2 data amount(s) (50,000 and 100,000, of 5)"), message)
+        m.profileUpper = 1.9
+        XCTAssertTrue(Identifiability.notPinnedMessage(m).contains("within 0.6 nats below it of the best fit (1.850)"),
+                      Identifiability.notPinnedMessage(m))
         XCTAssertTrue(message.contains("between 50,000 and 100,000 examples (e.g. 70,711)"), message)
         m.liftedAmounts = [100_000]
         XCTAssertTrue(Identifiability.liftMessage(m).contains("above 100,000 examples (e.g. 200,000 and 400,000)"))
@@ -104,7 +107,7 @@ extension IdentifiabilityTests {
 
 extension IdentifiabilityTests {
     /// Weak-signal studies (a small slope A, or lift only at the lowest-loss checkpoints) whose lift
-    /// passes the signal test but stays under `minimumLiftSD` noise SDs are withheld with a bound
+    /// passes the signal test but stays under `minimumLiftSNR` noise SDs jointly are withheld with a bound
     /// that holds, and a warning that says what to add.
     func testFaintLiftIsWithheldWithABoundThatHolds() {
         var o = FitOptions()
@@ -114,7 +117,7 @@ extension IdentifiabilityTests {
             let i = study.index, truth = study.truth
             guard let m, m.reasons.contains(.weakSignal), let result else { return }
             faint += 1
-            XCTAssertLessThan(m.maxLiftSD, Identifiability.minimumLiftSD, "study \(i)")
+            XCTAssertLessThan(m.liftSNR, Identifiability.minimumLiftSNR, "study \(i)")
             XCTAssertEqual(result.status, .notIdentified, "study \(i)")
             XCTAssertNil(result.emergence.loss.percentiles, "study \(i)")
             if let t = truth.emergenceLoss, let bound = result.emergence.loss.upperBound {

@@ -181,7 +181,7 @@ final class StudyPagesTests: XCTestCase {
                      "competing_optima", "form_misfit", "wide_interval", "mcmc_not_converged", "bootstrap_failures",
                      "unreachable", "long_compute_extrapolation", "no_scaling_law", "mixed_shots", "d0_adjusted",
                      "unknown_flops_excluded", "fit_failed",
-                     "few_lifted_amounts", "weak_signal", "pinned_at_few_shot_boundary", "unphysical_interval", "alpha_at_bound"]
+                     "e_star_not_pinned", "detection_limit", "weak_signal", "pinned_at_few_shot_boundary", "unphysical_interval", "alpha_at_bound"]
         for c in codes { XCTAssertNotNil(WarningExplanations.byCode[c], c) }
     }
 
