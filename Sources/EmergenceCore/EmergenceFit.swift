@@ -337,12 +337,17 @@ public enum EmergenceFit {
     static let noSignalSlopeFloor = 0.1
 
     static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double, slopeFloor: Double = 0) -> Double {
-        // Where the data prefer an E* above `from` (emergence has begun in the few-shot rows), the
-        // scan starts at the MLE: the limit is the upper end of the region the data allow.
-        let start = min(max(from, mle.prediction), from + 0.6)
+        // Two scans, and the higher limit: one begun at `from` with several curvatures as starts, and
+        // one begun at the MLE (within 0.6 nats of `from`) whose constrained fits each start from
+        // their neighbour's. Each can miss a constrained optimum the other finds, and a missed optimum
+        // rejects a value the data allow. Where the data prefer an E* above `from` (emergence has
+        // begun in the few-shot rows), the limit is the upper end of that region.
         var profile = EmergenceProfile(model, mle: mle.theta)
         profile.slopeFloor = slopeFloor
-        return profile.upperLimit(from: start) ?? start + 0.6
+        let fromMLE = min(max(mle.prediction, from - 0.6), from + 0.6)
+        let cold = profile.upperLimit(from: max(from, fromMLE)) ?? max(from, fromMLE) + 0.6
+        let walked = profile.upperLimit(from: fromMLE) ?? fromMLE + 0.6
+        return max(cold, walked, from)
     }
 
     /// D0: the option, else the shots of the few-shot rows (the most common value if they differ).
