@@ -1,6 +1,6 @@
 import Foundation
 
-/// The paper's Figure 7: back-tests (METHOD.md §8). Each point is one fit that used only the
+/// The paper's Figure 7: back-tests (docs/method.md §8). Each point is one fit that used only the
 /// checkpoints below a compute cutoff; it shows the predicted E* with its 5–95% interval against the
 /// cutoff (log10 FLOPs), beside the observed emergence loss E_true (the elbow of the ReLU fitted to
 /// every checkpoint's few-shot data) and the paper's success band |E* − E_true| < 0.1 nats.

@@ -3,7 +3,7 @@ import Foundation
 
 /// The paper's Figure 5: the chance that the capability has emerged by pretraining compute C,
 /// P(emerged by C) = P(C* ≤ C), the CDF of C* = (a / (E* − L∞))^(1/b) over the bootstrap or MCMC
-/// samples (METHOD.md §7), on a log10 FLOPs axis. It marks the MLE, shades the 5–95% interval of C*,
+/// samples (docs/method.md §7), on a log10 FLOPs axis. It marks the MLE, shades the 5–95% interval of C*,
 /// and marks the largest checkpoint's compute ("you are here").
 ///
 /// Pure and deterministic like `FitChart`. With no compute estimate (no scaling law, E* unreachable,

@@ -4,7 +4,7 @@ import Foundation
 /// The paper's Figure 4: accuracy against pretraining loss for each finetuning amount D, the fitted
 /// model, and the few-shot emergence point E* it extrapolates to.
 ///
-/// The curves are METHOD.md §3's model at the fit's maximum-likelihood parameters:
+/// The curves are docs/method.md §2's model at the fit's maximum-likelihood parameters:
 ///
 ///     finetuned with D examples:  μ_D(x) = B     + A · max(E_θ(D)  − x, 0)
 ///     few-shot:                   μ_0(x) = B + Δ + A · max(E_θ(D0) − x, 0),   E* = E_θ(D0)

@@ -8,7 +8,7 @@ import Foundation
 /// gentle curve from a steep one over the amounts finetuned (cola-like: median error 0.095), and
 /// the MLE then lands anywhere along that ridge. A lab that has fitted the same law on other tasks
 /// of the same model family knows roughly where α lies; this is how it says so. Off by default:
-/// without it the fit is the plain maximum likelihood of METHOD.md §4.
+/// without it the fit is the plain maximum likelihood of docs/method.md §3.
 ///
 /// With a prior the point estimate is the posterior mode in (θ with ln α): the fit minimises
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Bootstrap intervals for E* (METHOD.md §5): resample, refit from the MLE, collect E*.
+/// Bootstrap intervals for E* (docs/method.md §5): resample, refit from the MLE, collect E*.
 ///
 /// Resampling is stratified. By checkpoint (default): checkpoints that carry finetuned rows and those
 /// that carry only few-shot rows are drawn separately, with replacement, and each drawn checkpoint brings

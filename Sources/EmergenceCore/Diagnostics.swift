@@ -1,6 +1,6 @@
 import Foundation
 
-/// When the data cannot answer (METHOD.md §6): signal, emergence already seen, extrapolation length.
+/// When the data cannot answer (docs/method.md §6): signal, emergence already seen, extrapolation length.
 enum Diagnostics {
     struct Assessment {
         var noSignal = false

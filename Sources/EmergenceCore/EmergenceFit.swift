@@ -18,7 +18,7 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The fit's front door: evaluations + options → the result document (METHOD.md §3–7).
+/// The fit's front door: evaluations + options → the result document (docs/method.md §2–7).
 public enum EmergenceFit {
     /// Runs the whole procedure: MLE, uncertainty, scaling law and FLOPs, status and warnings.
     /// - progress: called now and then with a fraction in [0, 1].
@@ -91,7 +91,7 @@ public enum EmergenceFit {
         let lawFit = scalingLaw(rows, options: options, cancel: cancel, result: &result)
         try cancel.check()
 
-        // Too little data to fit the law at all (METHOD.md §6).
+        // Too little data to fit the law at all (docs/method.md §6).
         if data.dataAmounts.count < 3 {
             result.status = .insufficientData
             result.warnings.append(.init(code: "few_data_amounts",
@@ -146,7 +146,7 @@ public enum EmergenceFit {
         let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
         result.warnings.append(contentsOf: assessment.warnings)
         if assessment.noSignal {
-            // Only a bound exists: E* lies below every loss seen (METHOD.md §6). No point estimate,
+            // Only a bound exists: E* lies below every loss seen (docs/method.md §6). No point estimate,
             // and none of the warnings that describe one.
             result.status = .noSignal
             result.parameters = nil
@@ -294,7 +294,7 @@ public enum EmergenceFit {
         }
         FitSampleCapture.current?.record(loss: samples)   // workflows (Comparison) read the samples
 
-        // From loss to compute (METHOD.md §7).
+        // From loss to compute (docs/method.md §7).
         if let law = lawFit?.law ?? options.scalingLaw {
             let laws = try lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
                                       sampleCheckpoints: sampleCheckpoints, count: samples.count, cancel: cancel)

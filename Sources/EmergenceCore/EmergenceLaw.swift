@@ -1,6 +1,6 @@
 import Foundation
 
-/// The emergence law (METHOD.md §3): where the ReLU's elbow sits after finetuning on D examples.
+/// The emergence law (docs/method.md §2): where the ReLU's elbow sits after finetuning on D examples.
 ///
 ///     log power:  E_θ(D) = k · (ln D)^α + C
 ///     power:      E_θ(D) = k · D^α + C
@@ -38,7 +38,7 @@ public struct EmergenceLaw: Sendable, Equatable {
     }
 }
 
-/// The full model of every observation (METHOD.md §3), with A and B shared by all data amounts:
+/// The full model of every observation (docs/method.md §2), with A and B shared by all data amounts:
 ///
 ///     finetuned with D examples:  μ = B     + A · max(E_θ(D)  − x, 0)
 ///     few-shot:                   μ = B + Δ + A · max(E_θ(D0) − x, 0)
@@ -50,7 +50,7 @@ struct EmergenceModel: Sendable {
     var data: FitData
     var form: FitOptions.Form
     var withDelta: Bool
-    /// When > 0, max(z, 0) is replaced by the softplus τ·ln(1 + e^(z/τ)) (METHOD.md §4): the
+    /// When > 0, max(z, 0) is replaced by the softplus τ·ln(1 + e^(z/τ)) (docs/method.md §3): the
     /// optimiser first walks a smoothed objective, whose kinks do not trap it, then polishes with the
     /// exact ReLU (τ = 0), which is what every reported number uses.
     var temperature: Double = 0

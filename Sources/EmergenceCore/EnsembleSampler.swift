@@ -156,7 +156,7 @@ public struct EnsembleSampler {
     }
 }
 
-/// Convergence diagnostics of a scalar quantity traced by every walker (METHOD.md §5).
+/// Convergence diagnostics of a scalar quantity traced by every walker (docs/method.md §5).
 public enum ChainDiagnostics {
     /// Integrated autocorrelation time τ: the normalised autocorrelation function is averaged over
     /// walkers and summed, τ = 1 + 2 Σ_{t=1}^{M} ρ(t), with Sokal's automatic window (the smallest M with

@@ -1,4 +1,4 @@
-/// One measured number for one checkpoint in one setting (METHOD.md §2).
+/// One measured number for one checkpoint in one setting (docs/method.md §1).
 ///
 /// This is the unit clients upload and the fit consumes. Validation of the raw input (which CSV line,
 /// which JSON field) lives with the ingestion formats; `Evaluation.problems()` states the rules that
@@ -89,7 +89,7 @@ public struct Evaluation: Codable, Sendable, Equatable, Hashable {
     public static let lossRequiredReason =
         "is required for a fit (the emergence law's x-axis); only `observe` on the flops axis works without it"
 
-    /// The validation rules every ingestion format shares (METHOD.md §2). Empty when valid.
+    /// The validation rules every ingestion format shares (docs/method.md §1). Empty when valid.
     /// - requiringLoss: whether a missing `pretrain_loss` is a problem: true for fits (the default),
     ///   false for uploads and observations, which accept rows with only FLOPs.
     public func problems(requiringLoss: Bool = true) -> [Problem] {

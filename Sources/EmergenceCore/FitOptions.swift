@@ -1,14 +1,14 @@
 /// How to fit a study: the CLI's flags and the API's `POST /v1/studies/{study}/fits` body.
 /// Decoding accepts any subset of the fields; missing ones take the defaults below.
 public struct FitOptions: Codable, Sendable, Equatable, Hashable {
-    /// The emergence law E_θ(D) (METHOD.md §3).
+    /// The emergence law E_θ(D) (docs/method.md §2).
     public enum Form: String, Codable, Sendable, CaseIterable {
         /// E(D) = k · (ln D)^α + C (default; the paper's choice).
         case logPower = "log_power"
         /// E(D) = k · D^α + C.
         case power = "power"
     }
-    /// The likelihood of the accuracies (METHOD.md §4).
+    /// The likelihood of the accuracies (docs/method.md §3).
     public enum Noise: String, Codable, Sendable, CaseIterable {
         /// y_i ~ N(μ_i, σ²), one σ.
         case gaussian
@@ -25,7 +25,7 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
     public enum Uncertainty: String, Codable, Sendable, CaseIterable {
         case bootstrap, mcmc, both, none
     }
-    /// What one bootstrap draw resamples (METHOD.md §5).
+    /// What one bootstrap draw resamples (docs/method.md §5).
     public enum Resample: String, Codable, Sendable, CaseIterable {
         /// Whole checkpoints (all rows of a checkpoint together); honest when a checkpoint's loss is noisy.
         case checkpoints

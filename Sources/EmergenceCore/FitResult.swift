@@ -6,7 +6,7 @@ public struct FitResult: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         /// A prediction with intervals.
         case ok
-        /// No finetuned run has left the floor: only a bound exists (METHOD.md §6).
+        /// No finetuned run has left the floor: only a bound exists (docs/method.md §6).
         case noSignal = "no_signal"
         /// Few-shot accuracy is already above the floor for some checkpoints.
         case alreadyEmerged = "already_emerged"
@@ -46,7 +46,7 @@ public struct FitResult: Codable, Sendable, Equatable {
         }
     }
 
-    /// The maximum-likelihood parameters (METHOD.md §3).
+    /// The maximum-likelihood parameters (docs/method.md §2).
     public struct Parameters: Codable, Sendable, Equatable {
         public var k: Double
         public var alpha: Double

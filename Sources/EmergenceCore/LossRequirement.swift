@@ -1,4 +1,4 @@
-/// A fit's x-axis is the pretraining loss (METHOD.md §3), so every row a fit reads must have one.
+/// A fit's x-axis is the pretraining loss (docs/method.md §2), so every row a fit reads must have one.
 /// Uploads and `observe` accept rows without it (leaderboards give only FLOPs); the paths that fit
 /// (fits, back-tests, comparisons, ablations, advice) check first and name the rows, 1-based in the
 /// order given (a service study's upload order; the CLI names CSV lines through the reader instead).

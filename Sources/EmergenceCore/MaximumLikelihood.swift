@@ -9,7 +9,7 @@ struct LocalOptimum: Sendable {
     var prediction: Double
 }
 
-/// The maximum-likelihood fit of one model to one data set (METHOD.md §4).
+/// The maximum-likelihood fit of one model to one data set (docs/method.md §3).
 struct MaximumLikelihoodFit: Sendable {
     var theta: [Double]
     var rss: Double

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The percentiles every interval reports (METHOD.md §5); the headline interval is 5–95.
+/// The percentiles every interval reports (docs/method.md §5); the headline interval is 5–95.
 public enum Percentile {
     public static let levels: [Double] = [5, 10, 25, 50, 75, 90, 95]
 

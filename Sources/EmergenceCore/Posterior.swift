@@ -1,6 +1,6 @@
 import Foundation
 
-/// The Bayesian posterior sampled by the ensemble MCMC (METHOD.md §5).
+/// The Bayesian posterior sampled by the ensemble MCMC (docs/method.md §5).
 ///
 ///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ)
 ///     binomial:        log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ)) + log π(θ)

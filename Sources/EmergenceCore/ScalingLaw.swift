@@ -1,6 +1,6 @@
 import Foundation
 
-/// A pretraining scaling law L(C) = L∞ + a · C^(−b) (METHOD.md §7), in loss (nats) against compute.
+/// A pretraining scaling law L(C) = L∞ + a · C^(−b) (docs/method.md §7), in loss (nats) against compute.
 public struct ScalingLaw: Codable, Sendable, Equatable, Hashable {
     public var lInf: Double
     public var a: Double

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Fits the compute scaling law L(C) = L∞ + a · C^(−b) (METHOD.md §7) to checkpoints' (flops, loss).
+/// Fits the compute scaling law L(C) = L∞ + a · C^(−b) (docs/method.md §7) to checkpoints' (flops, loss).
 ///
 /// For a fixed L∞ the law is linear in logs, ln(L − L∞) = ln a − b · ln C, so a grid over L∞ with a
 /// linear regression at each point gives a start; Levenberg–Marquardt then minimises the squared

@@ -2,13 +2,13 @@ import Foundation
 
 /// Our own simulator of emergence studies with a known truth, for tests, calibration and demos.
 ///
-/// The design follows METHOD.md §11's studies: checkpoints of six sizes, each trained on eight token
+/// The design follows docs/method.md §9's studies: checkpoints of six sizes, each trained on eight token
 /// budgets (doubling); every checkpoint is evaluated few-shot, and the 3B checkpoints are finetuned on
 /// several data amounts, two random subsets each (one at the largest amount). The truth:
 ///
 ///     true loss        L(C) = L∞ + a·C^(−b),  C = 6·N·T
 ///     measured loss    x = L(C) + ε,  ε ~ N(0, lossNoise)       (shared by all rows of a checkpoint)
-///     accuracy         y = Binomial(n, μ + η) / n,  μ from METHOD.md §3 at the true loss,
+///     accuracy         y = Binomial(n, μ + η) / n,  μ from docs/method.md §2 at the true loss,
 ///                      η ~ N(0, subsetNoise) per finetuned run (subset-to-subset variation)
 public struct SimulationTruth: Codable, Sendable, Equatable {
     public var study: String
@@ -70,7 +70,7 @@ public struct SimulationScenario: Sendable {
     public var subsetNoise = 0.007
     public var law = ScalingLaw(lInf: 1.0, a: 57.4, b: 0.08)
 
-    /// The scenarios of METHOD.md §11.
+    /// The scenarios of docs/method.md §9.
     public static let named: [String: SimulationScenario] = {
         let mmluAmounts: [Double] = [390, 781, 1562, 3125, 6250, 12500, 25000, 50000, 100000]
         let list = [
@@ -101,7 +101,7 @@ public struct SimulationScenario: Sendable {
     }
 
     /// A random study for calibration: one of the identifiable named scenarios (mmlu-, csqa-, cola-like)
-    /// with its truth jittered, as METHOD.md §5's measurement did: E* ± 0.04 nats, the elbow at the
+    /// with its truth jittered, as docs/method.md §5's measurement did: E* ± 0.04 nats, the elbow at the
     /// largest data amount ± 0.05, α, A ×(0.8–1.2). The few-shot data stay pre-emergence at 2e22.
     public static func random(_ rng: inout SeededRandom, index: Int) -> SimulationScenario {
         let bases = ["mmlu-like", "csqa-like", "cola-like"]
@@ -216,7 +216,7 @@ public enum Simulator {
         v == v.rounded() ? String(Int(v)) : String(v)
     }
 
-    /// The study as CSV with the CLI's header (METHOD.md §2 columns).
+    /// The study as CSV with the CLI's header (docs/method.md §1 columns).
     public static func csv(_ rows: [Evaluation]) -> String {
         var out = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions\n"
         func num(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }

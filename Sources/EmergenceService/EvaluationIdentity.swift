@@ -2,7 +2,7 @@ import EmergenceCore
 import Foundation
 import Synchronization
 
-/// What makes two uploaded rows "the same evaluation" (METHOD.md §2): re-sending a row with the
+/// What makes two uploaded rows "the same evaluation" (docs/method.md §1): re-sending a row with the
 /// same identity updates the stored one instead of adding a second.
 ///
 /// A missing subset and an empty one are the same identity, as they were under schema version 1's

@@ -1,7 +1,7 @@
 import EmergenceCore
 import Ingestion
 
-/// A study: one task on one model family (METHOD.md §2). Evaluations and fits belong to one.
+/// A study: one task on one model family (docs/method.md §1). Evaluations and fits belong to one.
 public struct Study: Codable, Sendable, Equatable {
     public var id: Int
     public var name: String

@@ -3,7 +3,7 @@ import Foundation
 
 /// Evaluations as CSV (RFC 4180), the CLI's file format and `text/csv` uploads.
 ///
-/// Header names are METHOD.md §2's, in any order; optional columns may be absent or empty. Any other
+/// Header names are docs/method.md §1's, in any order; optional columns may be absent or empty. Any other
 /// column is refused, naming the closest field, unless `ColumnRules` says to leave it out (listed in
 /// `ignore`, or named `extra_…`): a misspelt `subst` must not silently merge rows. CRLF or LF line
 /// ends, a UTF-8 BOM and blank lines are tolerated. Works on the bytes: a 200k-row upload builds

@@ -1,7 +1,7 @@
 import EmergenceCore
 import Foundation
 
-/// The upload fields of METHOD.md §2, by their wire names. CSV columns and JSON keys share them.
+/// The upload fields of docs/method.md §1, by their wire names. CSV columns and JSON keys share them.
 enum EvaluationField: Int, CaseIterable, Sendable {
     case checkpoint, model, parameters, tokens, flops, pretrainLoss, setting, shots, finetuneExamples,
          subset, accuracy, nQuestions
@@ -115,7 +115,7 @@ struct EvaluationDraft {
 
 /// Which names other than the evaluation fields an upload may carry, and what happens to the rest.
 ///
-/// Every CSV column and JSON key must be an evaluation field (METHOD.md §2), be listed in `ignored`
+/// Every CSV column and JSON key must be an evaluation field (docs/method.md §1), be listed in `ignored`
 /// (the upload's `?ignore=a,b`, the CLI's `--ignore a,b`), or begin with `extra_` or `extra.` (or be
 /// `extra`): a caller states that a column is bookkeeping rather than have a misspelt one
 /// (`subst` for `subset`) silently dropped. Anything else is refused, naming the closest field.

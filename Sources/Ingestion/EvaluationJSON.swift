@@ -1,7 +1,7 @@
 import EmergenceCore
 
 /// Evaluations as JSON: an array of objects, `{"evaluations": [...]}`, or NDJSON (one object a line).
-/// Keys are METHOD.md §2's field names; `null` means absent; any other key is refused (once, at its
+/// Keys are docs/method.md §1's field names; `null` means absent; any other key is refused (once, at its
 /// first row) unless `ColumnRules` leaves it out, as CSV refuses unknown columns.
 public enum EvaluationJSON {
     /// A JSON array of evaluation objects, or an object holding one under `evaluations`.

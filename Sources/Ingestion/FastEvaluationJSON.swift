@@ -1,7 +1,7 @@
 import EmergenceCore
 
 /// The common case of an evaluation object, read straight from bytes: one flat object whose keys are
-/// all METHOD.md §2 fields, plain strings and numbers of the right types, and valid values.
+/// all docs/method.md §1 fields, plain strings and numbers of the right types, and valid values.
 ///
 /// Anything else (unknown keys, escapes, wrong types, a bad value, malformed JSON) makes it give up
 /// and return nil, and the caller re-reads that input with the general parser, which explains every

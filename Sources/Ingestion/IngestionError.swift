@@ -5,7 +5,7 @@ public struct RowProblem: Error, Codable, Sendable, Equatable {
     public var index: Int
     /// 1-based physical line for line-oriented formats (CSV, NDJSON); the record's first line.
     public var line: Int?
-    /// The column or JSON field at fault (METHOD.md §2 names); `row` when the row's shape is wrong.
+    /// The column or JSON field at fault (docs/method.md §1 names); `row` when the row's shape is wrong.
     public var field: String
     public var reason: String
 

@@ -1,7 +1,7 @@
 import EmergenceCore
 import Foundation
 
-/// One evaluation from an lm-evaluation-harness results file, older or 0.4 shape (METHOD.md §11).
+/// One evaluation from an lm-evaluation-harness results file, older or 0.4 shape (docs/method.md §9).
 ///
 /// Older: `results.TASK.acc`, `config.num_fewshot`, `config.model_args` = `pretrained=…,revision=stepN`.
 /// 0.4:   `results.TASK["acc,none"]`, `n-shot.TASK`, `n-samples.TASK.effective`, `config.model_args`.

@@ -1,4 +1,4 @@
-/// The emergence database schema. CHECK constraints repeat the upload rules of METHOD.md §2
+/// The emergence database schema. CHECK constraints repeat the upload rules of docs/method.md §1
 /// (`Evaluation.problems()`), so a bug in a code path that skips validation still cannot store a bad
 /// row. `x < 9e999` reads "finite": SQLite parses 9e999 as +Inf and stores NaN as NULL. Append new migrations; never edit a shipped one.
 public enum Schema {

@@ -4,7 +4,7 @@ import ArgumentParser
 struct Emergence: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emergence",
-        abstract: "Predicts the pretraining compute at which a capability emerges (METHOD.md).",
+        abstract: "Predicts the pretraining compute at which a capability emerges (docs/method.md).",
         subcommands: [ServeCommand.self, FitCommand.self, SimulateCommand.self, CalibrateCommand.self, BenchCommand.self,
                       FuzzFitCommand.self, FitWorkerCommand.self, BackupCommand.self,
                       PlotCommand.self,

@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Our optimiser against an independent least-squares implementation (METHOD.md §11): Gaussian noise,
+/// Our optimiser against an independent least-squares implementation (docs/method.md §9): Gaussian noise,
 /// Δ on, D0 = shots, checkpoints with flops ≤ 2e22. A lower residual sum of squares than the
 /// reference's is fine (the reference missed); a higher one means our multi-start missed the optimum.
 final class ReferenceCrossCheckTests: XCTestCase {
@@ -53,7 +53,7 @@ final class ReferenceCrossCheckTests: XCTestCase {
     }
 
     func testSharedStudiesInThePredictionSetting() throws {
-        // METHOD.md §11 truths: E* within 0.03 nats and inside the 5–95 interval.
+        // docs/method.md §9 truths: E* within 0.03 nats and inside the 5–95 interval.
         let truths = ["mmlu-like": 1.85, "gsm8k-like": 1.98, "csqa-like": 1.83, "cola-like": 1.80]
         for (study, truth) in truths.sorted(by: { $0.key < $1.key }) {
             var o = FitOptions()

@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// The fit against known truth: studies from our own simulator (METHOD.md §11's scenarios).
+/// The fit against known truth: studies from our own simulator (docs/method.md §9's scenarios).
 final class SimulatedRecoveryTests: XCTestCase {
     /// Small uncertainty settings keep the debug-build suite quick; the CLI defaults are larger.
     func options(_ form: FitOptions.Form = .logPower, bootstrap: Int = 100) -> FitOptions {

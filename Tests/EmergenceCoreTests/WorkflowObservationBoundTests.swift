@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import EmergenceCore
 
-/// The not_yet_emerged bound at the detection limit (METHOD.md §6, "no signal"): a lift too small
+/// The not_yet_emerged bound at the detection limit (docs/method.md §6, "no signal"): a lift too small
 /// for the noise to show must not make the bound claim "below every loss seen" when the truth lies
 /// just past the lowest loss.
 final class WorkflowObservationBoundTests: XCTestCase {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent reference implementation of the emergence fit (METHOD.md §3-5) in numpy/scipy.
+"""Independent reference implementation of the emergence fit (docs/method.md §2-5) in numpy/scipy.
 
 It does the same work as `emergence bench`: the maximum-likelihood fit by multi-start bounded least
 squares (scipy.optimize.least_squares, trust-region reflective; every start once softplus-smoothed
@@ -52,7 +52,7 @@ class Model:
         x = self.x if x is None else x; f = self.f if f is None else f; D = self.D if D is None else D
         k, a, c, A, B, dl = t
         z = k * self.g(D, a) + c - x
-        # tau > 0: the softplus-smoothed ReLU of the first pass (METHOD.md section 4).
+        # tau > 0: the softplus-smoothed ReLU of the first pass (docs/method.md section 4).
         h = np.maximum(z, 0) if tau == 0 else np.maximum(z, 0) + tau * np.log1p(np.exp(-np.abs(z) / tau))
         return B + dl * f + A * h
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Back-testing (METHOD.md §8): predict from checkpoints under each compute cutoff, compare with the
+/// Back-testing (docs/method.md §8): predict from checkpoints under each compute cutoff, compare with the
 /// emergence observed in all checkpoints.
 ///
 /// Per cutoff c (ascending):

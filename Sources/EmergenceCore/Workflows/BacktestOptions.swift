@@ -1,6 +1,6 @@
 import Foundation
 
-/// A back-test (METHOD.md §8): `emergence backtest FILE.csv --cutoffs …` and the API's backtest job.
+/// A back-test (docs/method.md §8): `emergence backtest FILE.csv --cutoffs …` and the API's backtest job.
 /// The JSON body is flat: `cutoffs`, `observe_bootstrap` and every fit option (FitOptions' keys)
 /// side by side; each cutoff's fit runs with those options and `max_flops` = the cutoff.
 public struct BacktestOptions: WorkflowOptions {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A back-test's result: for each cutoff the prediction from checkpoints at or under it against the
-/// emergence observed in all checkpoints (METHOD.md §8).
+/// emergence observed in all checkpoints (docs/method.md §8).
 public struct BacktestResult: WorkflowResult {
     public struct Cutoff: Codable, Sendable, Equatable {
         public enum Status: String, Codable, Sendable {
@@ -43,7 +43,7 @@ public struct BacktestResult: WorkflowResult {
 
     /// Cutoffs in ascending order.
     public var cutoffs: [Cutoff]
-    /// METHOD.md §8's horizon: the largest `horizon` among successful cutoffs; nil when none succeeded
+    /// docs/method.md §8's horizon: the largest `horizon` among successful cutoffs; nil when none succeeded
     /// or emergence has not been observed.
     public var horizon: Double?
     /// The error (nats) under which a cutoff counts as a success: 0.1.
@@ -57,6 +57,6 @@ public struct BacktestResult: WorkflowResult {
         case successThresholdNats = "success_threshold_nats"
     }
 
-    /// The paper's success threshold (METHOD.md §8).
+    /// The paper's success threshold (docs/method.md §8).
     public static let successThreshold = 0.1
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Comparing two model series on one task (METHOD.md §9).
+/// Comparing two model series on one task (docs/method.md §8.4).
 ///
 /// Both studies are fitted with the same options; the samples behind each fit's interval (bootstrap,
 /// else MCMC) are then treated as independent draws from the two distributions of C*:

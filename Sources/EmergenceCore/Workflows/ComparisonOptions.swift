@@ -1,6 +1,6 @@
 import Foundation
 
-/// Comparing two studies (METHOD.md §9): `emergence compare A.csv B.csv …` and the API's comparison
+/// Comparing two studies (docs/method.md §8.4): `emergence compare A.csv B.csv …` and the API's comparison
 /// job. The body's options are FitOptions' keys, applied to both fits (the service's `a` and `b`
 /// study names travel beside them and are not part of these options). Intervals and
 /// `probability_a_first` need samples: `uncertainty` must not be `none`.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The observed emergence point (METHOD.md §8): from the few-shot rows alone, the ReLU of accuracy
+/// The observed emergence point (docs/method.md §8): from the few-shot rows alone, the ReLU of accuracy
 /// against pretraining loss over every checkpoint, with a checkpoint bootstrap for its interval.
 ///
 ///     accuracy_i = floor + slope · max(E − x_i, 0),   slope ≥ 0

@@ -1,12 +1,12 @@
 import Foundation
 
 /// How far above the lowest loss seen emergence may already have begun when the few-shot rows do not
-/// show it (METHOD.md §6, "no signal"): the bound must allow for a lift the noise can hide.
+/// show it (docs/method.md §6, "no signal"): the bound must allow for a lift the noise can hide.
 ///
 /// A ReLU that has just begun lifts only the lowest-loss checkpoints, and only a little: with the
 /// elbow at E and slope A, checkpoint i is lifted by A·max(E − x_i, 0). Whether the data rule out an
 /// elbow at E therefore depends on A: any E is hidden by a shallow enough slope. The emergence law
-/// shares A across data amounts (METHOD.md §3: few-shot y = B + Δ + A·max(E_θ(D0) − x, 0), finetuned
+/// shares A across data amounts (docs/method.md §2: few-shot y = B + Δ + A·max(E_θ(D0) − x, 0), finetuned
 /// y = B + A·max(E_θ(D) − x, 0)), so the finetuned rows, which have left the floor, say how steep the
 /// few-shot rise will be. With A_lo the finetuned rows' 95% lower bound on A:
 ///

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The observed emergence point: the elbow of the ReLU of few-shot accuracy against pretraining loss
-/// over every checkpoint (METHOD.md §8). `emergence observe` prints it; the observe job serves it.
+/// over every checkpoint (docs/method.md §8). `emergence observe` prints it; the observe job serves it.
 public struct ObservationResult: WorkflowResult {
     public enum Status: String, Codable, Sendable {
         /// Few-shot accuracy has left the floor: `emergence` holds the elbow and its interval.
@@ -42,7 +42,7 @@ public struct ObservationResult: WorkflowResult {
     }
 
     /// The first checkpoint past the elbow (lowest FLOPs among those with loss below the observed E):
-    /// "the first post-emergence checkpoint" of METHOD.md §8's horizon.
+    /// "the first post-emergence checkpoint" of docs/method.md §8's horizon.
     public struct CheckpointRef: Codable, Sendable, Equatable {
         public var checkpoint: String
         public var flops: Double?

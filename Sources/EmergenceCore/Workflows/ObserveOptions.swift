@@ -1,6 +1,6 @@
 import Foundation
 
-/// How to find the observed emergence point (METHOD.md §8, "ground truth"): the CLI's
+/// How to find the observed emergence point (docs/method.md §8, "ground truth"): the CLI's
 /// `emergence observe` flags and the API's observe job body. Missing fields take the defaults below.
 public struct ObserveOptions: WorkflowOptions {
     /// The x-axis of the ReLU.
