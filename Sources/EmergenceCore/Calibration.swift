@@ -266,7 +266,7 @@ public enum Calibration {
             }
         }
         let bounds = withTruth.filter(\.isBound)
-        let held = bounds.filter { r in r.upperBound.map { r.truth! < $0 } ?? false }.count
+        let held = bounds.filter { r in r.truth.flatMap { t in r.upperBound.map { t < $0 } } ?? false }.count
         let covered = intervals.filter { covers($0, "5", "95") }.count + held
         let pinned = withTruth.filter { ($0.cramerRaoSD ?? .infinity) < 0.05 }
         func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }

@@ -106,7 +106,7 @@ struct EmergenceProfile {
             let start = LevenbergMarquardt.clamp(s, lower, upper)
             let result = LevenbergMarquardt.solve(problem, start: start, options: options)
             guard result.cost.isFinite else { continue }
-            if best == nil || result.cost < best!.0 { best = (result.cost, result.theta) }
+            if result.cost < (best?.0 ?? .infinity) { best = (result.cost, result.theta) }
         }
         return best.map { (rss: $0.0, phi: $0.1) }
     }
@@ -121,35 +121,24 @@ struct EmergenceProfile {
     /// stays there for `confirm` steps. nil when no e up to `from + span` is ruled out.
     func upperLimit(from: Double, cutoff: Double = 2.71, step: Double = 0.005, span: Double = 0.6,
                     confirm: Int = 3) -> Double? {
-        var previous: [Double]? = nil
-        var lastAllowed = from
-        var rejectedRun = 0
-        var e = from
-        while e <= from + span {
-            let fit = constrainedFit(e: e, from: previous.map { [$0] } ?? [])
-            if let fit {
-                previous = fit.phi
-                if deviance(rss: fit.rss) >= cutoff {
-                    rejectedRun += 1
-                    if rejectedRun >= confirm { return lastAllowed }
-                } else {
-                    rejectedRun = 0
-                    lastAllowed = e
-                }
-            }
-            e += step
-        }
-        return nil
+        limit(from: from, direction: 1, cutoff: cutoff, step: step, span: span, confirm: confirm)
     }
 
-    /// The lowest E* the data cannot rule out below `from`: the same scan as `upperLimit`, downward.
-    func lowerLimit(from: Double, cutoff: Double = 2.71, step: Double = 0.005, span: Double = 0.6, confirm: Int = 3) -> Double? {
+    /// The lowest E* the data cannot rule out below `from`: the same scan, downward.
+    func lowerLimit(from: Double, cutoff: Double = 2.71, step: Double = 0.005, span: Double = 0.6,
+                    confirm: Int = 3) -> Double? {
+        limit(from: from, direction: -1, cutoff: cutoff, step: step, span: span, confirm: confirm)
+    }
+
+    /// The scan: e = from + direction·offset, each constrained fit starting from its neighbour's.
+    private func limit(from: Double, direction: Double, cutoff: Double, step: Double, span: Double,
+                       confirm: Int) -> Double? {
         var previous: [Double]? = nil
         var lastAllowed = from
         var rejectedRun = 0
         var offset = 0.0
         while offset <= span {
-            let e = from - offset
+            let e = from + direction * offset
             if let fit = constrainedFit(e: e, from: previous.map { [$0] } ?? []) {
                 previous = fit.phi
                 if deviance(rss: fit.rss) >= cutoff {
