@@ -19,20 +19,19 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
 
         // Pure math: no I/O, deterministic for a given seed.
-        .target(name: "EmergenceCore", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EmergenceCore"),
         // Our HTTP/1.1 server; knows nothing of emergence.
         .target(name: "HTTP", dependencies: [
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
         // SQLite wrapper and schema migrations.
-        .target(name: "Storage", dependencies: ["CSQLite"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Storage", dependencies: ["CSQLite"]),
         // Upload formats: bytes in, evaluations or row-numbered problems out (CSV, JSON, NDJSON,
         // lm-evaluation-harness), read piece by piece in bounded memory. No I/O, no HTTP, no SQLite.
-        .target(name: "Ingestion", dependencies: ["EmergenceCore"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Ingestion", dependencies: ["EmergenceCore"]),
         // SVG drawing from fit results and rows: pure, no I/O.
-        .target(name: "Charts", dependencies: ["EmergenceCore"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Charts", dependencies: ["EmergenceCore"]),
         // Studies, evaluations, fit jobs, handlers: joins the modules above.
         .target(name: "EmergenceService", dependencies: [
             "EmergenceCore", "Ingestion", "HTTP", "Storage", "Charts",
@@ -55,12 +54,11 @@ let package = Package(
         .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")],
-                    swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage"],
                     resources: [.copy("Fixtures")]),
     ],
-    swiftLanguageModes: [.v5]
+    // Every target, tests included, in Swift 6 language mode (full data-race checking).
+    swiftLanguageModes: [.v6]
 )

@@ -33,13 +33,13 @@ final class SpecBoundsTests: XCTestCase {
 
     /// Other members a bound needs to be reachable at all (the joint work budget counts them), and
     /// which other field a budget refusal names.
-    private static let context: [String: [String: Any]] = [
+    private static var context: [String: [String: Any]] { [
         "BacktestOptions.bootstrap": ["observe_bootstrap": 0],
         "BacktestOptions.observe_bootstrap": ["bootstrap": 0],
         "AblationOptions.bootstrap": ["d0_factors": [Any]()],
         "AblationOptions.d0": ["d0_factors": [Any]()],
         "AdviceOptions.bootstrap": ["simulations": 1, "refit_bootstrap": 20, "data_amounts": [100], "checkpoint_flops": [Any]()],
-    ]
+    ] }
     private static let budgetField: [String: String] = [
         "BacktestOptions": "cutoffs", "AdviceOptions": "simulations",
     ]

@@ -158,7 +158,7 @@ final class RawClient {
 }
 
 /// Fixture: a server on an ephemeral port with the test routes, stopped after `body`.
-final class TestServer {
+final class TestServer: Sendable {
     let server: HTTPServer
     let router: Router
     var port: Int { server.port }

@@ -19,7 +19,7 @@ final class BackupTests: XCTestCase {
 
     private func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    private func insertBatch(_ db: Database, study: Int, batch: Int, rows: Int) throws {
+    private static func insertBatch(_ db: Database, study: Int, batch: Int, rows: Int) throws {
         try db.write { c in
             for i in 0..<rows {
                 try c.run("""
@@ -44,7 +44,7 @@ final class BackupTests: XCTestCase {
         let writer = Thread { [self] in
             var n = 0
             while !stop.load(ordering: .relaxed) {
-                do { try insertBatch(db, study: study, batch: n, rows: 200) } catch { return }
+                do { try Self.insertBatch(db, study: study, batch: n, rows: 200) } catch { return }
                 committed.withLock { $0.append(n) }
                 n += 1
             }
@@ -80,7 +80,7 @@ final class BackupTests: XCTestCase {
         let restored = try Database(path: path("restored.sqlite"))
         XCTAssertEqual(try restored.read { try $0.queryOne("SELECT count(*) FROM evaluation") { $0.int(0) ?? 0 } }, expected)
         XCTAssertEqual(try restored.settings().journalMode, "wal")
-        try insertBatch(restored, study: study, batch: 999_999, rows: 1)
+        try Self.insertBatch(restored, study: study, batch: 999_999, rows: 1)
         restored.close()
         db.close()
     }

@@ -5,7 +5,7 @@ import CSQLite
 
 final class DatabaseTests: StorageTestCase {
 
-    private func insertEvaluation(_ c: Connection, study: Int, checkpoint: String = "c", loss: Double = 2,
+    private static func insertEvaluation(_ c: Connection, study: Int, checkpoint: String = "c", loss: Double = 2,
                                   setting: String = "few_shot", shots: Int64? = 5, d: Double? = nil,
                                   subset: String? = nil, accuracy: Double = 0.5) throws {
         try c.run("""
@@ -68,36 +68,36 @@ final class DatabaseTests: StorageTestCase {
 
     func testChecksRejectWhatValidationRejects() throws {
         let db = try Database(path: path())
-        let study = try db.write { try insertStudy($0, "s") }
+        let study = try db.write { try Self.insertStudy($0, "s") }
         func rejects(_ label: String, _ body: @escaping (Connection) throws -> Void) {
             XCTAssertThrowsError(try db.write(body), label) { e in
                 XCTAssertTrue((e as? SQLiteError)?.isConstraintViolation == true, "\(label): \(e)")
             }
         }
-        rejects("loss 0") { try self.insertEvaluation($0, study: study, loss: 0) }
-        rejects("loss inf") { try self.insertEvaluation($0, study: study, loss: .infinity) }
-        rejects("accuracy > 1") { try self.insertEvaluation($0, study: study, accuracy: 1.01) }
-        rejects("accuracy < 0") { try self.insertEvaluation($0, study: study, accuracy: -0.1) }
-        rejects("bad setting") { try self.insertEvaluation($0, study: study, setting: "zero_shot") }
-        rejects("finetuned without D") { try self.insertEvaluation($0, study: study, setting: "finetuned", shots: nil) }
-        rejects("negative shots") { try self.insertEvaluation($0, study: study, shots: -1) }
-        rejects("unknown study") { try self.insertEvaluation($0, study: study + 100) }
-        rejects("empty checkpoint") { try self.insertEvaluation($0, study: study, checkpoint: "") }
+        rejects("loss 0") { try Self.insertEvaluation($0, study: study, loss: 0) }
+        rejects("loss inf") { try Self.insertEvaluation($0, study: study, loss: .infinity) }
+        rejects("accuracy > 1") { try Self.insertEvaluation($0, study: study, accuracy: 1.01) }
+        rejects("accuracy < 0") { try Self.insertEvaluation($0, study: study, accuracy: -0.1) }
+        rejects("bad setting") { try Self.insertEvaluation($0, study: study, setting: "zero_shot") }
+        rejects("finetuned without D") { try Self.insertEvaluation($0, study: study, setting: "finetuned", shots: nil) }
+        rejects("negative shots") { try Self.insertEvaluation($0, study: study, shots: -1) }
+        rejects("unknown study") { try Self.insertEvaluation($0, study: study + 100) }
+        rejects("empty checkpoint") { try Self.insertEvaluation($0, study: study, checkpoint: "") }
         rejects("text in a REAL column (STRICT)") { c in
             try c.run("INSERT INTO evaluation (study_id, checkpoint, pretrain_loss, setting, accuracy) VALUES (?, 'c', 'two', 'few_shot', 0.5)",
                       .integer(Int64(study)))
         }
-        rejects("empty study name") { _ = try self.insertStudy($0, "") }
-        rejects("duplicate study name") { _ = try self.insertStudy($0, "s") }
+        rejects("empty study name") { _ = try Self.insertStudy($0, "") }
+        rejects("duplicate study name") { _ = try Self.insertStudy($0, "s") }
         rejects("fit succeeded without result") { c in
             try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at, finished_at) VALUES (?, 'succeeded', '{}', 0, 'now', 'now')",
                       .integer(Int64(study)))
         }
         let count = try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! } }
         XCTAssertEqual(count, 0)
-        try db.write { try insertEvaluation($0, study: study, setting: "finetuned", shots: nil, d: 64) }
+        try db.write { try Self.insertEvaluation($0, study: study, setting: "finetuned", shots: nil, d: 64) }
         // The largest finite loss passes validation, so the CHECK must take it too.
-        try db.write { try insertEvaluation($0, study: study, checkpoint: "max", loss: .greatestFiniteMagnitude) }
+        try db.write { try Self.insertEvaluation($0, study: study, checkpoint: "max", loss: .greatestFiniteMagnitude) }
     }
 
     /// Version 2 replaced the unique identity index with a plain index by study, and version 3 put
@@ -108,8 +108,8 @@ final class DatabaseTests: StorageTestCase {
             let c = try Connection(path: p)
             try c.execute("PRAGMA foreign_keys = ON")
             try c.migrate(Array(Schema.migrations.prefix(1)))
-            let study = try insertStudy(c, "s")
-            for i in 0..<100 { try insertEvaluation(c, study: study, checkpoint: "c\(i)") }
+            let study = try Self.insertStudy(c, "s")
+            for i in 0..<100 { try Self.insertEvaluation(c, study: study, checkpoint: "c\(i)") }
         }
         let db = try Database(path: p)
         XCTAssertEqual(try db.settings().userVersion, Schema.migrations.count)
@@ -126,7 +126,7 @@ final class DatabaseTests: StorageTestCase {
 
     func testBatchStatementsRepeatTheirRow() throws {
         let db = try Database(path: path())
-        let study = try db.write { try insertStudy($0, "s") }
+        let study = try db.write { try Self.insertStudy($0, "s") }
         try db.write { c in
             let s = try c.prepareBatch("INSERT INTO evaluation (study_id, checkpoint, pretrain_loss, setting, accuracy) VALUES",
                                        row: "(?, ?, ?, ?, ?)", count: 3)
@@ -152,9 +152,9 @@ final class DatabaseTests: StorageTestCase {
     func testDataVersionMovesOnlyForOtherConnections() throws {
         let p = path()
         let db = try Database(path: p)
-        _ = try db.write { try insertStudy($0, "a") }
+        _ = try db.write { try Self.insertStudy($0, "a") }
         let before = try db.write { try $0.dataVersion() }
-        _ = try db.write { try insertStudy($0, "b") }
+        _ = try db.write { try Self.insertStudy($0, "b") }
         XCTAssertEqual(try db.write { try $0.dataVersion() }, before, "the writer's own commits")
         let other = try Connection(path: p)
         try other.run("INSERT INTO study (name, created_at) VALUES ('c', 'now')")
@@ -165,7 +165,7 @@ final class DatabaseTests: StorageTestCase {
         struct Boom: Error {}
         let db = try Database(path: path())
         XCTAssertThrowsError(try db.write { c in
-            _ = try insertStudy(c, "a")
+            _ = try Self.insertStudy(c, "a")
             throw Boom()
         })
         let n = try db.read { c in try c.queryOne("SELECT count(*) FROM study") { $0.int(0)! } }
@@ -175,7 +175,7 @@ final class DatabaseTests: StorageTestCase {
     func testValuesAreBoundNeverSpliced() throws {
         let db = try Database(path: path())
         let hostile = "x'); DROP TABLE study; --"
-        try db.write { c in _ = try insertStudy(c, hostile) }
+        try db.write { c in _ = try Self.insertStudy(c, hostile) }
         let names = try db.read { c in try c.query("SELECT name FROM study") { $0.text(0)! } }
         XCTAssertEqual(names, [hostile])
         // Empty text binds as text, not NULL.
@@ -187,14 +187,14 @@ final class DatabaseTests: StorageTestCase {
 
     func testReadersSeeACommittedSnapshotWhileTheWriterWorks() throws {
         let db = try Database(path: path(), readers: 2)
-        _ = try db.write { try insertStudy($0, "before") }
+        _ = try db.write { try Self.insertStudy($0, "before") }
         let inWrite = DispatchSemaphore(value: 0)
         let readDone = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
             _ = try? db.write { c -> Int in
-                let id = try! self.insertStudy(c, "during")
+                let id = try! Self.insertStudy(c, "during")
                 inWrite.signal()
                 _ = readDone.wait(timeout: .now() + 10)
                 return id
@@ -214,8 +214,8 @@ final class DatabaseTests: StorageTestCase {
     func testBackgroundCheckpointMovesTheWALIntoTheFile() throws {
         let p = path()
         let db = try Database(path: p)
-        let s = try db.write { try insertStudy($0, "s") }
-        try db.write { c in for i in 0..<2000 { try insertEvaluation(c, study: s, checkpoint: "c\(i)") } }
+        let s = try db.write { try Self.insertStudy($0, "s") }
+        try db.write { c in for i in 0..<2000 { try Self.insertEvaluation(c, study: s, checkpoint: "c\(i)") } }
         let wal = { (try? FileManager.default.attributesOfItem(atPath: p + "-wal")[.size] as? Int) ?? 0 }
         XCTAssertGreaterThan(wal(), 0)
         // Within a few timer ticks the frames are in the main file: a fresh connection that ignores
@@ -236,8 +236,8 @@ final class DatabaseTests: StorageTestCase {
         let p = path()
         do {
             let db = try Database(path: p)
-            let s = try db.write { try insertStudy($0, "kept") }
-            try db.write { try insertEvaluation($0, study: s) }
+            let s = try db.write { try Self.insertStudy($0, "kept") }
+            try db.write { try Self.insertEvaluation($0, study: s) }
         }
         let db = try Database(path: p)
         let n = try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation JOIN study ON study.id = study_id WHERE name = 'kept'") { $0.int(0)! } }
@@ -246,9 +246,9 @@ final class DatabaseTests: StorageTestCase {
 
     func testDeletingAStudyCascades() throws {
         let db = try Database(path: path())
-        let s = try db.write { try insertStudy($0, "s") }
+        let s = try db.write { try Self.insertStudy($0, "s") }
         try db.write { c in
-            try insertEvaluation(c, study: s)
+            try Self.insertEvaluation(c, study: s)
             try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at) VALUES (?, 'queued', '{}', 0, 'now')", .integer(Int64(s)))
             try c.run("DELETE FROM study WHERE id = ?", .integer(Int64(s)))
         }
@@ -260,13 +260,13 @@ final class DatabaseTests: StorageTestCase {
 
     func testManyConcurrentReadersAndWritersDoNotCollide() throws {
         let db = try Database(path: path(), readers: 3)
-        let s = try db.write { try insertStudy($0, "s") }
+        let s = try db.write { try Self.insertStudy($0, "s") }
         let errors = LockedCounter()
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for i in 0..<25 {
                 do {
                     if worker % 2 == 0 {
-                        try db.write { try self.insertEvaluation($0, study: s, checkpoint: "w\(worker)-\(i)") }
+                        try db.write { try Self.insertEvaluation($0, study: s, checkpoint: "w\(worker)-\(i)") }
                     } else {
                         _ = try db.read { c in try c.queryOne("SELECT count(*) FROM evaluation") { $0.int(0)! } }
                     }

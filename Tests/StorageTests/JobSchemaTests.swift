@@ -10,7 +10,7 @@ final class JobSchemaTests: StorageTestCase {
         do {
             let c = try Connection(path: p)
             try c.migrate(Schema.migrations.filter { $0.version <= 4 })
-            study = try insertStudy(c, "s")
+            study = try Self.insertStudy(c, "s")
             try c.run("""
                 INSERT INTO fit (study_id, status, options, data_version, created_at, finished_at, result)
                 VALUES (?, 'succeeded', '{"seed":1}', 3, '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', '{"status":"ok"}')
@@ -45,7 +45,7 @@ final class JobSchemaTests: StorageTestCase {
 
     func testTheDatabaseRefusesAnUnknownKindAndCascadesTheSecondStudy() throws {
         let db = try Database(path: path())
-        let (a, b): (Int, Int) = try db.write { c in (try insertStudy(c, "a"), try insertStudy(c, "b")) }
+        let (a, b): (Int, Int) = try db.write { c in (try Self.insertStudy(c, "a"), try Self.insertStudy(c, "b")) }
         XCTAssertThrowsError(try db.write { c in
             try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at, kind) VALUES (?, 'queued', '{}', 0, 'x', 'nonsense')",
                       .integer(Int64(a)))

@@ -17,7 +17,7 @@ class StorageTestCase: XCTestCase {
 
     func path(_ name: String = "db.sqlite") -> String { dir.appendingPathComponent(name).path }
 
-    func insertStudy(_ c: Connection, _ name: String) throws -> Int {
+    static func insertStudy(_ c: Connection, _ name: String) throws -> Int {
         try c.run("INSERT INTO study (name, created_at) VALUES (?, '2026-01-01T00:00:00Z')", .text(name))
         return c.lastInsertRowID
     }

@@ -4,7 +4,7 @@ import Ingestion
 /// `PATCH /v1/studies/{study}`: changes what a study's owner may change after creation, today its
 /// `auto_fit` (fit options, or null to turn auto-refit off). Other study fields stay as created.
 extension ServiceAPI {
-    var autoFitRoutes: [(method: String, template: String, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse)] {
+    var autoFitRoutes: [Route] {
         [("PATCH", "/v1/studies/{study}", .write, patchStudy)]
     }
 

@@ -10,7 +10,7 @@ import HTTP
 /// PlotRoutes.swift; unlike a fit plot this picture depends on the stored result alone.
 extension ServiceAPI {
     /// The routes of this file, in `routeTable`.
-    var jobPlotRoutes: [(method: String, template: String, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse)] {
+    var jobPlotRoutes: [Route] {
         [
             ("GET", "/v1/jobs/{id}/plots/backtest.svg", .read, backtestPlotSVG),
         ]

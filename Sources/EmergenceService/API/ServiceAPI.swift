@@ -44,8 +44,11 @@ final class ServiceAPI: @unchecked Sendable {
     }
 
     /// Every route, with the scope it needs (nil: open even when tokens are configured).
-    var routeTable: [(method: String, template: String, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse)] {
-        [
+    /// A route: method, path template, the scope it needs, and its handler.
+    typealias Route = (method: String, template: String, scope: Scope?, handler: @Sendable (HTTPRequest) throws -> HTTPResponse)
+
+    var routeTable: [Route] {
+        let own: [Route] = [
             ("GET", "/healthz", nil, health),
             ("GET", "/readyz", nil, ready),
             ("GET", "/openapi.json", nil, openAPI),
@@ -69,7 +72,8 @@ final class ServiceAPI: @unchecked Sendable {
             // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
             ("GET", "/", .read, homePage),
             ("GET", "/studies/{study}", .read, studyPage),
-        ] + jobRoutes + jobPlotRoutes + autoFitRoutes
+        ]
+        return own + jobRoutes + jobPlotRoutes + autoFitRoutes
     }
 
     func register(on router: Router) {
