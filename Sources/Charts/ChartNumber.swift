@@ -9,7 +9,7 @@ public enum ChartNumber {
         return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
     }
 
-    /// Compute in the style: two significant digits and a plain exponent, "7.4e22".
+    /// Compute in a short style: two significant digits and a plain exponent, "7.4e22".
     public static func flops(_ v: Double) -> String {
         guard v.isFinite, v > 0 else { return v.isNaN ? "?" : (v == .infinity ? "∞" : fixed(v, 0)) }
         let e = Int(floor(log10(v)))

@@ -133,7 +133,7 @@ public struct SimulationScenario: Sendable {
                                   dataAmounts: amounts, questions: [1000, 1500, 2000][rng.index(3)])
     }
 
-    /// Weak-signal studies (issue 10): finetuning lifts accuracy only at the lowest-loss
+    /// Weak-signal studies: finetuning lifts accuracy only at the lowest-loss
     /// checkpoints, or only a little. Half have the elbow at the largest data amount within
     /// 0.005–0.06 nats above the finetuned model's lowest loss at the 2e22 cutoff (so at most one or
     /// two checkpoints, at the largest amounts, are lifted) and E* anywhere in 1.55–1.90; half are

@@ -4,7 +4,7 @@ import Logging
 import Storage
 import Synchronization
 
-/// Item 6 of issue 12: a study with `auto_fit` options refits by itself. An upload that stores rows
+/// A study with `auto_fit` options refits by itself. An upload that stores rows
 /// sets the study's `auto_fit_due` to now + the quiet period (each later upload pushes it back), and
 /// when it passes, one refit with those options is queued. At most one waits per study: if an auto
 /// refit is still queued (not started) it is kept, and moved to the new data version, since a job

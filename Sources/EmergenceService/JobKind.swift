@@ -1,4 +1,4 @@
-/// What a job does (issue 12). Every kind shares one table, queue, worker pool, timeout, restart
+/// What a job does. Every kind shares one table, queue, worker pool, timeout, restart
 /// recovery, cancel and dedupe; only how its options are read and what its worker computes differ.
 /// The raw value is the name stored in `fit.kind` and used by `GET …/jobs?kind=`.
 public enum JobKind: String, Codable, Sendable, CaseIterable {

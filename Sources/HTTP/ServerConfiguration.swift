@@ -1,6 +1,6 @@
 import Foundation
 
-/// Every limit and timeout of the server. Defaults follow issue 3; tests shorten the timeouts.
+/// Every limit and timeout of the server. Defaults are the production values; tests shorten the timeouts.
 public struct ServerConfiguration: Sendable {
     /// Host to bind: an IPv4 or IPv6 literal, "localhost" (127.0.0.1 and ::1), "*" (the IPv4 and
     /// IPv6 wildcards) or another name (every address it resolves to). Each address gets its own

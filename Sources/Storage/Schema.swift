@@ -180,7 +180,7 @@ public enum Schema {
         PRAGMA user_version = 4;
         """),
 
-        // One job table for every kind of work (issue 12): fits, observations, back-tests,
+        // One job table for every kind of work fits, observations, back-tests,
         // comparisons, ablations and advice share the queue, its bounds, the timeout, restart
         // recovery and cancel. The table keeps its name `fit` (its fits keep their ids and URLs);
         // `kind` says what a row is, and every existing row is a fit. A comparison reads two studies:

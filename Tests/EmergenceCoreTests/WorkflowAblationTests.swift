@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Issue 12, item 4: form × Δ ablation with Akaike weights, and the D0 sweep.
+/// Form × Δ ablation with Akaike weights, and the D0 sweep.
 final class WorkflowAblationTests: XCTestCase {
     static func options(factors: [Double] = []) -> AblationOptions {
         var o = FitOptions()
@@ -10,7 +10,7 @@ final class WorkflowAblationTests: XCTestCase {
         return AblationOptions(fit: o, d0Factors: factors)
     }
 
-    /// The issue's check: on the power-law-truth study the power form carries more Akaike weight.
+    /// On the power-law-truth study the power form carries more Akaike weight.
     func testPowerLawTruthPrefersThePowerForm() throws {
         let r = try Ablation.run(ReferenceCrossCheckTests.load("power-law-truth"), options: Self.options())
         XCTAssertEqual(r.variants.count, 4)

@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Issue 12, item 5: ranking the next experiments by the expected width of E*'s interval.
+/// Ranking the next experiments by the expected width of E*'s interval.
 final class WorkflowAdviceTests: XCTestCase {
     static func options() -> AdviceOptions {
         var f = FitOptions()

@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Issue 12, item 2: back-testing against the observed emergence.
+/// Back-testing against the observed emergence.
 final class WorkflowBacktestTests: XCTestCase {
     static func fitOptions() -> FitOptions {
         var o = FitOptions()

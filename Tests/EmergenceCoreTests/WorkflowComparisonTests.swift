@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Issue 12, item 3: which of two studies reaches the capability first.
+/// Which of two studies reaches the capability first.
 final class WorkflowComparisonTests: XCTestCase {
     static func options() -> ComparisonOptions {
         var o = FitOptions()

@@ -42,7 +42,7 @@ final class WorkflowObservationBoundTests: XCTestCase {
         return nil
     }
 
-    /// The brief's study: truth 0.04 nats above the lowest loss, so one checkpoint (the lowest) is
+    /// A study whose truth is 0.04 nats above the lowest loss, so one checkpoint (the lowest) is
     /// past emergence, lifted by A·0.04 = 0.016 against a binomial noise SD of 0.0137: under 2 SDs.
     func testTruthJustPastTheLowestLossIsInsideTheBound() throws {
         guard var base = SimulationScenario.named["mmlu-like"] else { return XCTFail("no mmlu-like") }

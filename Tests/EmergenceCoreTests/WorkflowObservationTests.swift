@@ -1,7 +1,7 @@
 import XCTest
 @testable import EmergenceCore
 
-/// Issue 12, item 1: the observed emergence point (ReLU of few-shot accuracy against loss).
+/// The observed emergence point (ReLU of few-shot accuracy against loss).
 final class WorkflowObservationTests: XCTestCase {
     struct Truth: Decodable { var emergence_loss: Double?; var emergence_flops: Double? }
 
@@ -19,7 +19,7 @@ final class WorkflowObservationTests: XCTestCase {
         return o
     }
 
-    /// The issue's check: on the studies that reach past their emergence, within 0.1 nats of the
+    /// On the studies that reach past their emergence, within 0.1 nats of the
     /// truth's emergence_loss, with the truth inside the 5–95 interval.
     func testObservedEmergenceMatchesTheTruth() throws {
         for study in ["mmlu-like", "csqa-like", "cola-like", "gsm8k-like"] {

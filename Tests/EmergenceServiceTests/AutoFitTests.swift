@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 @testable import EmergenceService
 
-/// Issue 12 item 6: a study's `auto_fit` queues one refit after uploads go quiet.
+/// A study's `auto_fit` queues one refit after uploads go quiet.
 final class AutoFitTests: XCTestCase {
     private let header = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions"
     private func rows(_ checkpoint: String) -> String {

@@ -64,7 +64,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(stored?.first?["checkpoint"] as? String, "EleutherAI/pythia-v1.1-160m@step143000")
         XCTAssertEqual(stored?.first?["shots"] as? Int, 5)
 
-        // The fit, as the issue's curl session asks for it (a small bootstrap keeps the debug build quick).
+        // The fit, as a curl session asks for it (a small bootstrap keeps the debug build quick).
         let optionsJSON = #"{"max_flops": 2e22, "seed": 1, "bootstrap": 40}"#
         r = try call("POST", "/v1/studies/mmlu-like/fits", Array(optionsJSON.utf8), [("Content-Type", "application/json")])
         XCTAssertEqual(r.status, 202, r.text)

@@ -192,7 +192,7 @@ final class EvaluationStoreTests: XCTestCase {
         XCTAssertEqual(t.id(for: EvaluationIdentity(checkpoint: "c0", setting: .fewShot, shots: nil, finetuneExamples: 0, subset: nil)), 42)
     }
 
-    // MARK: Issue 8
+    // MARK: Integrity and bounded memory
 
     func testTheDatabaseRefusesADuplicateFromAnotherWriter() throws {
         _ = try store.upsert(studyID: study, [row("a"), row("b", subset: "x")])

@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 @testable import EmergenceService
 
-/// Issue 12's one job system: every kind goes through the same queue, document, cancel and bounds;
+/// One job system: every kind goes through the same queue, document, cancel and bounds;
 /// fits keep their own routes and JSON.
 final class JobsAPITests: XCTestCase {
     private func study(_ t: TestService, _ name: String = "mmlu", body extra: String = "") throws {

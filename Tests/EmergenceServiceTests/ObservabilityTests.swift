@@ -5,7 +5,7 @@ import Logging
 import XCTest
 @testable import EmergenceService
 
-/// GET /metrics, the request and fit log lines, and the JSON log handler (issue 9, items 4 and 5).
+/// GET /metrics, the request and fit log lines, and the JSON log handler.
 final class ObservabilityTests: XCTestCase {
     private let csv = "checkpoint,model,parameters,tokens,flops,pretrain_loss,setting,shots,finetune_examples,subset,accuracy,n_questions\n"
         + "a,1b,1e9,1e10,,2.5,few_shot,5,,,0.25,100\n"

@@ -4,7 +4,7 @@ import HTTP
 import XCTest
 @testable import EmergenceService
 
-/// Issue 8 at the upload route: every format is read piece by piece (gzip inflated piece by piece),
+/// Bounded memory at the upload route: every format is read piece by piece (gzip inflated piece by piece),
 /// so no body can take memory past a record's bound, and nothing is changed silently.
 final class UploadLimitsTests: XCTestCase {
     private let header = "checkpoint,setting,pretrain_loss,accuracy\n"

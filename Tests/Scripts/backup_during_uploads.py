@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`emergence backup` while a server takes uploads (issue 9, item 6).
+"""`emergence backup` while a server takes uploads.
 
 Usage: backup_during_uploads.py EMERGENCE_BINARY
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DOM check of the study pages against a live server (issue 11, item 3).
+"""DOM check of the study pages against a live server.
 
     check_pages.py BASE_URL [--load FIXTURE.csv] [--bootstrap N] [--study NAME] [--token TOKEN]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks GET /metrics and the JSON log of a live `emergence serve` (issue 9, items 4 and 5).
+"""Checks GET /metrics and the JSON log of a live `emergence serve`.
 
 Usage: metrics_and_logs.py EMERGENCE_BINARY   (needs `pip install prometheus-client`)
 

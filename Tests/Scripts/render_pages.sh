@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Looks at the study pages in a real browser (issue 11, item 3): starts a release server on a
+# Looks at the study pages in a real browser: starts a release server on a
 # scratch database, loads the mmlu-like fixture into study "mmlu" and fits it
 # ({"seed":1,"max_flops":2e22}), runs the DOM check (check_pages.py, html5lib), then renders `/`,
 # `/studies/mmlu` and both plots with headless Chromium (Debian `chromium`) to PNGs.

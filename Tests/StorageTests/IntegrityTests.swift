@@ -11,7 +11,7 @@ private let SQLITE_IOERR_WRITE = SQLITE_IOERR | (3 << 8)
 private let SQLITE_IOERR_FSYNC = SQLITE_IOERR | (4 << 8)
 private let SQLITE_BUSY_SNAPSHOT = SQLITE_BUSY | (2 << 8)
 
-/// Issue 8: the database itself keeps one row per identity, one writer per file, and says what
+/// The database itself keeps one row per identity, one writer per file, and says what
 /// kind of failure a storage error is.
 final class IntegrityTests: StorageTestCase {
 
@@ -30,7 +30,7 @@ final class IntegrityTests: StorageTestCase {
         let db = try Database(path: path())
         // Raw SQL on a connection of its own, as the sqlite3 shell or another writer would.
         let shell = try Connection(path: path())
-        let s = try insertStudy(shell, "s")
+        let s = try Self.insertStudy(shell, "s")
         try insert(shell, study: s)
         func refused(_ label: String, _ body: () throws -> Void) {
             XCTAssertThrowsError(try body(), label) { e in
@@ -52,7 +52,7 @@ final class IntegrityTests: StorageTestCase {
         try insert(shell, study: s, checkpoint: "C")
         try insert(shell, study: s, setting: "few_shot", d: .null)
         try insert(shell, study: s, setting: "few_shot", shots: 5, d: .null)
-        try insert(shell, study: try insertStudy(shell, "t"))        // another study
+        try insert(shell, study: try Self.insertStudy(shell, "t"))        // another study
         refused("few-shot, no shots, again") { try insert(shell, study: s, setting: "few_shot", d: .null) }
         // An UPDATE that would make two rows one identity is refused too.
         refused("an update onto an existing identity") {
@@ -67,7 +67,7 @@ final class IntegrityTests: StorageTestCase {
         guard FileManager.default.isExecutableFile(atPath: cli) else { throw XCTSkip("no sqlite3 CLI") }
         let db = try Database(path: path())
         let s = try db.write { c -> Int in
-            let s = try insertStudy(c, "s")
+            let s = try Self.insertStudy(c, "s")
             try insert(c, study: s)
             return s
         }
@@ -96,7 +96,7 @@ final class IntegrityTests: StorageTestCase {
             // Build a v2 file the way a v2 server (plus a second writer) could have left it.
             let c = try Connection(path: p)
             try c.migrate(Schema.migrations.filter { $0.version <= 2 })
-            let s = try insertStudy(c, "s"), t = try insertStudy(c, "t")
+            let s = try Self.insertStudy(c, "s"), t = try Self.insertStudy(c, "t")
             ids = (s, t)
             try insert(c, study: s, accuracy: 0.1)                    // id 1: superseded by 3
             try insert(c, study: s, checkpoint: "other")              // id 2: unique
@@ -203,13 +203,13 @@ final class IntegrityTests: StorageTestCase {
 
     func testCloseReleasesTheLockAndRefusesWritesButKeepsReads() throws {
         let first = try Database(path: path())
-        try first.write { _ = try insertStudy($0, "s") }
+        try first.write { _ = try Self.insertStudy($0, "s") }
         first.close()
         first.close()
-        XCTAssertThrowsError(try first.write { _ = try insertStudy($0, "t") })
+        XCTAssertThrowsError(try first.write { _ = try Self.insertStudy($0, "t") })
         XCTAssertEqual(try first.read { c in try c.queryOne("SELECT count(*) FROM study") { $0.int(0)! } }, 1)
         let second = try Database(path: path())
-        try second.write { _ = try insertStudy($0, "t") }
+        try second.write { _ = try Self.insertStudy($0, "t") }
     }
 
     func testAFailedOpenReleasesTheLock() throws {
@@ -244,7 +244,7 @@ final class IntegrityTests: StorageTestCase {
 
     func testAFullDatabaseRollsBackWholeAndKeepsWorking() throws {
         let db = try Database(path: path())
-        let s = try db.write { try insertStudy($0, "s") }
+        let s = try db.write { try Self.insertStudy($0, "s") }
         try db.write { c in
             let pages = try c.queryOne("PRAGMA page_count") { $0.int(0)! } ?? 0
             // max_page_count takes no bound parameter; it is one connection's setting (the writer's).

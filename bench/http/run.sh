@@ -2,7 +2,7 @@
 # HTTP server benchmark: a tiny route and a 4 KiB JSON route, wrk at 1, 64 and 256 connections.
 #   bench/http/run.sh [seconds-per-run]        (default 5; needs `apt-get install wrk`)
 # Prints req/s, p50/p99 latency, socket errors and non-2xx counts per run, and the server's RSS
-# before and after. Targets (issue 3): no errors / non-2xx at 64 and 256 connections, p99 < 5 ms
+# before and after. Targets: no errors / non-2xx at 64 and 256 connections, p99 < 5 ms
 # at 64 connections on /small, RSS < 50 MB after.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

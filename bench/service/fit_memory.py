@@ -2,7 +2,7 @@
 """Resident memory per fit: runs N default fits (distinct seeds) through the API of a release
 `emergence serve` and prints the server's RSS growth per fit, for fits on the server's own threads
 and in child processes. The first 10 fits warm up allocator pools and caches; growth is measured
-from there to the end. Target (issue 8): under 50 KiB a fit.
+from there to the end. Target: under 50 KiB a fit.
 
     bench/service/fit_memory.py [--fits 100] [--binary .build/release/emergence] [--isolation thread,process]
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile-client checks for `emergence serve` (issue 8's "What it must show"), printed as a table.
+"""Hostile-client checks for `emergence serve`, printed as a table.
 
 Starts release servers on scratch databases on 127.0.0.1 only, drives them the way an attacker or a
 careless client would, and reads the server's CPU time and memory from /proc. Every loop is bounded

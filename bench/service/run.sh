@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Service benchmark (issue 4): bulk ingest of 200,000 evaluations as gzip NDJSON (and gzip CSV) in
+# Service benchmark: bulk ingest of 200,000 evaluations as gzip NDJSON (and gzip CSV) in
 # rows/s, GET /v1/studies/{study}/prediction req/s with wrk, and upload/poll latency with 2 fits
 # running beside an idle baseline.
 #   bench/service/run.sh [wrk-seconds]          (default 5; needs wrk and a release build)
 # EMERGENCE_BIN=path uses an existing release binary instead of building one.
 # INGEST_UPLOADS=N sets how many 200k-row NDJSON uploads go into fresh studies (default 5).
 # INGEST_ONLY=1 stops after the ingest table (no wrk needed).
-# Targets: ingest >= 150,000 rows/s at the median (issue 8: with the unique identity index back, integrity
-# first; issue 4 had 200,000 without it); upload/poll latency with 2 fits running ~ the idle figures.
+# Targets: ingest >= 150,000 rows/s at the median (with the unique identity index
+# enforcing integrity; 200,000 without it); upload/poll latency with 2 fits running ~ the idle figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration="${1:-5}"

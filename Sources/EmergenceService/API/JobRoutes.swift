@@ -3,12 +3,12 @@ import Foundation
 import HTTP
 import Ingestion
 
-/// Jobs of every kind (issue 12): one queue, one document, one cancel. Each workflow's POST answers
+/// Jobs of every kind: one queue, one document, one cancel. Each workflow's POST answers
 /// 202 with the job and `Location: /v1/jobs/{id}` (200 with the existing job when the same kind and
 /// options were already asked on unchanged data), then the client polls.
 extension ServiceAPI {
     /// The routes of this file, in `routeTable`.
-    var jobRoutes: [(method: String, template: String, scope: Scope?, handler: (HTTPRequest) throws -> HTTPResponse)] {
+    var jobRoutes: [Route] {
         [
             ("POST", "/v1/studies/{study}/observations", .write, { [self] in try createJob(.observation, $0) }),
             ("POST", "/v1/studies/{study}/backtests", .write, { [self] in try createJob(.backtest, $0) }),

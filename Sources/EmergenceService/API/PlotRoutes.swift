@@ -3,7 +3,7 @@ import EmergenceCore
 import Foundation
 import HTTP
 
-/// SVG pictures of a succeeded fit (issue 11): `…/plots/fit.svg` (accuracy against pretraining loss
+/// SVG pictures of a succeeded fit: `…/plots/fit.svg` (accuracy against pretraining loss
 /// with the fitted curves and E*) and `…/plots/emergence-cdf.svg` (P(emerged by compute C)). Drawn
 /// by the pure `Charts` module, the same code as `emergence plot`.
 ///
