@@ -48,7 +48,7 @@ enum Bootstrap {
         // against 66,000 over 1,000 resamples of mmlu-like ≤ 2e22). It changes the refits' answers:
         // on the seven test fixtures the percentiles moved by at most 0.018 nats (another seed moves
         // them by up to 0.077); `emergence calibrate` kept its 90% coverage within two studies, with
-        // intervals about 2% narrower (README, Speed, has the figures).
+        // intervals about 2% narrower (docs/performance.md has the figures).
         var smoothed = model
         smoothed.temperature = MaximumLikelihood.smoothingTemperature
         let starts = optima.map { theta in

@@ -119,9 +119,9 @@ public enum Calibration {
             upperBound = result?.emergence.loss.upperBound
             alphaHat = result?.parameters?.alpha
             // α̂ within a factor 4 of the lower bound or 5/6 of the upper (log-power 0.05–6, power 0.005–1.5).
-            if let a = alphaHat {
-                let (lo, hi) = result?.form == .power ? (0.005, 1.5) : (0.05, 6.0)
-                alphaNearBound = a <= 4 * lo || a >= hi * 5 / 6
+            if let a = alphaHat, let form = result?.form {
+                let range = EmergenceModel.alphaRange(form)
+                alphaNearBound = a <= 4 * range.lowerBound || a >= range.upperBound * 5 / 6
             } else {
                 alphaNearBound = false
             }

@@ -15,7 +15,7 @@ import Foundation
 ///     SD_CR(E*) = sqrt(∇E*ᵀ I(θ)⁻¹ ∇E*).
 ///
 /// The measured losses x_i are treated as known (the bound is conditional on them). nil when I(θ)
-/// is singular (e.g. no row above the floor: E* is then not estimable at all).
+/// is (near) singular (e.g. no row above the floor: E* is then not estimable at all).
 public enum CramerRao {
     public static func emergenceLossSD(truth: SimulationTruth, rows: [Evaluation], subsetNoise: Double) -> Double? {
         let form = truth.form
@@ -46,40 +46,12 @@ public enum CramerRao {
         }
         let e = [EmergenceLaw.basis(form, alpha: truth.alpha, d: d0),
                  truth.k * EmergenceLaw.basisSlope(form, alpha: truth.alpha, d: d0), 1, 0, 0, 0]
-        guard let x = solve(info, e, n: p) else { return nil }
+        var factor = info
+        guard let x = LevenbergMarquardt.choleskySolve(&factor, e, n: p) else { return nil }
         let variance = zip(e, x).map(*).reduce(0, +)
-        return variance > 0 && variance.isFinite ? sqrt(variance) : nil
-    }
-
-    /// Solves M·x = b for a symmetric positive definite M by Cholesky; nil when M is (near) singular.
-    static func solve(_ m: [Double], _ b: [Double], n: Int) -> [Double]? {
-        var l = [Double](repeating: 0, count: n * n)
-        let scale = (0..<n).map { m[$0 * n + $0] }.max() ?? 0
-        guard scale > 0 else { return nil }
-        for i in 0..<n {
-            for j in 0...i {
-                var s = m[i * n + j]
-                for k in 0..<j { s -= l[i * n + k] * l[j * n + k] }
-                if i == j {
-                    guard s > 1e-12 * scale else { return nil }
-                    l[i * n + i] = sqrt(s)
-                } else {
-                    l[i * n + j] = s / l[j * n + j]
-                }
-            }
-        }
-        var y = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            var s = b[i]
-            for k in 0..<i { s -= l[i * n + k] * y[k] }
-            y[i] = s / l[i * n + i]
-        }
-        var x = [Double](repeating: 0, count: n)
-        for i in stride(from: n - 1, through: 0, by: -1) {
-            var s = y[i]
-            for k in (i + 1)..<n { s -= l[k * n + i] * x[k] }
-            x[i] = s / l[i * n + i]
-        }
-        return x
+        // A (near) singular I(θ) factors with a vanishing pivot and a variance beyond any loss scale:
+        // E* is then not estimable from this design.
+        guard variance > 0, variance.isFinite, variance < 1e6 else { return nil }
+        return sqrt(variance)
     }
 }

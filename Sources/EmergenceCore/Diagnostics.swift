@@ -13,6 +13,8 @@ enum Diagnostics {
         /// The finetuned rows' lift above the floor as one signal-to-noise ratio, √(Σ (lift_i/SD_i)²):
         /// how far, in noise SDs, the lifted rows jointly stand from the floor-only model.
         var liftSNR = 0.0
+        /// The likelihood-ratio statistic of the lift against the floor-only model.
+        var signalStatistic = 0.0
         var warnings: [FitResult.Warning] = []
     }
 
@@ -59,11 +61,10 @@ enum Diagnostics {
         }
 
         out.liftSNR = out.liftSNR.squareRoot()
+        out.signalStatistic = statistic
         if statistic < signalThreshold || liftedFinetuned.isEmpty {
+            // The warning itself needs the bound (EmergenceFit.detectionLimit): `noSignalWarning`.
             out.noSignal = true
-            out.warnings.append(.init(code: "no_signal", message: String(format:
-                "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): E* lies below every loss seen, so only a bound is given. Finetune lower-loss checkpoints (below %.3f) or with larger data amounts (above %@ examples), where the lift shows",
-                statistic, signalThreshold, data.x.min() ?? 0, Identifiability.count(data.dataAmounts.last ?? 0))))
             return out
         }
         if liftedFinetuned.count < 4 {
@@ -91,6 +92,14 @@ enum Diagnostics {
             }
         }
         return out
+    }
+
+    /// The `no_signal` warning: the statistic, and the bound (the lowest loss plus what the noise could hide).
+    static func noSignalWarning(_ a: Assessment, data: FitData, lowest: Double, bound: Double, slopeFloor: Double) -> FitResult.Warning {
+        .init(code: "no_signal", message: String(format:
+            "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): emergence has not shown yet; if it has begun, it began below loss %.3f (the lowest loss seen, %.3f, plus %.3f nats: the largest shift of the elbow these data cannot rule out at 95%% for a slope of at least %.2f accuracy per nat), so only that bound is given. Finetune lower-loss checkpoints (below %.3f) or with larger data amounts (above %@ examples), where the lift shows",
+            a.signalStatistic, signalThreshold, bound, lowest, bound - lowest, slopeFloor, lowest,
+            Identifiability.count(data.dataAmounts.last ?? 0)))
     }
 
     /// log L of the floor-only model μ = B + Δ·fewShot (A = 0), at its own MLE.

@@ -146,8 +146,9 @@ public enum EmergenceFit {
         let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
         result.warnings.append(contentsOf: assessment.warnings)
         if assessment.noSignal {
-            // Only a bound exists: E* lies below every loss seen (docs/method.md §6). No point estimate,
-            // and none of the warnings that describe one.
+            // Only a bound exists (docs/method.md §6): if emergence has begun, it began below the lowest
+            // loss plus what the noise could hide. No point estimate, and none of the warnings that
+            // describe one.
             result.status = .noSignal
             result.parameters = nil
             result.warnings.removeAll { ["competing_optima", "form_misfit"].contains($0.code) }
@@ -155,12 +156,8 @@ public enum EmergenceFit {
             // No row has left the floor, so the data say nothing of the slope A, and any elbow hides
             // behind a slope near 0: the bound holds for slopes of at least `noSignalSlopeFloor`.
             let bound = detectionLimit(model, mle: mle, from: lowest, slopeFloor: noSignalSlopeFloor)
-            if let i = result.warnings.firstIndex(where: { $0.code == "no_signal" }) {
-                result.warnings[i].message = result.warnings[i].message.replacingOccurrences(
-                    of: "E* lies below every loss seen, so only a bound is given",
-                    with: String(format: "emergence has not shown yet; if it has begun, it began below loss %.3f (the lowest loss seen, %.3f, plus %.3f nats: the largest shift of the elbow these data cannot rule out at 95%% for a slope of at least %.2f accuracy per nat), so only that bound is given",
-                                 bound, lowest, bound - lowest, noSignalSlopeFloor))
-            }
+            result.warnings.append(Diagnostics.noSignalWarning(assessment, data: data, lowest: lowest, bound: bound,
+                                                               slopeFloor: noSignalSlopeFloor))
             result.emergence.loss = .init(mle: nil, upperBound: bound, intervalMethod: nil, percentiles: nil)
             if let law = lawFit?.law ?? options.scalingLaw, let c = law.compute(atLoss: bound), c.isFinite {
                 result.emergence.flops = .init(mle: nil, reachable: true, reachableFraction: nil, percentiles: nil, lowerBound: c)
@@ -173,16 +170,19 @@ public enum EmergenceFit {
         // answer; otherwise a study that fails a rule gets a one-sided bound, and no bootstrap runs.
         var identifiability = Identifiability.measure(model, mle: mle, liftedGroups: assessment.liftedGroups,
                                                       maxLiftSD: assessment.maxLiftSD, liftSNR: assessment.liftSNR)
+        // The profile's upper end from the MLE, once scanned (the detection limit walks the same path).
+        var profileUpper: Double?? = nil
         if !assessment.alreadyEmerged {
             // Is E* pinned at all? The profile likelihood of E*, every other parameter (α included)
             // refitted, must rule out some value within 0.6 nats on each side of the MLE.
             let profile = EmergenceProfile(model, mle: mle.theta)
             let lower = profile.lowerLimit(from: mle.prediction), upper = profile.upperLimit(from: mle.prediction)
             Identifiability.applyProfile(&identifiability, lower: lower, upper: upper)
+            profileUpper = .some(upper)
         }
         measures = identifiability
         if !assessment.alreadyEmerged && !identifiability.identified {
-            identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0) }
+            identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0, upperFromMLE: profileUpper) }
             measures = identifiability
             withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
             return result
@@ -209,23 +209,24 @@ public enum EmergenceFit {
         }
         let concurrentChain: BackgroundTask<Posterior.Outcome>? =
             wantMCMC && wantBootstrap && options.bootstrap > 0 && threads > 1 ? BackgroundTask(runMCMC) : nil
-        if wantBootstrap && options.bootstrap > 0 {
+        // The bootstrap: asked for, or the fallback of a chain that did not earn its interval.
+        func runBootstrap(_ count: Int, progress: (@Sendable (Int) -> Void)?) throws {
             let outcome = try Bootstrap.run(
-                model, noise: options.noise, mle: mle, samples: options.bootstrap, resample: options.resample,
-                seed: options.seed, threads: threads,
-                progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } },
-                cancel: cancel)
-            let predictions = outcome.predictions
-            result.uncertainty.bootstrap = .init(samples: options.bootstrap, failed: outcome.failed,
+                model, noise: options.noise, mle: mle, samples: count, resample: options.resample,
+                seed: options.seed, threads: threads, progress: progress, cancel: cancel)
+            result.uncertainty.bootstrap = .init(samples: count, failed: outcome.failed,
                                                  resample: options.resample.rawValue,
-                                                 percentiles: Percentile.table(predictions))
-            if outcome.failed > options.bootstrap / 20 {
+                                                 percentiles: Percentile.table(outcome.predictions))
+            if outcome.failed > count / 20 {
                 result.warnings.append(.init(code: "bootstrap_failures",
-                    message: "\(outcome.failed) of \(options.bootstrap) bootstrap refits failed; the interval rests on the rest"))
+                    message: "\(outcome.failed) of \(count) bootstrap refits failed; the interval rests on the rest"))
             }
-            samples = predictions
+            samples = outcome.predictions
             sampleCheckpoints = outcome.draws.compactMap { $0?.checkpoints }
             result.emergence.loss.intervalMethod = "bootstrap"
+        }
+        if wantBootstrap && options.bootstrap > 0 {
+            try runBootstrap(options.bootstrap, progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } })
         }
         if wantMCMC {
             let outcome = try concurrentChain?.wait() ?? runMCMC()
@@ -251,23 +252,14 @@ public enum EmergenceFit {
         }
         if samples.isEmpty && wantMCMC && !wantBootstrap {
             // The chain did not earn its interval: the bootstrap's, with the same seed and resampling.
-            let count = options.bootstrap > 0 ? options.bootstrap : FitOptions().bootstrap
-            let outcome = try Bootstrap.run(
-                model, noise: options.noise, mle: mle, samples: count, resample: options.resample,
-                seed: options.seed, threads: threads, progress: nil, cancel: cancel)
-            result.uncertainty.bootstrap = .init(samples: count, failed: outcome.failed,
-                                                 resample: options.resample.rawValue,
-                                                 percentiles: Percentile.table(outcome.predictions))
-            samples = outcome.predictions
-            sampleCheckpoints = outcome.draws.compactMap { $0?.checkpoints }
-            result.emergence.loss.intervalMethod = "bootstrap"
+            try runBootstrap(options.bootstrap > 0 ? options.bootstrap : FitOptions().bootstrap, progress: nil)
         }
         if !samples.isEmpty {
             var sorted = samples.sorted()
             if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let boundary = identifiability.fewShotBoundary {
                 // Curvature not identified: the interval runs up to the few-shot bound's detection limit
                 // (Identifiability.bracket): emergence may have begun just past the lowest few-shot loss.
-                let b = detectionLimit(model, mle: mle, from: boundary)
+                let b = detectionLimit(model, mle: mle, from: boundary, upperFromMLE: profileUpper)
                 identifiability.detectionBound = b
                 let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
                 if stretched != sorted {
@@ -283,7 +275,7 @@ public enum EmergenceFit {
             // says the law is not pinned down.
             Identifiability.checkInterval(&identifiability, sorted: sorted)
             if !assessment.alreadyEmerged && !identifiability.identified {
-                identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0) }
+                identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0, upperFromMLE: profileUpper) }
                 measures = identifiability
                 withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
                 return result
@@ -327,16 +319,19 @@ public enum EmergenceFit {
         }
     }
 
-    /// The highest E* the data cannot rule out at 95% above `from` (the lowest loss seen, or the
-    /// lowest few-shot loss): a lift that began just past the lowest checkpoint is too small to see,
-    /// so the bound is that loss plus the largest elbow shift the profile likelihood of E* allows
-    /// (EmergenceProfile.upperLimit). When nothing up to 0.6 nats above is ruled out, that is the bound.
     /// The smallest slope A (accuracy per nat of loss) a no-signal bound allows for: a capability
     /// whose accuracy climbs more slowly than 0.1 per nat past its elbow is not one this method can
     /// forecast (the weakest slopes of the simulated families are 0.05–0.2, `weak`).
     static let noSignalSlopeFloor = 0.1
 
-    static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double, slopeFloor: Double = 0) -> Double {
+    /// The highest E* the data cannot rule out at 95% above `from` (the lowest loss seen, or the
+    /// lowest few-shot loss): a lift that began just past the lowest checkpoint is too small to see,
+    /// so the bound is that loss plus the largest elbow shift the profile likelihood of E* allows
+    /// (EmergenceProfile.upperLimit). When nothing up to 0.6 nats above is ruled out, that is the bound.
+    /// - upperFromMLE: the profile's upper scan from the MLE when the fit already ran it (its limit,
+    ///   or nil where it stayed open), so it is not walked twice.
+    static func detectionLimit(_ model: EmergenceModel, mle: MaximumLikelihoodFit, from: Double, slopeFloor: Double = 0,
+                               upperFromMLE: Double?? = nil) -> Double {
         // Two scans, and the higher limit: one begun at `from` with several curvatures as starts, and
         // one begun at the MLE (within 0.6 nats of `from`) whose constrained fits each start from
         // their neighbour's. Each can miss a constrained optimum the other finds, and a missed optimum
@@ -346,7 +341,12 @@ public enum EmergenceFit {
         profile.slopeFloor = slopeFloor
         let fromMLE = min(max(mle.prediction, from - 0.6), from + 0.6)
         let cold = profile.upperLimit(from: max(from, fromMLE)) ?? max(from, fromMLE) + 0.6
-        let walked = profile.upperLimit(from: fromMLE) ?? fromMLE + 0.6
+        let walked: Double
+        if let known = upperFromMLE, fromMLE == mle.prediction, slopeFloor == 0 {
+            walked = known ?? fromMLE + 0.6
+        } else {
+            walked = profile.upperLimit(from: fromMLE) ?? fromMLE + 0.6
+        }
         return max(cold, walked, from)
     }
 

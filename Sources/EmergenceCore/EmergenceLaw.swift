@@ -68,17 +68,22 @@ struct EmergenceModel: Sendable {
 
     var parameterCount: Int { withDelta ? 6 : 5 }
 
+    /// α's box: a power law in raw D needs much smaller exponents than one in ln D.
+    static func alphaRange(_ form: FitOptions.Form) -> ClosedRange<Double> {
+        form == .logPower ? 0.05...6 : 0.005...1.5
+    }
+
     /// Box bounds of θ: they keep the optimiser and the sampler's flat priors in a sane region.
     /// α's range depends on the form (a power law in raw D needs much smaller exponents).
     var lower: [Double] {
         let xmin = data.x.min() ?? 0
-        var l = [0, form == .logPower ? 0.05 : 0.005, xmin - 5, 0, -0.5]
+        var l = [0, Self.alphaRange(form).lowerBound, xmin - 5, 0, -0.5]
         if withDelta { l.append(-0.5) }
         return l
     }
     var upper: [Double] {
         let xmax = data.x.max() ?? 0
-        var u = [50, form == .logPower ? 6 : 1.5, xmax + 5, 100, 1.5]
+        var u = [50, Self.alphaRange(form).upperBound, xmax + 5, 100, 1.5]
         if withDelta { u.append(0.5) }
         return u
     }

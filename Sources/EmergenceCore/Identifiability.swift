@@ -76,8 +76,8 @@ public enum Identifiability {
     /// The lifted rows must jointly stand this many noise SDs from the floor (liftSNR). Below it the
     /// lift is real (the signal test passed) but too faint to bend a law. Set on the development
     /// split (designs and weak, 200 studies each): `ok` intervals with liftSNR under 20 covered
-    /// 0.58–0.92 at 90%, those above 0.82–1.0. It replaced "the largest single row ≥ 8 SDs", which
-    /// withheld studies whose many rows pin E* together.
+    /// 0.58–0.92 at 90%, those above 0.82–1.0.
+    /// Judging all rows together keeps studies whose many noisy rows pin E* jointly.
     static let minimumLiftSNR = 20.0
     /// How far the profile scan looks on each side of the MLE before calling E* not pinned.
     static let profileSpan = 0.6
