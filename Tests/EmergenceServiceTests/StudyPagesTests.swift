@@ -175,7 +175,7 @@ final class StudyPagesTests: XCTestCase {
         XCTAssertEqual(HTMLText.pathSegment("a b/é"), "a%20b%2F%C3%A9")
     }
 
-    /// Every warning code the core can raise (README's list) has an explanation.
+    /// Every warning code the core can raise (docs/cli.md lists them) has an explanation.
     func testEveryWarningCodeIsExplained() {
         let codes = ["no_signal", "already_emerged", "long_extrapolation", "few_data_amounts", "few_checkpoints_above_floor",
                      "competing_optima", "form_misfit", "wide_interval", "mcmc_not_converged", "bootstrap_failures",

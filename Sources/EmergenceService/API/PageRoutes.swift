@@ -5,7 +5,7 @@ import Storage
 
 /// `GET /` and `GET /studies/{study}`: the HTML pages for people (Pages/StudyPages renders them).
 /// They read what the JSON routes read and need the same read scope. With tokens on, a browser
-/// must send `Authorization: Bearer …` itself (README "Study pages": a header-setting proxy or
+/// must send `Authorization: Bearer …` itself (docs/api.md, "Study pages": a header-setting proxy or
 /// extension); no token is ever taken from a URL or a cookie, so the pages open no new way in.
 extension ServiceAPI {
     /// The most studies the list shows (the JSON list pages through all of them).

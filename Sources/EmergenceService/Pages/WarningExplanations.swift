@@ -1,6 +1,6 @@
 import EmergenceCore
 
-/// Each warning code of a fit result in plain language, for the study page (README "Study pages"
+/// Each warning code of a fit result in plain language, for the study page (docs/api.md, "Study pages"
 /// lists the same table). The fit's own message, with its numbers, is shown beside it.
 enum WarningExplanations {
     static let byCode: [String: String] = [
