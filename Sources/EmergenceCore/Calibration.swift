@@ -110,6 +110,8 @@ public enum Calibration {
         public var liftSD: Double
         public var longExtrapolation: Bool
         public var reasons: [String]
+        /// The answer warned that its interval is wide (`wide_interval`): a miss then is not a confident one.
+        public var wide: Bool
 
         public init(study: Study, result: FitResult?, reasons: [String] = []) {
             truth = study.truth.emergenceLoss
@@ -129,6 +131,7 @@ public enum Calibration {
             liftSD = study.liftSD
             longExtrapolation = study.longExtrapolation
             self.reasons = reasons
+            wide = result?.warnings.contains { $0.code == "wide_interval" } ?? false
         }
 
         var isInterval: Bool { percentiles?["5"] != nil && percentiles?["95"] != nil && (status == "ok" || status == "already_emerged") }
@@ -172,6 +175,8 @@ public enum Calibration {
         public var withheldShare: Double
         public var boundsHeld: Int
         public var boundsHeldShare: Double?
+        /// Interval answers whose 5–95 interval misses the truth without a `wide_interval` warning.
+        public var confidentMisses: Int
         /// Studies whose Cramér–Rao SD of E* is under 0.05 nats, and the share answered with an interval.
         public var wellPinned: Int
         public var wellPinnedAnswered: Double?
@@ -193,6 +198,7 @@ public enum Calibration {
             case withheldShare = "withheld_share"
             case boundsHeld = "bounds_held"
             case boundsHeldShare = "bounds_held_share"
+            case confidentMisses = "confident_misses"
             case wellPinned = "well_pinned"
             case wellPinnedAnswered = "well_pinned_answered"
             case combinedCoverage90 = "combined_coverage_90"
@@ -279,6 +285,7 @@ public enum Calibration {
             medianErrorOverCramerRao: median(ratios), meanIntervalWidth90: mean(widths),
             withheld: bounds.count, withheldShare: share(bounds.count, withTruth.count) ?? 0,
             boundsHeld: held, boundsHeldShare: share(held, bounds.count),
+            confidentMisses: intervals.filter { !$0.wide && !covers($0, "5", "95") }.count,
             wellPinned: pinned.count, wellPinnedAnswered: share(pinned.filter(\.isInterval).count, pinned.count),
             combinedCoverage90: share(covered, withTruth.count) ?? 0, reasons: reasons, options: options)
     }

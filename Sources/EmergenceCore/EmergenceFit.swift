@@ -199,10 +199,13 @@ public enum EmergenceFit {
         // With both, the chain runs on a thread of its own beside the bootstrap's (the two are
         // independent), when more than one thread is allowed.
         let mcmcOffset = 0.05 + 0.9 * bootstrapWork / total
+        // The checkpoints' loss measurement noise (LossNoise.swift): the bootstrap jitters each
+        // resample's losses by it, and the MCMC's Gaussian likelihood carries it.
+        let lossSD = LossNoise.estimate(rows)
         let runMCMC: @Sendable () throws -> Posterior.Outcome = {
             try Posterior.sample(
                 model, noise: options.noise, mle: mle, walkers: options.mcmcWalkers, steps: options.mcmcSteps,
-                burnIn: options.mcmcBurnIn, seed: options.seed,
+                burnIn: options.mcmcBurnIn, seed: options.seed, lossSD: lossSD ?? 0,
                 progress: progress.map { p in { @Sendable step in
                     if step % 100 == 0 { p(mcmcOffset + 0.9 * 0.3 * Double(step) / total) } } },
                 cancel: cancel)
@@ -210,12 +213,27 @@ public enum EmergenceFit {
         let concurrentChain: BackgroundTask<Posterior.Outcome>? =
             wantMCMC && wantBootstrap && options.bootstrap > 0 && threads > 1 ? BackgroundTask(runMCMC) : nil
         // The bootstrap: asked for, or the fallback of a chain that did not earn its interval.
+        // The curvature is not pinned (α̂ collapsed onto its bound): no E* is headlined; the band of α the
+        // data allow gives the interval instead (AlphaBand.swift), or, if it cannot be profiled, nothing.
+        var band: AlphaBand? = nil
+        if identifiability.alphaCollapsed && !assessment.alreadyEmerged {
+            let ceiling = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0, upperFromMLE: profileUpper) }
+            identifiability.detectionBound = ceiling
+            band = AlphaBand.profile(model, noise: options.noise, mle: mle, ceiling: ceiling, cancel: cancel)
+            try cancel.check()
+            if band == nil {
+                identifiability.reasons.append(.notPinned)
+                measures = identifiability
+                withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+                return result
+            }
+        }
         func runBootstrap(_ count: Int, progress: (@Sendable (Int) -> Void)?) throws {
             let outcome = try Bootstrap.run(
                 model, noise: options.noise, mle: mle, samples: count, resample: options.resample,
-                seed: options.seed, threads: threads, progress: progress, cancel: cancel)
+                lossSD: lossSD ?? 0, alphaBand: band, seed: options.seed, threads: threads, progress: progress, cancel: cancel)
             result.uncertainty.bootstrap = .init(samples: count, failed: outcome.failed,
-                                                 resample: options.resample.rawValue,
+                                                 resample: options.resample.rawValue, lossNoise: lossSD,
                                                  percentiles: Percentile.table(outcome.predictions))
             if outcome.failed > count / 20 {
                 result.warnings.append(.init(code: "bootstrap_failures",
@@ -223,7 +241,7 @@ public enum EmergenceFit {
             }
             samples = outcome.predictions
             sampleCheckpoints = outcome.draws.compactMap { $0?.checkpoints }
-            result.emergence.loss.intervalMethod = "bootstrap"
+            result.emergence.loss.intervalMethod = band == nil ? "bootstrap" : "bootstrap_alpha_band"
         }
         if wantBootstrap && options.bootstrap > 0 {
             try runBootstrap(options.bootstrap, progress: progress.map { p in { @Sendable n in p(0.05 + 0.9 * Double(n) / total) } })
@@ -256,20 +274,12 @@ public enum EmergenceFit {
         }
         if !samples.isEmpty {
             var sorted = samples.sorted()
-            if identifiability.alphaCollapsed && !assessment.alreadyEmerged, let boundary = identifiability.fewShotBoundary {
-                // Curvature not identified: the interval runs up to the few-shot bound's detection limit
-                // (Identifiability.bracket): emergence may have begun just past the lowest few-shot loss.
-                let b = detectionLimit(model, mle: mle, from: boundary, upperFromMLE: profileUpper)
-                identifiability.detectionBound = b
-                let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
-                if stretched != sorted {
-                    // The same map, sample by sample, so each stays paired with its scaling law.
-                    let map = Dictionary(zip(sorted, stretched), uniquingKeysWith: { a, _ in a })
-                    samples = samples.map { map[$0] ?? $0 }
-                    sorted = stretched
-                    result.emergence.loss.intervalMethod = (result.emergence.loss.intervalMethod ?? "bootstrap") + "_to_few_shot_bound"
-                }
-                result.warnings.append(Identifiability.collapseWarning(identifiability, form: options.form, d0: result.d0 ?? 2))
+            if let band {
+                // No single best E*: the band, and the interval its bootstrap gives (or the MCMC's,
+                // whose posterior spans α by itself).
+                result.emergence.loss.mle = nil
+                result.emergence.loss.alphaBand = band.summary
+                result.warnings.append(Identifiability.collapseWarning(identifiability, band: band, form: options.form, d0: result.d0 ?? 2))
             }
             // An interval squeezed under the few-shot boundary, or reaching a loss ≤ 0 (impossible),
             // says the law is not pinned down.
@@ -291,8 +301,10 @@ public enum EmergenceFit {
             let laws = try lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
                                       sampleCheckpoints: sampleCheckpoints, count: samples.count, cancel: cancel)
             FitSampleCapture.current?.record(law: law, laws: laws)
-            fillCompute(prediction: mle.prediction, samples: samples, law: law, laws: laws,
-                        rows: rows, result: &result)
+            // With the α band the compute is judged at the samples' median, and no C* is headlined.
+            let headline = band == nil || samples.isEmpty ? mle.prediction : Percentile.of(sorted: samples.sorted(), 50)
+            fillCompute(prediction: headline, samples: samples, law: law, laws: laws, rows: rows, result: &result)
+            if band != nil { result.emergence.flops?.mle = nil }
         }
         try cancel.check()
         progress?(1)

@@ -60,6 +60,9 @@ struct EmergenceModel: Sendable {
     var multiplicity: [Double]? = nil
     /// A prior on α, as one extra residual of the fit (AlphaPrior.swift); nil = plain likelihood.
     var alphaPenalty: AlphaPenalty? = nil
+    /// α held at this value (its box shrinks to the point): the α-sensitivity band's constrained fits
+    /// (AlphaBand.swift); nil = free.
+    var fixedAlpha: Double? = nil
 
     /// The number of observations: Σ counts on a resample (data.count is its distinct rows), else the rows.
     var observationCount: Double {
@@ -77,13 +80,13 @@ struct EmergenceModel: Sendable {
     /// α's range depends on the form (a power law in raw D needs much smaller exponents).
     var lower: [Double] {
         let xmin = data.x.min() ?? 0
-        var l = [0, Self.alphaRange(form).lowerBound, xmin - 5, 0, -0.5]
+        var l = [0, fixedAlpha ?? Self.alphaRange(form).lowerBound, xmin - 5, 0, -0.5]
         if withDelta { l.append(-0.5) }
         return l
     }
     var upper: [Double] {
         let xmax = data.x.max() ?? 0
-        var u = [50, Self.alphaRange(form).upperBound, xmax + 5, 100, 1.5]
+        var u = [50, fixedAlpha ?? Self.alphaRange(form).upperBound, xmax + 5, 100, 1.5]
         if withDelta { u.append(0.5) }
         return u
     }

@@ -85,10 +85,28 @@ public struct FitResult: Codable, Sendable, Equatable {
         /// `bootstrap` or `mcmc`: where `percentiles` came from.
         public var intervalMethod: String? = nil
         public var percentiles: Percentiles? = nil
+        /// When the data do not pin the law's curvature: the band of α they allow and E* across it
+        /// (AlphaBand.swift); `mle` is then absent.
+        public var alphaBand: AlphaBandSummary? = nil
         enum CodingKeys: String, CodingKey {
             case mle, percentiles
             case upperBound = "upper_bound"
             case intervalMethod = "interval_method"
+            case alphaBand = "alpha_band"
+        }
+    }
+
+    /// "For α between alpha_low and alpha_high the data put E* between loss_low and loss_high."
+    public struct AlphaBandSummary: Codable, Sendable, Equatable {
+        public var alphaLow: Double
+        public var alphaHigh: Double
+        public var lossLow: Double
+        public var lossHigh: Double
+        enum CodingKeys: String, CodingKey {
+            case alphaLow = "alpha_low"
+            case alphaHigh = "alpha_high"
+            case lossLow = "loss_low"
+            case lossHigh = "loss_high"
         }
     }
 
@@ -129,7 +147,14 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var samples: Int
         public var failed: Int
         public var resample: String
+        /// σ̂ of the checkpoints' measured losses (nats, LossNoise), by which each resample's losses
+        /// were jittered; absent when no model had three checkpoints of known compute or tokens.
+        public var lossNoise: Double?
         public var percentiles: Percentiles
+        enum CodingKeys: String, CodingKey {
+            case samples, failed, resample, percentiles
+            case lossNoise = "loss_noise"
+        }
     }
 
     public struct MCMCSummary: Codable, Sendable, Equatable {

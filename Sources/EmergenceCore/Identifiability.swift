@@ -11,9 +11,9 @@ import Foundation
 ///   stand less than `minimumLiftSNR` noise SDs from the floor: the elbows are too faint to fix the
 ///   curvature, and on simulated studies such intervals were confident and wrong.
 /// - **α̂ collapsed** to (near) its lower bound: the data prefer a nearly flat law in ln D, which
-///   extrapolates E* too low; resamples stay in the same basin. The interval is widened rather than
-///   withheld (`bracket`): a steeper law through the same elbows drops less towards D0, so the truth
-///   lies between the collapsed law's E* and the few-shot boundary's detection limit.
+///   extrapolates E* too low, while steeper laws through the same elbows fit almost as well. No E*
+///   is headlined: the answer is the α-sensitivity band (AlphaBand.swift) and the interval of its
+///   bootstrap, not a withheld one.
 /// - **E* pinned at the few-shot boundary** (after the bootstrap): the MLE sits on the lowest
 ///   few-shot loss x_min and the bootstrap cannot cross it. Rule: E*_mle > x_min − 0.01 and
 ///   p5 > x_min − 0.06.
@@ -48,7 +48,7 @@ public enum Identifiability {
         public var profileUpper: Double? = nil
         /// The 5th percentile of E*'s samples (NaN before the interval rules ran).
         public var p5: Double = .nan
-        /// α̂ below the collapse threshold (the interval is then stretched to the few-shot boundary).
+        /// α̂ below the collapse threshold (the answer is then the α band, AlphaBand.swift).
         public var alphaCollapsed: Bool = false
         /// The bound a withheld answer gives: the few-shot boundary plus the elbow shift the data cannot
         /// rule out (EmergenceFit.detectionLimit); nil before it is computed.
@@ -151,26 +151,15 @@ public enum Identifiability {
         }
     }
 
-    /// α̂ collapsed: E* rises with the law's curvature for the same elbows (a steeper law in ln D
-    /// drops less between D_min and D0), so the truth lies between the collapsed law's E* and the
-    /// few-shot boundary b. The samples are stretched about their 5th percentile p5 so that the 95th
-    /// reaches b, e' = p5 + (e − p5)·(b − p5)/(p95 − p5), and capped at b (the data say E* < b).
-    /// On the 5 collapsed studies of 80 (jittered and wide) the bootstrap's own interval covered 1
-    /// and the stretched one all 5.
-    static func bracket(sorted: [Double], boundary: Double) -> [Double] {
-        let p5 = Percentile.of(sorted: sorted, 5), p95 = Percentile.of(sorted: sorted, 95)
-        guard p95 < boundary, p95 > p5 else { return sorted }
-        let scale = (boundary - p5) / (p95 - p5)
-        return sorted.map { min(p5 + ($0 - p5) * scale, boundary) }
-    }
-
-    static func collapseWarning(_ m: Measures, form: FitOptions.Form, d0: Double) -> FitResult.Warning {
+    static func collapseWarning(_ m: Measures, band: AlphaBand, form: FitOptions.Form, d0: Double) -> FitResult.Warning {
         let smallest = m.dataAmounts.first ?? d0
         let suggestion = max((smallest / 4).rounded(), d0 + 1)
+        let which = band.ceiling.map { String(format: "every α whose best fit, every other parameter refitted, keeps E* below %.3f, the lowest few-shot loss plus what the noise could hide", $0) }
+            ?? "the values the data do not rule out at 90%, every other parameter refitted"
         return .init(code: "alpha_at_bound", message: String(format:
-            "the law's curvature is not identified (α̂ = %.2f, near its bound %.2f): a nearly flat law in %@ fits best and extrapolates E* low, so the interval is stretched up to the lowest few-shot loss %.3f. Finetune with smaller data amounts, down to about %@ examples (the smallest now is %@), so the curve towards D0 = %@ is seen",
-            m.alpha, m.alphaLowerBound, form == .logPower ? "ln D" : "D", m.fewShotBoundary ?? .nan,
-            count(suggestion), count(smallest), count(d0)))
+            "the law's curvature is not identified (α̂ = %.2f, at its bound %.2f): a nearly flat law in %@ fits best, but steeper ones fit almost as well; for α between %.2f and %.2f (%@) the data put E* between %.3f and %.3f, so no single estimate is given; the percentiles are those of the bootstrap with α drawn uniformly in ln α across that band. Finetune with smaller data amounts, down to about %@ examples (the smallest now is %@), so the curve towards D0 = %@ is seen",
+            m.alpha, m.alphaLowerBound, form == .logPower ? "ln D" : "D", band.alphaLow, band.alphaHigh, which,
+            band.lossLow, band.lossHigh, count(suggestion), count(smallest), count(d0)))
     }
 
     static func weakSignalMessage(_ m: Measures) -> String {

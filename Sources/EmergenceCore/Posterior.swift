@@ -2,7 +2,8 @@ import Foundation
 
 /// The Bayesian posterior sampled by the ensemble MCMC (docs/method.md §5).
 ///
-///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ)
+///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ), or with the loss noise σ_x
+///                      the likelihood of LossNoiseLikelihood.swift in place of the first two terms
 ///     binomial:        log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ)) + log π(θ)
 ///     quasi-binomial:  log p = (1/φ̂) · Σ log Binomial(…) + log π(θ)   (φ̂ from the MLE, fixed)
 ///
@@ -45,7 +46,7 @@ enum Posterior {
 
     static func sample(_ model: EmergenceModel, noise: FitOptions.Noise, mle: MaximumLikelihoodFit,
                        walkers: Int, steps: Int, burnIn: Int, seed: UInt64, prior: Prior = .flatInSamplerCoordinates,
-                       progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
+                       lossSD: Double = 0, progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
         let p = model.parameterCount
         let gaussian = noise == .gaussian
         let dim = gaussian ? p + 1 : p
@@ -80,6 +81,12 @@ enum Posterior {
                 if gaussian {
                     let logSigma = u[p]
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
+                    if lossSD > 0 {
+                        // The loss measurement noise the bootstrap jitters by, in the likelihood too
+                        // (LossNoiseLikelihood.swift), so the two intervals answer the same question.
+                        return model.gaussianLogLikelihood(UnsafeBufferPointer(theta), sigma: exp(logSigma), lossSD: lossSD)
+                            + logJacobian
+                    }
                     return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma)) + logJacobian
                 }
                 // Up to the constant Σ log C(n_i, s_i).

@@ -91,17 +91,32 @@ final class IdentifiabilityTests: XCTestCase {
 }
 
 extension IdentifiabilityTests {
-    /// A collapsed curvature stretches the interval about its 5th percentile up to the few-shot bound.
-    func testBracketStretchesTheIntervalToTheBoundary() {
-        let sorted = (0..<101).map { 1.40 + 0.003 * Double($0) }   // 1.40 … 1.70
-        let b = 1.94
-        let stretched = Identifiability.bracket(sorted: sorted, boundary: b)
-        XCTAssertEqual(Percentile.of(sorted: stretched, 5), Percentile.of(sorted: sorted, 5), accuracy: 1e-12)
-        XCTAssertEqual(Percentile.of(sorted: stretched, 95), b, accuracy: 1e-9)
-        XCTAssertTrue(stretched.allSatisfy { $0 <= b })
-        XCTAssertEqual(stretched, stretched.sorted())
-        // Already reaching the bound: unchanged.
-        XCTAssertEqual(Identifiability.bracket(sorted: sorted, boundary: 1.6), sorted)
+    /// A collapsed curvature headlines no E*: the result carries the α band, the samples come from the
+    /// band's bootstrap, and the warning says the band in words. A study whose α the data pin gets no band.
+    func testCollapsedCurvatureGivesAnAlphaBandNotAnEstimate() throws {
+        var o = FitOptions()
+        o.bootstrap = 100
+        var banded = 0, plain = 0
+        _ = Calibration.run(studies: 30, seed: Calibration.Split.development.seed, options: o, family: "jittered") { study, result, m in
+            guard let result, let m, result.status == .ok else { return }
+            if m.alphaCollapsed {
+                banded += 1
+                XCTAssertNil(result.emergence.loss.mle, "study \(study.index)")
+                XCTAssertNil(result.emergence.flops?.mle, "study \(study.index)")
+                guard let band = result.emergence.loss.alphaBand else { return XCTFail("study \(study.index): no band") }
+                XCTAssertLessThanOrEqual(band.alphaLow, band.alphaHigh)
+                XCTAssertLessThan(band.lossLow, band.lossHigh)
+                XCTAssertEqual(result.emergence.loss.intervalMethod, "bootstrap_alpha_band")
+                let w = result.warnings.first { $0.code == "alpha_at_bound" }?.message ?? ""
+                XCTAssertTrue(w.contains(String(format: "for α between %.2f and %.2f", band.alphaLow, band.alphaHigh)), w)
+            } else {
+                plain += 1
+                XCTAssertNil(result.emergence.loss.alphaBand, "study \(study.index)")
+                XCTAssertNotNil(result.emergence.loss.mle, "study \(study.index)")
+            }
+        }
+        XCTAssertGreaterThan(banded, 0, "some jittered study collapses")
+        XCTAssertGreaterThan(plain, 20)
     }
 }
 

@@ -56,21 +56,20 @@ final class PageTruthTests: XCTestCase {
         assertNumbersAppearOnThePage(inside, saidInside)
     }
 
-    func testAlphaAtBoundSaysWhereTheIntervalReallyEnds() throws {
-        let message = "the law's curvature is not identified (α̂ = 0.05, near its bound 0.05): a nearly flat law in ln D fits best and extrapolates E* low, so the interval is stretched up to the lowest few-shot loss 1.909. Finetune with smaller data amounts"
+    func testAlphaAtBoundSaysTheBandAndHeadlinesNoEstimate() throws {
+        let message = "the law's curvature is not identified (α̂ = 0.05, at its bound 0.05): a nearly flat law in ln D fits best, but for α between 0.05 and 2.10 the data put E* between 1.512 and 1.877"
         let w = FitResult.Warning(code: "alpha_at_bound", message: message)
-        let stretched = page(result(status: .ok, mle: 1.80, interval: (1.70, 1.909), warnings: [w]))
-        let said = try explanation(stretched, "alpha_at_bound")
-        XCTAssertTrue(said.contains("widened up to your most capable checkpoint&#39;s loss (1.909)"), said)
-        assertNumbersAppearOnThePage(stretched, said)
+        var banded = result(status: .ok, mle: nil, interval: (1.55, 1.86), warnings: [w])
+        banded.emergence.loss.alphaBand = .init(alphaLow: 0.05, alphaHigh: 2.1, lossLow: 1.512, lossHigh: 1.877)
+        let html = page(banded)
+        XCTAssertTrue(html.contains("No single emergence loss"), html)
+        XCTAssertFalse(html.contains("E* ="), "no estimate is headlined")
+        let said = try explanation(html, "alpha_at_bound")
+        XCTAssertTrue(said.contains("between 1.512 and 1.877"), said)
+        XCTAssertTrue(said.contains("the interval shown spreads over that range"), said)
+        assertNumbersAppearOnThePage(html, said)
 
-        let short = page(result(status: .ok, mle: 1.80, interval: (1.70, 1.850), warnings: [w]))
-        let saidShort = try explanation(short, "alpha_at_bound")
-        XCTAssertFalse(saidShort.contains("widened up to"), saidShort)
-        XCTAssertTrue(saidShort.contains("reaches 1.850, not your most capable checkpoint&#39;s loss (1.909)"), saidShort)
-        assertNumbersAppearOnThePage(short, saidShort)
-
-        // not_identified: no interval on the page, so none is said to have been widened.
+        // not_identified: no interval on the page, so none is said to spread over the band.
         let bound = page(result(status: .notIdentified, mle: nil, interval: nil, upperBound: 1.909, warnings: [w]))
         let saidBound = try explanation(bound, "alpha_at_bound")
         XCTAssertFalse(saidBound.contains("interval"), saidBound)

@@ -154,6 +154,13 @@ enum StudyPages {
                 return lead + "pretraining loss " + (r.emergence.loss.mle.map { PageNumbers.data($0, field: "loss.mle", text: PageNumbers.loss($0)) } ?? "—")
                     + "; without a scaling law it cannot be put in FLOPs."
             }
+            if let band = r.emergence.loss.alphaBand {
+                // The curvature is not pinned: no single C* is headlined, only the interval and the band.
+                var t = lead + "compute that the data do not pin down"
+                let iv = interval(f.percentiles)
+                if !iv.isEmpty { t += " " + iv }
+                return t + ": " + bandSentence(band) + "."
+            }
             guard f.reachable, let mle = f.mle else {
                 return "Out of reach: the emergence loss is at or below the scaling law's irreducible loss, so no amount of compute reaches it under this law."
             }
@@ -170,9 +177,26 @@ enum StudyPages {
         }
     }
 
+    /// "for α between a and b the data put E* between l and u": what a band answer means, in words.
+    static func bandSentence(_ band: FitResult.AlphaBandSummary) -> String {
+        "the law's curvature is not pinned; for α between " + HTMLText.escape(String(format: "%.2f", band.alphaLow))
+            + " and " + HTMLText.escape(String(format: "%.2f", band.alphaHigh))
+            + " (the values the data do not rule out at 90%) the data put E* between "
+            + PageNumbers.data(band.lossLow, field: "loss.alpha_band.loss_low", text: PageNumbers.loss(band.lossLow)) + " and "
+            + PageNumbers.data(band.lossHigh, field: "loss.alpha_band.loss_high", text: PageNumbers.loss(band.lossHigh)) + " nats"
+    }
+
     /// The loss-side numbers: E* and its interval, and where the interval came from.
     static func lossSentence(_ r: FitResult) -> String {
         let l = r.emergence.loss
+        if l.mle == nil, let band = l.alphaBand {
+            var t = "No single emergence loss: " + bandSentence(band)
+            if let p = l.percentiles, let lo = p["5"], let hi = p["95"] {
+                t += " (5–95% over that band: " + PageNumbers.data(lo, field: "loss.p5", text: PageNumbers.loss(lo)) + "–"
+                    + PageNumbers.data(hi, field: "loss.p95", text: PageNumbers.loss(hi)) + (l.intervalMethod.map { ", " + HTMLText.escape($0) } ?? "") + ")"
+            }
+            return t + "."
+        }
         guard let mle = l.mle else { return "<span class=\"muted\">No emergence loss was estimated.</span>" }
         var t = "Emergence loss E* = " + PageNumbers.data(mle, field: "loss.mle", text: PageNumbers.loss(mle)) + " nats"
         if let p = l.percentiles, let lo = p["5"], let hi = p["95"] {

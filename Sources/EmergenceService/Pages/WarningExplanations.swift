@@ -11,7 +11,7 @@ enum WarningExplanations {
         "pinned_at_few_shot_boundary": "The fitted emergence point sits right at your most capable checkpoint's loss, where the data cannot place it more finely; an interval there would look precise and be wrong. Only a bound is given. Checkpoints with lower loss, or finetuning amounts nearer the few-shot limit, would pin it.",
         "unphysical_interval": "The interval reached a loss of zero or below, which no model can have: the data cannot pin the emergence point. Only a bound is given. More finetuning amounts or checkpoints near the elbow would help.",
         "weak_signal": "Finetuning lifts accuracy above chance, but only faintly (all rows together stand a few times the measurement noise from chance): too little to fix how the emergence law bends, and intervals from such data have looked precise and been wrong. Only a bound is given: if emergence has begun, it began below the loss shown (your lowest loss plus what the noise could hide). Lower-loss checkpoints, larger finetuning amounts or more questions per evaluation would make the lift clearer.",
-        "alpha_at_bound": "The data prefer an almost flat emergence law, which tends to extrapolate too low. The interval has been widened up to your most capable checkpoint's loss so that it still holds; finetuning amounts nearer the few-shot limit would narrow it.",
+        "alpha_at_bound": "The data prefer an almost flat emergence law, but steeper laws fit them almost as well, so the curvature is not pinned: no single emergence point is given, only the range of emergence losses over the curvatures the data allow, and an interval over that range. Finetuning amounts nearer the few-shot limit would pin it.",
         "long_extrapolation": "The few-shot point is far beyond the smallest finetuning amount, further than your finetuning amounts span themselves. The forecast leans heavily on the law's shape; expect wide intervals. A run with fewer finetuning examples would shorten the jump.",
         "few_data_amounts": "The emergence law has three parameters, and this study has barely enough (or too few) distinct finetuning amounts to fix them. Add runs at another finetuning amount.",
         "few_checkpoints_above_floor": "Only a few finetuned checkpoints sit above chance, so the point where accuracy takes off (the elbow) is poorly pinned. Treat the number as rough.",
@@ -57,18 +57,14 @@ enum WarningExplanations {
             }
             return lead + ". The interval shown (\(PageNumbers.loss(lo))–\(PageNumbers.loss(hi))) covers only this fit's optimum: the other one's E* = \(PageNumbers.loss(other)) lies outside it, so the truth may lie outside the interval too. " + decide
         case "alpha_at_bound":
-            let lead = "The data prefer an almost flat emergence law, which tends to extrapolate too low."
-            let fix = "Finetuning amounts nearer the few-shot limit would narrow it."
-            let boundary = number(after: "lowest few-shot loss ", in: w.message)
-            guard let (_, hi) = shown else {
-                return lead + " Only a bound is given" + (boundary.map { ": the capability emerges below your most capable checkpoint's loss, \(PageNumbers.loss($0))." } ?? ".")
-                    + " Finetuning amounts nearer the few-shot limit would pin it."
+            let lead = "The data prefer an almost flat emergence law, but steeper laws fit them almost as well, so the curvature is not pinned."
+            let fix = "Finetuning amounts nearer the few-shot limit would pin it."
+            guard let band = r.emergence.loss.alphaBand else {
+                return lead + " Only a bound is given. " + fix
             }
-            guard let boundary else { return lead + " " + fix }
-            if displayed(hi) == displayed(boundary) {
-                return lead + " The interval has been widened up to your most capable checkpoint's loss (\(PageNumbers.loss(boundary))) so that it still holds. " + fix
-            }
-            return lead + " The interval shown reaches \(PageNumbers.loss(hi)), not your most capable checkpoint's loss (\(PageNumbers.loss(boundary))): the truth may lie between them. " + fix
+            let range = "for the curvatures the data allow (α from \(String(format: "%.2f", band.alphaLow)) to \(String(format: "%.2f", band.alphaHigh))) the emergence loss lies between \(PageNumbers.loss(band.lossLow)) and \(PageNumbers.loss(band.lossHigh))"
+            guard shown != nil else { return lead + " No single emergence point is given: " + range + ". " + fix }
+            return lead + " No single emergence point is given: " + range + ", and the interval shown spreads over that range (each bootstrap draw takes a curvature uniformly, on a log scale, from it). " + fix
         default:
             let text = explain(w.code)
             // "Only a bound is given" holds only where the page shows a bound and no interval.

@@ -1,0 +1,119 @@
+import XCTest
+@testable import EmergenceCore
+
+/// The noise model beyond one σ: the checkpoints' loss measurement noise (LossNoise.swift) and the
+/// smoothed bootstrap that uses it (Bootstrap.swift).
+final class NoiseModelTests: XCTestCase {
+    /// Checkpoints of two models on smooth loss curves plus N(0, 0.006²) noise: the estimate is
+    /// near 0.006.
+    func testLossNoiseIsEstimatedFromNeighbouringCheckpoints() throws {
+        var rng = SeededRandom(seed: 11)
+        var rows: [Evaluation] = []
+        for (model, n) in [("a", 1e9), ("b", 3e9)] {
+            for step in 0..<30 {
+                let tokens = 1e9 * pow(1.3, Double(step))
+                let flops = 6 * n * tokens
+                let loss = 1.7 + 63 * pow(flops, -0.1) + 0.006 * rng.normal()
+                rows.append(Evaluation(checkpoint: "\(model)-\(step)", model: model, parameters: n, tokens: tokens,
+                                       pretrainLoss: loss, setting: .fewShot, shots: 5, accuracy: 0.25))
+            }
+        }
+        let sigma = try XCTUnwrap(LossNoise.estimate(rows))
+        XCTAssertEqual(sigma, 0.006, accuracy: 0.0015)
+    }
+
+    /// Noise-free curves give (near) zero; without compute or tokens, or with fewer than three
+    /// checkpoints a model, there is nothing to estimate from.
+    func testLossNoiseNeedsThreeCheckpointsOfKnownCompute() {
+        let smooth = (0..<10).map { step in
+            Evaluation(checkpoint: "c\(step)", model: "m", parameters: 1e9, tokens: 1e9 * pow(2, Double(step)),
+                       pretrainLoss: 1.7 + 63 * pow(6e18 * pow(2, Double(step)), -0.1), setting: .fewShot, shots: 5, accuracy: 0.25)
+        }
+        XCTAssertLessThan(LossNoise.estimate(smooth) ?? 1, 0.002)
+        let noCompute = smooth.map { e -> Evaluation in
+            var e = e
+            e.tokens = nil; e.parameters = nil
+            return e
+        }
+        XCTAssertNil(LossNoise.estimate(noCompute))
+        XCTAssertNil(LossNoise.estimate(Array(smooth.prefix(2))))
+    }
+
+    /// The fit reports the bandwidth it jittered the resamples' losses by, and the jitter widens the
+    /// centre of the interval (the spike at an elbow stuck on a checkpoint's loss spreads out);
+    /// without compute or tokens the bootstrap is the plain one.
+    func testBootstrapJittersLossesByTheEstimatedNoise() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        let rows = Simulator.simulate(s, seed: 4).evaluations.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
+        var o = FitOptions()
+        o.bootstrap = 200
+        let jittered = try EmergenceFit.run(rows, options: o)
+        let sigma = try XCTUnwrap(jittered.uncertainty.bootstrap?.lossNoise)
+        XCTAssertEqual(sigma, s.lossNoise, accuracy: s.lossNoise / 2)
+        let anonymous = rows.map { e -> Evaluation in
+            var e = e
+            e.tokens = nil; e.parameters = nil; e.flops = nil
+            return e
+        }
+        let plain = try EmergenceFit.run(anonymous, options: o)
+        XCTAssertNil(plain.uncertainty.bootstrap?.lossNoise)
+        let jp = try XCTUnwrap(jittered.uncertainty.bootstrap?.percentiles), pp = try XCTUnwrap(plain.uncertainty.bootstrap?.percentiles)
+        let jitteredCentre = try XCTUnwrap(jp["75"]) - XCTUnwrap(jp["25"])
+        let plainCentre = try XCTUnwrap(pp["75"]) - XCTUnwrap(pp["25"])
+        XCTAssertGreaterThan(jitteredCentre, plainCentre)
+    }
+
+    /// Run-to-run scatter of 0.01 on every row, 20 rows at a floor of 0.01 and 20 at 0.5 (1,000
+    /// questions): Pearson's statistic makes the floor rows dominate (their binomial variance is 25×
+    /// smaller); the ratio of sums gives the variance-weighted inflation.
+    func testDispersionIsNotDominatedByRowsAtAFloorNearZero() {
+        var y: [Double] = [], mean: [Double] = []
+        for i in 0..<40 {
+            let p = i < 20 ? 0.01 : 0.5
+            let binomialSD = (p * (1 - p) / 1000).squareRoot()
+            // ± (run scatter) ± (binomial scatter), in alternating signs: exact moments.
+            let runSign: Double = i % 2 == 0 ? 1 : -1
+            let binomialSign: Double = i % 4 < 2 ? 1 : -1
+            let e = runSign * 0.01 + binomialSign * binomialSD
+            y.append(p + e)
+            mean.append(p)
+        }
+        let questions = [Double](repeating: 1000, count: 40)
+        let phi = MaximumLikelihood.dispersion(y: y, mean: mean, questions: questions, multiplicity: nil, parameters: 6)
+        var pearson = 0.0
+        for i in 0..<40 { pearson += 1000 * (y[i] - mean[i]) * (y[i] - mean[i]) / (mean[i] * (1 - mean[i])) }
+        pearson /= 34
+        XCTAssertGreaterThan(pearson, 5)
+        // Σ e² / Σ binomial variance = (40·1e-4 + Σ p(1−p)/n) / Σ p(1−p)/n ≈ 1.77, times 40/34.
+        XCTAssertEqual(phi, 2.08, accuracy: 0.05)
+        // Pure binomial scatter gives 1, up to the degrees of freedom m/(m − p).
+        var binomialOnly: [Double] = []
+        for i in 0..<40 {
+            let sign: Double = i % 2 == 0 ? 1 : -1
+            let sd: Double = (mean[i] * (1 - mean[i]) / 1000).squareRoot()
+            binomialOnly.append(mean[i] + sign * sd)
+        }
+        XCTAssertEqual(MaximumLikelihood.dispersion(y: binomialOnly, mean: mean, questions: questions, multiplicity: nil, parameters: 6),
+                       40.0 / 34, accuracy: 1e-9)
+    }
+
+    /// The MCMC's Gaussian likelihood with loss noise: σ_x = 0 gives −n·ln σ − RSS/(2σ²); σ_x > 0
+    /// widens only the rows past their elbow, so with the slope A = 0 nothing changes.
+    func testLossNoiseLikelihoodWidensOnlyLiftedRows() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        let rows = Simulator.simulate(s, seed: 4).evaluations.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
+        let model = EmergenceModel(data: FitData(rows, d0: 5), form: .logPower, withDelta: true)
+        let theta = [0.02, 1.5, 1.8, 1.2, 0.25, 0.0]
+        let sigma = 0.02, n = Double(model.data.count)
+        let plain = theta.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: 0) }
+        let rss = theta.withUnsafeBufferPointer { model.rss($0) }
+        XCTAssertEqual(plain, -n * log(sigma) - rss / (2 * sigma * sigma), accuracy: 1e-9 * abs(plain))
+        let noisy = theta.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: 0.01) }
+        XCTAssertNotEqual(noisy, plain)
+        var flat = theta
+        flat[EmergenceModel.a] = 0
+        let flatPlain = flat.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: 0) }
+        let flatNoisy = flat.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: 0.01) }
+        XCTAssertEqual(flatPlain, flatNoisy, accuracy: 1e-12)
+    }
+}
