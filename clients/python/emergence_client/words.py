@@ -43,7 +43,15 @@ def describe(document: Mapping[str, Any], largest_flops: Optional[float] = None,
     if status == "ok":
         mle = flops.get("mle")
         pct = flops.get("percentiles") or {}
-        if flops and flops.get("reachable") is False:
+        band = loss.get("alpha_band")
+        if isinstance(band, Mapping):
+            # The law's curvature is not pinned (docs/method.md §6.6): no single estimate, the band.
+            text = (f"the law's curvature is not pinned: for α between {band['alpha_low']:.2f} and {band['alpha_high']:.2f} "
+                    f"the data put E* between {band['loss_low']:.3f} and {band['loss_high']:.3f} nats")
+            if "5" in pct and "95" in pct:
+                text += f" (5–95% over that band: {_e(pct['5'])}–{_e(pct['95'])} FLOPs)"
+            lines.append(text)
+        elif flops and flops.get("reachable") is False:
             lines.append(f"capability expected at a pretraining loss of {loss.get('mle', float('nan')):.3f} nats, "
                          "which the fitted scaling law never reaches (below its irreducible loss)")
         elif isinstance(mle, (int, float)):

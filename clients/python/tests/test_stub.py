@@ -262,6 +262,11 @@ class RequestTests(unittest.TestCase):
                             "emergence": {"loss": {"upper_bound": 1.9}, "flops": {"lower_bound": 2e22}}})
         self.assertIn("not yet predictable", bounded)
         self.assertIn("below a loss of 1.900 nats (more than 2.0e22 FLOPs)", bounded)
+        banded = describe({"status": "ok", "emergence": {
+            "loss": {"alpha_band": {"alpha_low": 0.09, "alpha_high": 3.3, "loss_low": 1.474, "loss_high": 1.931}},
+            "flops": {"reachable": True, "percentiles": {"5": 3.1e22, "95": 2.0e26}}}})
+        self.assertEqual(banded, "the law's curvature is not pinned: for α between 0.09 and 3.30 the data put E* "
+                                 "between 1.474 and 1.931 nats (5–95% over that band: 3.1e22–2.0e26 FLOPs)")
 
 
 if __name__ == "__main__":
