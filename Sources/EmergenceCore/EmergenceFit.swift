@@ -202,10 +202,13 @@ public enum EmergenceFit {
         // The checkpoints' loss measurement noise (LossNoise.swift): the bootstrap jitters each
         // resample's losses by it, and the MCMC's Gaussian likelihood carries it.
         let lossSD = LossNoise.estimate(rows)
+        // The finetuning runs' own scatter (RunNoise.swift), which the MCMC's Gaussian likelihood carries too.
+        let runSD = result.fit?.runNoiseSD ?? 0
         let runMCMC: @Sendable () throws -> Posterior.Outcome = {
             try Posterior.sample(
                 model, noise: options.noise, mle: mle, walkers: options.mcmcWalkers, steps: options.mcmcSteps,
                 burnIn: options.mcmcBurnIn, seed: options.seed, lossSD: lossSD ?? 0,
+                runSD: runSD,
                 progress: progress.map { p in { @Sendable step in
                     if step % 100 == 0 { p(mcmcOffset + 0.9 * 0.3 * Double(step) / total) } } },
                 cancel: cancel)
@@ -397,7 +400,7 @@ public enum EmergenceFit {
         let free = Double(model.parameterCount + (options.noise == .gaussian ? 1 : 0))
         result.fit = .init(points: model.data.count, rss: mle.rss, rmse: sqrt(mle.rss / n),
                            logLikelihood: mle.logLikelihood, aic: 2 * free - 2 * mle.logLikelihood,
-                           bic: free * log(n) - 2 * mle.logLikelihood)
+                           bic: free * log(n) - 2 * mle.logLikelihood, runNoiseSD: RunNoise.estimate(model.data))
         result.emergence.loss.mle = mle.prediction
         // Competing optima: another mode nearly as likely but predicting something else.
         let ll: (LocalOptimum) -> Double = { o in

@@ -67,9 +67,13 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var logLikelihood: Double
         public var aic: Double
         public var bic: Double
+        /// The run-to-run SD of finetuned accuracies beyond the binomial, from replicate subsets
+        /// (RunNoise); absent without replicates with n_questions.
+        public var runNoiseSD: Double? = nil
         enum CodingKeys: String, CodingKey {
             case points, rss, rmse, aic, bic
             case logLikelihood = "log_likelihood"
+            case runNoiseSD = "run_noise_sd"
         }
     }
 

@@ -46,7 +46,7 @@ enum Posterior {
 
     static func sample(_ model: EmergenceModel, noise: FitOptions.Noise, mle: MaximumLikelihoodFit,
                        walkers: Int, steps: Int, burnIn: Int, seed: UInt64, prior: Prior = .flatInSamplerCoordinates,
-                       lossSD: Double = 0, progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
+                       lossSD: Double = 0, runSD: Double = 0, progress: (@Sendable (Int) -> Void)?, cancel: Cancellation) throws -> Outcome {
         let p = model.parameterCount
         let gaussian = noise == .gaussian
         let dim = gaussian ? p + 1 : p
@@ -81,11 +81,11 @@ enum Posterior {
                 if gaussian {
                     let logSigma = u[p]
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
-                    if lossSD > 0 {
-                        // The loss measurement noise the bootstrap jitters by, in the likelihood too
-                        // (LossNoiseLikelihood.swift), so the two intervals answer the same question.
-                        return model.gaussianLogLikelihood(UnsafeBufferPointer(theta), sigma: exp(logSigma), lossSD: lossSD)
-                            + logJacobian
+                    if lossSD > 0 || runSD > 0 {
+                        // The loss measurement noise the bootstrap jitters by, and the runs' own scatter,
+                        // in the likelihood too (LossNoiseLikelihood.swift).
+                        return model.gaussianLogLikelihood(UnsafeBufferPointer(theta), sigma: exp(logSigma), lossSD: lossSD,
+                                                           runSD: runSD) + logJacobian
                     }
                     return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma)) + logJacobian
                 }

@@ -116,4 +116,26 @@ final class NoiseModelTests: XCTestCase {
         let flatNoisy = flat.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: 0.01) }
         XCTAssertEqual(flatPlain, flatNoisy, accuracy: 1e-12)
     }
+
+    /// Replicate subsets with binomial scatter plus a run-to-run SD of 0.015: the estimate is near
+    /// 0.015; without replicates (one subset) or without n_questions there is none.
+    func testRunNoiseIsEstimatedFromReplicateSubsets() throws {
+        var rng = SeededRandom(seed: 5)
+        var rows: [Evaluation] = []
+        for c in 0..<12 {
+            for d in [1000.0, 4000, 16000] {
+                for subset in 1...3 {
+                    let p = 0.3 + 0.01 * Double(c) + 0.015 * rng.normal()
+                    let y = Double(rng.binomial(n: 1000, p: p)) / 1000
+                    rows.append(Evaluation(checkpoint: "c\(c)", pretrainLoss: 2.5 - 0.05 * Double(c), setting: .finetuned,
+                                           finetuneExamples: d, subset: "\(subset)", accuracy: y, nQuestions: 1000))
+                }
+            }
+        }
+        let tau = try XCTUnwrap(RunNoise.estimate(FitData(rows, d0: 5)))
+        XCTAssertEqual(tau, 0.015, accuracy: 0.004)
+        XCTAssertNil(RunNoise.estimate(FitData(rows.filter { $0.subset == "1" }, d0: 5)))
+        let unknownN = rows.map { e -> Evaluation in var e = e; e.nQuestions = nil; return e }
+        XCTAssertNil(RunNoise.estimate(FitData(unknownN, d0: 5)))
+    }
 }
