@@ -29,7 +29,7 @@ public final class Database: @unchecked Sendable {
     /// - exclusive: take `path.lock` (see `DatabaseLock`) first, so a second writer on the same
     ///   file fails here with `DatabaseLockError` instead of writing beside this one. Released when
     ///   this object is deinitialised.
-    public init(path: String, readers: Int = 4, migrations: [Migration] = Schema.migrations,
+    public init(path: String, readers: Int = 4, migrations: [Migration],
                 busyTimeoutMilliseconds: Int32 = 5_000, exclusive: Bool = true) throws {
         self.path = path
         lock = exclusive && DatabaseLock.file(ofDatabase: path) != nil ? try DatabaseLock(databasePath: path) : nil

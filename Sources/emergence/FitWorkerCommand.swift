@@ -1,11 +1,11 @@
 import ArgumentParser
-import EmergenceService
+import Jobs
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `emergence fit-worker`: one job for the server (a fit or any other kind; the request names it),
-/// in a process of its own (see FitProcess).
+/// in a process of its own (see JobProcess).
 struct FitWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-worker",
@@ -13,6 +13,6 @@ struct FitWorkerCommand: ParsableCommand {
         shouldDisplay: false)
 
     func run() throws {
-        Glibc.exit(FitProcess.runChild())
+        Glibc.exit(JobProcess.runChild())
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import HTTP
+import Ingestion
 
 /// One request's log line, rendered straight into bytes: this runs on an I/O thread for every
 /// response, so it skips swift-log's metadata dictionary (a dozen allocations a line) and String
