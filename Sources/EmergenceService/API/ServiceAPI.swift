@@ -62,16 +62,20 @@ final class ServiceAPI: Sendable {
 
     var routeTable: [Route] {
         let own: [Route] = [
+            // Probes and the description of the API: open, but /metrics needs the read scope.
             Route("GET", "/healthz", nil, health),
             Route("GET", "/readyz", nil, ready),
             Route("GET", "/openapi.json", nil, openAPI),
             Route("GET", "/metrics", .read, metricsExposition),
+            // Studies (StudyRoutes.swift); deleting one is an admin's.
             Route("POST", "/v1/studies", .write, createStudy),
             Route("GET", "/v1/studies", .read, listStudies),
             Route("GET", "/v1/studies/{study}", .read, getStudy),
             Route("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
+            // Evaluations (EvaluationRoutes.swift): the upload's body arrives still encoded.
             Route("POST", "/v1/studies/{study}/evaluations", .write, encodedBody: true, uploadEvaluations),
             Route("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
+            // Fits (FitRoutes.swift).
             Route("POST", "/v1/studies/{study}/fits", .write, createFit),
             Route("GET", "/v1/studies/{study}/fits", .read, listFits),
             Route("GET", "/v1/studies/{study}/prediction", .read, prediction),
