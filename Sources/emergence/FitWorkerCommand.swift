@@ -9,8 +9,7 @@ import Glibc
 struct FitWorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit-worker",
-        abstract: "Run one job for `emergence serve` (request on stdin, result on stdout).",
-        shouldDisplay: false)
+        abstract: "Internal: run one job for `emergence serve` in a process of its own (request on stdin, result on stdout).")
 
     func run() throws {
         Glibc.exit(JobProcess.runChild())
