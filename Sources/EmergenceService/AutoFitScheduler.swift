@@ -17,7 +17,7 @@ final class AutoFitScheduler: Sendable {
     let quiet: Double
     private let logger: Logger
     private let queue = DispatchQueue(label: "emergence.auto-fit", qos: .utility)
-    private let stopped = Mutex(false)
+    private let stopped = Lock(false)
 
     init(studies: StudyStore, pool: JobWorkerPool, quiet: Double, logger: Logger) {
         self.studies = studies

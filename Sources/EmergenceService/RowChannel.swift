@@ -1,3 +1,4 @@
+import Storage
 import EmergenceCore
 import Foundation
 import Jobs
@@ -20,7 +21,7 @@ final class RowChannel: Sendable {
 
     private let shared = WaitableState(Shared())
     /// The producer's partial batch: touched by the producer thread alone.
-    private let pending: Mutex<[Evaluation]>
+    private let pending: Lock<[Evaluation]>
     private let batchSize: Int
     private let maxQueued: Int
 
@@ -29,7 +30,7 @@ final class RowChannel: Sendable {
         self.maxQueued = maxQueued
         var first: [Evaluation] = []
         first.reserveCapacity(batchSize)
-        pending = Mutex(first)
+        pending = Lock(first)
     }
 
     /// Producer side: one row (buffered into batches).

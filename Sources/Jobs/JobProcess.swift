@@ -1,3 +1,4 @@
+import Storage
 import EmergenceCore
 import Foundation
 import Synchronization
@@ -230,7 +231,7 @@ public enum JobProcess {
             var tail: [String] = []
             var dropped = 0
         }
-        private let state = Mutex(State())
+        private let state = Lock(State())
 
         func set(_ d: Data) { state.withLock { $0.bytes = d } }
         func append(_ line: String) {

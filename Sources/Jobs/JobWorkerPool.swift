@@ -50,7 +50,7 @@ package final class JobWorkerPool: Sendable {
     /// job on one of those counts against the few threads libdispatch lets run at once, and the
     /// HTTP handlers' queue then waits for a thread (seconds, measured) while jobs run.
     private let slots: [JobThread]
-    private let state: Mutex<State>
+    private let state: Lock<State>
     /// Serialises claiming, so `fill` never starts more than `capacity` jobs.
     private let scheduler = DispatchQueue(label: "emergence.jobs.scheduler")
     private let idle = DispatchGroup()
@@ -70,7 +70,7 @@ package final class JobWorkerPool: Sendable {
         self.limits = limits
         self.timeout = timeout
         slots = (0..<max(1, workers)).map { JobThread(name: "emergence.job.\($0)") }
-        state = Mutex(State(freeSlots: Array((0..<max(1, workers)).reversed())))
+        state = Lock(State(freeSlots: Array((0..<max(1, workers)).reversed())))
         self.runner = runner
         self.logger = logger
     }

@@ -1,16 +1,17 @@
+import Storage
 import Foundation
 import Synchronization
 
 /// State shared between threads where one of them must block until the state says it may go on
 /// (a worker waiting for work, a writer waiting for parsed rows). The state itself lives in a
-/// `Mutex`, so every read and write of it is checked by the compiler; the `NSCondition` only puts
+/// `Lock` (a `Mutex`), so every read and write of it is checked by the compiler; the `NSCondition` only puts
 /// threads to sleep and wakes them. Every change is made, and every wait's predicate is checked,
 /// while holding the condition's lock, so a wake-up cannot fall between a check and the sleep.
 package final class WaitableState<State: Sendable>: Sendable {
     private let condition = NSCondition()
-    private let state: Mutex<State>
+    private let state: Lock<State>
 
-    package init(_ initial: State) { state = Mutex(initial) }
+    package init(_ initial: State) { state = Lock(initial) }
 
     /// Changes the state and wakes every waiter to look again.
     @discardableResult

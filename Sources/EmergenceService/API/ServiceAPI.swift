@@ -22,7 +22,7 @@ final class ServiceAPI: Sendable {
     /// Counters and histograms for `GET /metrics`.
     let metrics: ServiceMetrics
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
-    private let documents = Mutex<[Int: [UInt8]]>([:])
+    private let documents = Lock<[Int: [UInt8]]>([:])
 
     init(database: Database, evaluations: EvaluationStore, pool: JobWorkerPool, configuration: ServiceConfiguration,
          logger: Logger, metrics: ServiceMetrics) {
