@@ -9,8 +9,14 @@ struct APIError: HTTPResponseError {
     var status: Int
     var title: String
     var detail: String
-    var extensions: [String: Any] = [:]
+    /// The fields at fault, answered as `errors: [{field, reason}]` (none: no list).
+    var errors: [(field: String, reason: String)] = []
     var headers: HTTPHeaders = HTTPHeaders()
+
+    /// The problem body's members beside status, title and detail.
+    var extensions: [String: Any] {
+        errors.isEmpty ? [:] : ["errors": errors.map { ["field": $0.field, "reason": $0.reason] }]
+    }
 
     static func notFound(_ detail: String) -> APIError { APIError(status: 404, title: "Not Found", detail: detail) }
 
@@ -20,13 +26,13 @@ struct APIError: HTTPResponseError {
         let fix = isID ? "study ids are not reused: list the studies with GET /v1/studies"
             : "create it with POST /v1/studies {\"name\": \(JSONBody.string(ref))} (emergence-client: upload --create)"
         return APIError(status: 404, title: "Not Found", detail: "no study with id or name \"\(ref)\"; \(fix)",
-                        extensions: ["errors": [["field": "study", "reason": isID ? "no such study" : "no such study; create it with POST /v1/studies"]]])
+                        errors: [("study", isID ? "no such study" : "no such study; create it with POST /v1/studies")])
     }
 
     /// A bad query or path parameter (400), naming it.
     static func badParameter(_ name: String, _ reason: String) -> APIError {
         APIError(status: 400, title: "Bad Request", detail: "query parameter \(name) \(reason)",
-                 extensions: ["errors": [["field": name, "reason": reason]]])
+                 errors: [(name, reason)])
     }
 
     var response: HTTPResponse {

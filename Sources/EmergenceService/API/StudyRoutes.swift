@@ -14,7 +14,7 @@ extension ServiceAPI {
             return try json(201, s, headers: ["Location": "/v1/studies/\(s.id)"])
         } catch StudyStore.CreateError.nameTaken {
             throw APIError(status: 409, title: "Conflict", detail: "a study named \"\(draft.name)\" already exists",
-                           extensions: ["errors": [["field": "name", "reason": "is already taken"]]])
+                           errors: [("name", "is already taken")])
         }
     }
 
