@@ -73,8 +73,17 @@ struct EvaluationStore {
         // A serial queue of its own: it gets an overcommit thread at once, where a global
         // (non-overcommit) queue may wait behind CPU-bound work for a free thread.
         DispatchQueue(label: "emergence.upload.parse", qos: .userInitiated).async {
+            var batch: [Evaluation] = []
+            batch.reserveCapacity(RowChannel.batchSize)
             do {
-                try produce { channel.send($0) }
+                try produce { row in
+                    batch.append(row)
+                    if batch.count >= RowChannel.batchSize {
+                        channel.send(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                channel.send(batch)
                 channel.finish(nil)
             } catch {
                 channel.finish(error)

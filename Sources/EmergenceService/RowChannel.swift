@@ -1,8 +1,6 @@
-import Storage
 import EmergenceCore
 import Foundation
 import Jobs
-import Synchronization
 
 /// Hands parsed rows from the parsing thread to the writing thread in batches, so a large upload is
 /// parsed and stored at the same time (each on its own core) instead of one after the other.
@@ -20,43 +18,26 @@ final class RowChannel: Sendable {
     }
 
     private let shared = WaitableState(Shared())
-    /// The producer's partial batch: touched by the producer thread alone.
-    private let pending: Lock<[Evaluation]>
-    private let batchSize: Int
     private let maxQueued: Int
+    /// Rows per batch the producer sends (`send`): large enough that the lock is taken once per
+    /// thousands of rows, small enough that the writer starts early.
+    static let batchSize = 4096
 
-    init(batchSize: Int = 4096, maxQueued: Int = 16) {
-        self.batchSize = batchSize
+    init(maxQueued: Int = 16) {
         self.maxQueued = maxQueued
-        var first: [Evaluation] = []
-        first.reserveCapacity(batchSize)
-        pending = Lock(first)
     }
 
-    /// Producer side: one row (buffered into batches).
-    func send(_ row: Evaluation) {
-        let full: [Evaluation]? = pending.withLock { p in
-            p.append(row)
-            guard p.count >= batchSize else { return nil }
-            defer {
-                p = []
-                p.reserveCapacity(batchSize)
-            }
-            return p
-        }
-        if let full { enqueue(full) }
-    }
-
-    private func enqueue(_ batch: [Evaluation]) {
+    /// Producer side: a batch of rows (the producer batches them itself, so no lock is taken per
+    /// row). Waits while `maxQueued` batches are queued.
+    func send(_ batch: [Evaluation]) {
         guard !batch.isEmpty else { return }
         shared.wait(until: { $0.queue.count < maxQueued || $0.cancelled }) { s in
             if !s.cancelled { s.queue.append(batch) }
         }
     }
 
-    /// Producer side: no more rows; `error` when the input as a whole was refused.
+    /// Producer side: no more rows (every batch sent); `error` when the input as a whole was refused.
     func finish(_ error: (any Error)?) {
-        if error == nil { enqueue(pending.withLock { p in defer { p = [] }; return p }) }
         shared.update { s in
             s.failure = error
             s.finished = true

@@ -20,10 +20,10 @@ final class EvaluationRowChannelTests: XCTestCase {
     /// race, which the thread sanitizer reports.
     func testAFailureAfterTheHeadStartReachesTheConsumerThroughTheLock() throws {
         for _ in 0..<20 {
-            let channel = RowChannel(batchSize: 1, maxQueued: 16)
+            let channel = RowChannel(maxQueued: 16)
             let headStartTaken = DispatchSemaphore(value: 0)
             let producer = Thread {
-                for _ in 0..<4 { channel.send(Self.row) }
+                for _ in 0..<4 { channel.send([Self.row]) }
                 headStartTaken.wait()
                 channel.finish(ParseFailure())
             }
@@ -47,7 +47,7 @@ final class EvaluationRowChannelTests: XCTestCase {
         let study = try StudyStore(database: database).create(StudyDraft(name: "s")).id
         for _ in 0..<3 {
             XCTAssertThrowsError(try store.upsert(studyID: study, streaming: { emit in
-                for i in 0..<(5 * 4096) {
+                for i in 0..<(5 * RowChannel.batchSize) {
                     var r = Self.row
                     r.checkpoint = "c\(i)"
                     emit(r)
