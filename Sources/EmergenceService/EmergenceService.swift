@@ -46,7 +46,7 @@ public final class EmergenceService: Sendable {
                              limits: JobStore.QueueLimits(overall: configuration.maxQueuedFits,
                                                           perStudy: configuration.maxQueuedFitsPerStudy),
                              timeout: configuration.fitTimeout, logger: logger,
-                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: FitEvents(metrics: metrics, logger: logger),
+                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: JobEventLog(metrics: metrics, logger: logger),
                              rows: { try evaluations.all(studyID: $0).rows })
         api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
                          metrics: metrics)

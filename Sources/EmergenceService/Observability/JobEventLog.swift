@@ -1,10 +1,11 @@
 import Jobs
 import Logging
 
-/// Every change of a fit's status, counted for `/metrics` and written as one log line
-/// (`"event":"fit"`, the fit and study ids, `from` and `to` statuses, and for finished fits the
-/// seconds it ran). Called after the change is committed to the database.
-final class FitEvents: JobEvents {
+/// Every change of a job's status, counted for `/metrics` and written as one log line
+/// (`"event":"fit"`, the job and study ids, `from` and `to` statuses, the kind when it is not a fit,
+/// and for finished jobs the seconds it ran; the names are from when every job was a fit, and
+/// dashboards read them). Called after the change is committed to the database.
+final class JobEventLog: JobEvents {
     let metrics: ServiceMetrics
     let logger: Logger
 
