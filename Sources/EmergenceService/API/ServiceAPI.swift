@@ -61,6 +61,7 @@ final class ServiceAPI: Sendable {
     }
 
     var routeTable: [Route] {
+        // One line a path, its methods side by side.
         let own: [Route] = [
             // Probes and the description of the API: open, but /metrics needs the read scope.
             Route("GET", "/healthz", nil, health),
@@ -68,20 +69,16 @@ final class ServiceAPI: Sendable {
             Route("GET", "/openapi.json", nil, openAPI),
             Route("GET", "/metrics", .read, metricsExposition),
             // Studies (StudyRoutes.swift); deleting one is an admin's.
-            Route("POST", "/v1/studies", .write, createStudy),
-            Route("GET", "/v1/studies", .read, listStudies),
-            Route("GET", "/v1/studies/{study}", .read, getStudy),
-            Route("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
+            Route("POST", "/v1/studies", .write, createStudy), Route("GET", "/v1/studies", .read, listStudies),
+            Route("GET", "/v1/studies/{study}", .read, getStudy), Route("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
             // Evaluations (EvaluationRoutes.swift): the upload's body arrives still encoded.
             Route("POST", "/v1/studies/{study}/evaluations", .write, encodedBody: true, uploadEvaluations),
             Route("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
             // Fits (FitRoutes.swift).
-            Route("POST", "/v1/studies/{study}/fits", .write, createFit),
-            Route("GET", "/v1/studies/{study}/fits", .read, listFits),
+            Route("POST", "/v1/studies/{study}/fits", .write, createFit), Route("GET", "/v1/studies/{study}/fits", .read, listFits),
             Route("GET", "/v1/studies/{study}/prediction", .read, prediction),
-            Route("GET", "/v1/fits/{id}", .read, getFit),
-            Route("DELETE", "/v1/fits/{id}", .write, cancelFit),
-            // SVG plots of a succeeded fit (PlotRoutes.swift).
+            Route("GET", "/v1/fits/{id}", .read, getFit), Route("DELETE", "/v1/fits/{id}", .write, cancelFit),
+            // SVG plots of a succeeded fit, and of a study's newest (PlotRoutes.swift).
             Route("GET", "/v1/fits/{id}/plots/fit.svg", .read, fitPlotSVG),
             Route("GET", "/v1/fits/{id}/plots/emergence-cdf.svg", .read, fitEmergenceCDFSVG),
             Route("GET", "/v1/studies/{study}/plots/fit.svg", .read, studyFitPlotSVG),
