@@ -25,24 +25,31 @@ let package = Package(
             "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // SQLite wrapper and schema migrations.
+        // SQLite wrapper and the migration runner (each module that owns tables brings its migrations).
         .target(name: "Storage", dependencies: ["CSQLite"]),
         // Upload formats: bytes in, evaluations or row-numbered problems out (CSV, JSON, NDJSON,
         // lm-evaluation-harness), read piece by piece in bounded memory. No I/O, no HTTP, no SQLite.
         .target(name: "Ingestion", dependencies: ["EmergenceCore"]),
         // SVG drawing from fit results and rows: pure, no I/O.
         .target(name: "Charts", dependencies: ["EmergenceCore"]),
-        // Studies, evaluations, fit jobs, handlers: joins the modules above.
+        // The job system: the job table and all its SQL, the queue, the worker pool, options of every
+        // kind read once, the engine dispatch and the child-process runner.
+        .target(name: "Jobs", dependencies: [
+            "EmergenceCore", "Ingestion", "Storage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Studies, evaluations, handlers: joins the modules above.
         .target(name: "EmergenceService", dependencies: [
-            "EmergenceCore", "Ingestion", "HTTP", "Storage", "Charts",
+            "EmergenceCore", "Ingestion", "HTTP", "Storage", "Charts", "Jobs",
             .product(name: "Logging", package: "swift-log"),
         ], resources: [
             // openapi.json (a symlink to the top-level file), compiled in as bytes.
             .embedInCode("API/openapi.json"),
         ]),
-        // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`.
+        // The executable: `serve`, `fit`, `simulate`, `calibrate`, `bench`, `backup`, `plot`, `observe`,
+        // `backtest`, `compare`, `ablate`, `advise`, `fuzz-fit` and the internal `fit-worker`.
         .executableTarget(name: "emergence", dependencies: [
-            "EmergenceService", "EmergenceCore", "Ingestion", "Charts",
+            "EmergenceService", "EmergenceCore", "Ingestion", "Charts", "Jobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,10 +60,10 @@ let package = Package(
 
         .testTarget(name: "EmergenceCoreTests", dependencies: ["EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "EmergenceService"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage"],
+        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage", "Jobs"],
                     resources: [.copy("Fixtures")]),
     ],
     // Every target, tests included, in Swift 6 language mode (full data-race checking).

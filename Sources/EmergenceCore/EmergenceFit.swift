@@ -45,7 +45,7 @@ public enum EmergenceFit {
                     threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: (@Sendable (Double) -> Void)? = nil,
                     isCancelled: (@Sendable () -> Bool)? = nil,
-                    measures: inout Identifiability.Measures?) throws -> FitResult {
+                    measures: inout Identifiability.Measures?, samples captured: inout FitSamples) throws -> FitResult {
         let cancel = Cancellation(isCancelled)
         // Defence in depth: whatever the caller checked, nothing invalid reaches the math.
         var problems = options.problems(budget: budget)
@@ -297,13 +297,13 @@ public enum EmergenceFit {
             result.emergence.loss.percentiles = Percentile.table(sorted: sorted)
             Diagnostics.intervalWarnings(sorted: sorted, result: &result)
         }
-        FitSampleCapture.current?.record(loss: samples)   // workflows (Comparison) read the samples
+        captured.loss = samples   // workflows (Comparison) read the samples
 
         // From loss to compute (docs/method.md §7).
         if let law = lawFit?.law ?? options.scalingLaw {
             let laws = try lawSamples(rows: rows, data: data, options: options, fitted: lawFit,
                                       sampleCheckpoints: sampleCheckpoints, count: samples.count, cancel: cancel)
-            FitSampleCapture.current?.record(law: law, laws: laws)
+            captured.record(law: law, laws: laws)
             // With the α band the compute is judged at the samples' median, and no C* is headlined.
             let headline = band == nil || samples.isEmpty ? mle.prediction : Percentile.of(sorted: samples.sorted(), 50)
             fillCompute(prediction: headline, samples: samples, law: law, laws: laws, rows: rows, result: &result)

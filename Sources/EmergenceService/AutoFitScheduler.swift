@@ -1,5 +1,5 @@
-import EmergenceCore
 import Foundation
+import Jobs
 import Logging
 import Storage
 import Synchronization
@@ -11,24 +11,18 @@ import Synchronization
 /// reads the study's rows when it starts. The due time lives in SQLite, so a refit pending at a stop
 /// is queued after the next start.
 final class AutoFitScheduler: Sendable {
-    private let database: Database
-    private let fits: FitStore
-    private let pool: FitWorkerPool
+    private let studies: StudyStore
+    private let pool: JobWorkerPool
     /// Seconds without uploads before the refit is queued.
     let quiet: Double
-    private let limits: FitStore.QueueLimits
-    private let workers: Int
     private let logger: Logger
     private let queue = DispatchQueue(label: "emergence.auto-fit", qos: .utility)
-    private let stopped = Mutex(false)
+    private let stopped = Lock(false)
 
-    init(database: Database, pool: FitWorkerPool, quiet: Double, limits: FitStore.QueueLimits, workers: Int, logger: Logger) {
-        self.database = database
-        fits = FitStore(database: database)
+    init(studies: StudyStore, pool: JobWorkerPool, quiet: Double, logger: Logger) {
+        self.studies = studies
         self.pool = pool
         self.quiet = quiet
-        self.limits = limits
-        self.workers = workers
         self.logger = logger
     }
 
@@ -40,14 +34,8 @@ final class AutoFitScheduler: Sendable {
     /// After an upload that stored rows: the study's refit is due a quiet period from now (nothing
     /// happens when the study has no `auto_fit`).
     func noteUpload(studyID: Int) {
-        let due = Date().timeIntervalSince1970 + quiet
         do {
-            let pending: Bool = try database.write { c in
-                try c.run("UPDATE study SET auto_fit_due = ? WHERE id = ? AND auto_fit IS NOT NULL",
-                          .real(due), .integer(Int64(studyID)))
-                return c.changes == 1
-            }
-            if pending { schedule(after: quiet) }
+            if try studies.markAutoFitDue(studyID: studyID, at: Date().timeIntervalSince1970 + quiet) { schedule(after: quiet) }
         } catch {
             logger.error("study \(studyID): cannot mark its auto refit due: \(error)")
         }
@@ -63,56 +51,33 @@ final class AutoFitScheduler: Sendable {
     /// Queues every refit that is due, then sleeps until the earliest one still pending.
     private func tick() {
         let now = Date().timeIntervalSince1970
-        var queued: [Int] = []
         var next: Double?
         do {
-            let due: [Int] = try database.read { c in
-                try c.query("SELECT id FROM study WHERE auto_fit_due <= ? ORDER BY auto_fit_due", [.real(now)]) { $0.int(0) ?? 0 }
-            }
-            for study in due {
-                if let id = try queueRefit(study: study, now: now) { queued.append(id) }
-            }
-            next = try database.read { c in
-                try c.queryOne("SELECT min(auto_fit_due) FROM study WHERE auto_fit_due IS NOT NULL") { $0.double(0) } ?? nil
-            }
+            for study in try studies.dueAutoFits(at: now) { try queueRefit(study: study, now: now) }
+            next = try studies.nextAutoFitDue()
         } catch {
             logger.error("auto refits: \(error); trying again in 1 s")
             next = now + 1
         }
-        for id in queued {
-            if let job = try? fits.find(id: id) {
-                pool.events.transition(job, from: nil, to: .queued)
-                logger.info("study \(job.studyID): auto refit \(id) queued")
-            }
-        }
-        if !queued.isEmpty { pool.wake() }
         if let next { schedule(after: next - Date().timeIntervalSince1970) }
     }
 
     /// In one write transaction: clears the study's due time and queues its refit (or moves the one
-    /// still queued to the current data). Returns the id of a job it created. A full queue leaves
-    /// the refit due again after the queue's Retry-After.
-    private func queueRefit(study: Int, now: Double) throws -> Int? {
-        try database.write { c in
-            guard let (options, due) = try c.queryOne("SELECT auto_fit, auto_fit_due FROM study WHERE id = ?",
-                                                      [.integer(Int64(study))], row: { ($0.text(0), $0.double(1)) }),
-                  let options, let due, due <= now else { return nil }
-            try c.run("UPDATE study SET auto_fit_due = NULL WHERE id = ?", .integer(Int64(study)))
-            // A job reads its rows when it starts, so a refit still waiting will see these too.
-            try c.run("""
-                UPDATE fit SET data_version = (SELECT data_version FROM study WHERE id = ?1)
-                WHERE study_id = ?1 AND kind = 'fit' AND auto = 1 AND status = 'queued'
-                """, .integer(Int64(study)))
-            if c.changes > 0 { return nil }
-            do {
-                let (id, created) = try fits.enqueue(c, studyID: study, kind: .fit, optionsJSON: options, studyBID: nil, auto: true,
-                                                     limits: limits, workers: workers)
-                return created ? id : nil
-            } catch let full as FitStore.QueueFull {
-                try c.run("UPDATE study SET auto_fit_due = ? WHERE id = ?", .real(now + Double(full.retryAfter)), .integer(Int64(study)))
-                logger.warning("study \(study): auto refit postponed \(full.retryAfter) s: \(full)")
-                return nil
+    /// still queued to the current data). A full queue leaves the refit due again after the queue's
+    /// Retry-After.
+    private func queueRefit(study: Int, now: Double) throws {
+        let jobs = pool.jobs
+        do {
+            let queued = try pool.enqueue { [studies] c in
+                guard let options = try studies.takeDueAutoFit(c, studyID: study, at: now) else { return nil }
+                // A job reads its rows when it starts, so a refit still waiting will see these too.
+                if try jobs.moveQueuedAutoRefit(c, studyID: study) { return nil }
+                return JobStore.Request(studyID: study, optionsJSON: options, auto: true)
             }
+            if let (job, created) = queued, created { logger.info("study \(job.studyID): auto refit \(job.id) queued") }
+        } catch let full as JobStore.QueueFull {
+            _ = try studies.markAutoFitDue(studyID: study, at: now + Double(full.retryAfter))
+            logger.warning("study \(study): auto refit postponed \(full.retryAfter) s: \(full)")
         }
     }
 }

@@ -1,15 +1,16 @@
 import Foundation
 import HTTP
+import Jobs
 import Logging
 import Storage
 
 /// The running service: database, fit workers, HTTP server. `emergence serve` and the end-to-end
 /// tests start it the same way.
-public final class EmergenceService: @unchecked Sendable {
+public final class EmergenceService: Sendable {
     public let configuration: ServiceConfiguration
     public let router: Router
     let database: Database
-    let pool: FitWorkerPool
+    let pool: JobWorkerPool
     let api: ServiceAPI
     let metrics = ServiceMetrics()
     private let server: HTTPServer
@@ -18,8 +19,8 @@ public final class EmergenceService: @unchecked Sendable {
     /// Opens (creating and migrating) the database and builds the routes; nothing listens yet.
     public convenience init(configuration: ServiceConfiguration, logger: Logger = Logger(label: "emergence")) throws {
         // Every job kind runs where fits do: in a child process of this executable, or on a pool thread.
-        let jobs = configuration.fitExecutable.map { FitProcess.jobRunner(executable: $0) }
-        try self.init(configuration: configuration, logger: logger, runner: FitWorkerPool.emergenceFit, jobRunner: jobs,
+        let jobs = configuration.fitExecutable.map { JobProcess.jobRunner(executable: $0) }
+        try self.init(configuration: configuration, logger: logger, runner: JobWorkerPool.emergenceFit, jobRunner: jobs,
                       requestLines: .standardError)
     }
 
@@ -27,7 +28,7 @@ public final class EmergenceService: @unchecked Sendable {
     ///   most tests: requests are counted for /metrics but not logged.
     /// - runner: what runs fits; other kinds run in-process through `JobEngine`, unless `jobRunner`
     ///   (which then runs every kind) is given.
-    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping FitWorkerPool.Runner,
+    init(configuration: ServiceConfiguration, logger: Logger, runner: @escaping JobWorkerPool.FitRunner,
          jobRunner: JobRunner? = nil, requestLines: LogSink? = nil) throws {
         try configuration.validate()
         // A peer that goes away mid-write (a client, or a fit's child process) must cost an EPIPE,
@@ -35,11 +36,20 @@ public final class EmergenceService: @unchecked Sendable {
         signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
         self.logger = logger
-        database = try Database(path: configuration.databasePath, readers: configuration.readers)
+        let database = try Database(path: configuration.databasePath, readers: configuration.readers,
+                                    migrations: ServiceSchema.migrations)
+        self.database = database
         for note in database.migrationNotes { logger.warning("\(note)") }
-        pool = FitWorkerPool(database: database, workers: configuration.workers, timeout: configuration.fitTimeout,
-                             logger: logger, runner: runner, jobRunner: jobRunner, events: FitEvents(metrics: metrics, logger: logger))
-        api = ServiceAPI(database: database, pool: pool, configuration: configuration, logger: logger, metrics: metrics)
+        let evaluations = EvaluationStore(database: database,
+                                          identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
+        pool = JobWorkerPool(database: database, workers: configuration.workers,
+                             limits: JobStore.QueueLimits(overall: configuration.maxQueuedFits,
+                                                          perStudy: configuration.maxQueuedFitsPerStudy),
+                             timeout: configuration.fitTimeout, logger: logger,
+                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: JobEventLog(metrics: metrics, logger: logger),
+                             rows: { try evaluations.all(studyID: $0).rows })
+        api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
+                         metrics: metrics)
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)

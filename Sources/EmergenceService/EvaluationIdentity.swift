@@ -1,3 +1,4 @@
+import Storage
 import EmergenceCore
 import Foundation
 import Synchronization
@@ -207,7 +208,7 @@ final class IdentityCache: Sendable {
         var bytes = 0
         var identities = 0
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     init(capacityBytes: Int = IdentityCache.defaultCapacityBytes) {
         self.capacityBytes = max(0, capacityBytes)

@@ -31,6 +31,12 @@ public struct UpsertOutcome: Codable, Sendable, Equatable {
     }
 }
 
+/// The study went away before an upload to it was stored (a concurrent DELETE).
+struct StudyDeleted: Error, CustomStringConvertible {
+    var studyID: Int
+    var description: String { "study \(studyID) was deleted before the upload was stored" }
+}
+
 /// Evaluations in the database.
 struct EvaluationStore {
     let database: Database
@@ -67,8 +73,17 @@ struct EvaluationStore {
         // A serial queue of its own: it gets an overcommit thread at once, where a global
         // (non-overcommit) queue may wait behind CPU-bound work for a free thread.
         DispatchQueue(label: "emergence.upload.parse", qos: .userInitiated).async {
+            var batch: [Evaluation] = []
+            batch.reserveCapacity(RowChannel.batchSize)
             do {
-                try produce { channel.send($0) }
+                try produce { row in
+                    batch.append(row)
+                    if batch.count >= RowChannel.batchSize {
+                        channel.send(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                channel.send(batch)
                 channel.finish(nil)
             } catch {
                 channel.finish(error)
@@ -76,11 +91,9 @@ struct EvaluationStore {
             done.signal()
         }
         do {
-            channel.waitUntilReady()
-            if let error = channel.failure { throw error }
+            try channel.waitUntilReady()
             let outcome = try store(studyID: studyID, rows: { emit in
-                while let batch = channel.receive() { batch.forEach(emit) }
-                if let error = channel.failure { throw error }
+                while let batch = try channel.receive() { batch.forEach(emit) }
             })
             done.wait()
             return outcome
@@ -98,7 +111,7 @@ struct EvaluationStore {
         var saved: IdentityCache.Entry?
         let outcome = try database.write { c -> UpsertOutcome in
             guard let count = try c.queryOne("SELECT evaluation_count FROM study WHERE id = ?", [.integer(Int64(studyID))], row: { $0.int(0) ?? 0 }) else {
-                throw APIError.notFound("study \(studyID) was deleted before the upload was stored")
+                throw StudyDeleted(studyID: studyID)
             }
             let dataVersion = try c.dataVersion()
             var known: IdentityTable
@@ -303,6 +316,36 @@ struct EvaluationStore {
                 FROM evaluation WHERE study_id = ? ORDER BY id
                 """, [.integer(Int64(studyID))]) { Self.evaluation($0, from: 0) }
             return (version, rows)
+        }
+    }
+
+    /// The first stored row of a study without `n_questions` (by id), with how many such rows there
+    /// are; nil when every row has one.
+    func withoutQuestionCount(studyID: Int) throws -> (count: Int, checkpoint: String, setting: String, subset: String?)? {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT (SELECT count(*) FROM evaluation WHERE study_id = ?1 AND n_questions IS NULL), checkpoint, setting, subset
+                FROM evaluation WHERE study_id = ?1 AND n_questions IS NULL ORDER BY id LIMIT 1
+                """, [.integer(Int64(studyID))]) { ($0.int(0) ?? 0, $0.text(1) ?? "", $0.text(2) ?? "", $0.text(3)) }
+        }
+    }
+
+    /// The smallest compute among a study's checkpoints: flops, else 6·N·D (as
+    /// `Evaluation.effectiveFlops`); nil when no row has either.
+    func smallestFlops(studyID: Int) throws -> Double? {
+        try database.read { c in
+            try c.queryOne("SELECT min(coalesce(flops, 6.0 * parameters * tokens)) FROM evaluation WHERE study_id = ?1",
+                           [.integer(Int64(studyID))]) { $0.double(0) } ?? nil
+        }
+    }
+
+    /// The largest compute among a study's checkpoints (as `smallestFlops`) at or under `cap`.
+    func largestFlops(studyID: Int, atMost cap: Double?) throws -> Double? {
+        try database.read { c in
+            try c.queryOne("""
+                SELECT max(f) FROM (SELECT coalesce(flops, 6.0 * parameters * tokens) AS f FROM evaluation WHERE study_id = ?1)
+                WHERE f IS NOT NULL AND (?2 IS NULL OR f <= ?2)
+                """, [.integer(Int64(studyID)), cap.map { .real($0) } ?? .null]) { $0.double(0) } ?? nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import Jobs
 import EmergenceCore
 import Ingestion
 
@@ -62,18 +63,11 @@ public struct StudyDraft: Sendable, Equatable {
 
     static let fields: Set<String> = ["name", "task", "chance", "shots", "description", "auto_fit"]
 
-    /// Reads and validates a JSON body; every problem is reported (index -1: the body as a whole).
+    /// Reads and validates a JSON body; every problem is reported.
     static func decode(_ body: [UInt8]) throws -> StudyDraft {
-        let root: JSONValue
-        do { root = try JSONParser.parse(body) } catch let e as JSONSyntaxError {
-            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
-                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
-        }
-        guard case .object(let members) = root else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "expected a JSON object, got \(root.kindName)")])
-        }
-        var problems: [RowProblem] = []
-        func bad(_ f: String, _ r: String) { problems.append(RowProblem(index: -1, field: f, reason: r)) }
+        let members = try JSONValue.objectMembers(body, what: "a JSON object", blankIsEmpty: false)
+        var problems: [ValidationError.Problem] = []
+        func bad(_ f: String, _ r: String) { problems.append(.init(field: f, reason: r)) }
         var draft = StudyDraft(name: "")
         var sawName = false
         for (key, value) in members {
@@ -111,13 +105,13 @@ public struct StudyDraft: Sendable, Equatable {
                 }
                 draft.shots = i
             case "auto_fit":
-                do { draft.autoFit = try StudyDraft.autoFit(value) } catch let e as IngestionError { problems += e.problems }
+                do { draft.autoFit = try StudyDraft.autoFit(value) } catch let e as ValidationError { problems += e.problems }
             default:
                 bad(key, "unknown field; expected one of \(fields.sorted().joined(separator: ", "))")
             }
         }
         if !sawName { bad("name", "is required") }
-        if !problems.isEmpty { throw IngestionError(problems: problems) }
+        if !problems.isEmpty { throw ValidationError(problems) }
         return draft
     }
 }
@@ -128,17 +122,12 @@ extension StudyDraft {
     static func autoFit(_ value: JSONValue) throws -> FitOptions? {
         if case .null = value { return nil }
         guard case .object = value else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "auto_fit",
-                                                       reason: "must be an object of fit options or null (got \(value.kindName))")])
+            throw ValidationError(field: "auto_fit", reason: "must be an object of fit options or null (got \(value.kindName))")
         }
         do {
-            return try ServiceAPI.decodeOptions(Array(value.jsonText.utf8))
-        } catch let e as IngestionError {
-            throw IngestionError(problems: e.problems.map {
-                var p = $0
-                p.field = $0.field == "body" ? "auto_fit" : "auto_fit.\($0.field)"
-                return p
-            })
+            return try JobOptions.fit(value).fit
+        } catch let e as ValidationError {
+            throw e.nested(under: "auto_fit")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Jobs
 import EmergenceCore
 import Foundation
 import Storage
@@ -21,7 +22,7 @@ struct StudyStore {
             s.bind(3, d.chance)
             s.bind(4, d.shots)
             s.bind(5, d.description)
-            s.bind(6, try d.autoFit.map { try FitJob.canonicalJSON($0) })
+            s.bind(6, try d.autoFit.map { try JobOptions.canonicalJSON($0) })
             try s.run()
             return c.lastInsertRowID
         }
@@ -74,7 +75,7 @@ struct StudyStore {
     /// Sets or clears (nil) a study's auto-refit options; clearing also drops a pending refit.
     /// False when the study is absent.
     func setAutoFit(id: Int, _ options: FitOptions?) throws -> Bool {
-        let text = try options.map { try FitJob.canonicalJSON($0) }
+        let text = try options.map { try JobOptions.canonicalJSON($0) }
         return try database.write { c in
             let s = try c.prepare("""
                 UPDATE study SET auto_fit = ?1, auto_fit_due = CASE WHEN ?1 IS NULL THEN NULL ELSE auto_fit_due END
@@ -94,4 +95,39 @@ struct StudyStore {
             return c.changes == 1
         }
     }
+
+    // MARK: Auto refits (`auto_fit`, `auto_fit_due`; AutoFitScheduler)
+
+    /// Sets a study's auto refit due at `due` (Unix time) when it has `auto_fit`; false when it has none.
+    func markAutoFitDue(studyID: Int, at due: Double) throws -> Bool {
+        try database.write { c in
+            try c.run("UPDATE study SET auto_fit_due = ? WHERE id = ? AND auto_fit IS NOT NULL", .real(due), .integer(Int64(studyID)))
+            return c.changes == 1
+        }
+    }
+
+    /// The studies whose auto refit is due at `now`, the earliest first.
+    func dueAutoFits(at now: Double) throws -> [Int] {
+        try database.read { c in
+            try c.query("SELECT id FROM study WHERE auto_fit_due <= ? ORDER BY auto_fit_due", [.real(now)]) { $0.int(0) ?? 0 }
+        }
+    }
+
+    /// When the earliest pending auto refit is due; nil when none is.
+    func nextAutoFitDue() throws -> Double? {
+        try database.read { c in
+            try c.queryOne("SELECT min(auto_fit_due) FROM study WHERE auto_fit_due IS NOT NULL") { $0.double(0) } ?? nil
+        }
+    }
+
+    /// Inside a write transaction: a study's auto refit options if its refit is due at `now`, clearing
+    /// the due time; nil when it is not due (or the study is gone).
+    func takeDueAutoFit(_ c: Connection, studyID: Int, at now: Double) throws -> String? {
+        guard let (options, due) = try c.queryOne("SELECT auto_fit, auto_fit_due FROM study WHERE id = ?",
+                                                  [.integer(Int64(studyID))], row: { ($0.text(0), $0.double(1)) }),
+              let options, let due, due <= now else { return nil }
+        try c.run("UPDATE study SET auto_fit_due = NULL WHERE id = ?", .integer(Int64(studyID)))
+        return options
+    }
 }
+

@@ -182,8 +182,8 @@ struct CSVReader {
                              _ draft: inout EvaluationDraft, line: Int, recordStart: Int) {
         let bytes = scanner.bytes
         if scanner.isEmpty(cell) { return }  // absent; `finish` reports required fields
-        switch f {
-        case .checkpoint, .model, .subset:
+        switch f.kind {
+        case .text:
             // Kept text must be valid UTF-8: decoding with replacement would store U+FFFD, and two
             // different names (q\xff, q\xfe) would collide into one identity, the second silently
             // overwriting the first.
@@ -192,34 +192,26 @@ struct CSVReader {
                 draft.report(f, "is not valid UTF-8 (byte 0x\(String(at.byte, radix: 16, uppercase: true)) at line \(at.line), column \(at.column)); send UTF-8")
                 return
             }
-            let trimmed = text.trimmingASCIISpaces()
-            if f == .checkpoint { draft.checkpoint = trimmed } else if f == .model { draft.model = trimmed } else { draft.subset = trimmed }
+            draft.set(f, text: text.trimmingASCIISpaces())
         case .setting:
             if scanner.equals(cell, "few_shot") { draft.setting = .fewShot }
             else if scanner.equals(cell, "finetuned") { draft.setting = .finetuned }
             else { draft.report(f, "must be few_shot or finetuned (got \"\(scanner.text(cell).clipped())\")") }
-        case .shots, .nQuestions:
+        case .integer:
             switch NumberText.parse(bytes, cell.start, cell.end) {
             case .number(let v):
                 if let i = NumberText.integer(v) {
-                    if f == .shots { draft.shots = i } else { draft.nQuestions = i }
+                    draft.set(f, integer: i)
                 } else {
                     draft.report(f, "must be an integer (got \(scanner.text(cell).clipped()))")
                 }
             case .notFinite: draft.report(f, "must be a finite integer (got \(scanner.text(cell).clipped()))")
             case .notANumber: draft.report(f, "must be an integer (got \"\(scanner.text(cell).clipped())\")")
             }
-        case .parameters, .tokens, .flops, .pretrainLoss, .finetuneExamples, .accuracy:
+        case .number:
             switch NumberText.parse(bytes, cell.start, cell.end) {
             case .number(let v):
-                switch f {
-                case .parameters: draft.parameters = v
-                case .tokens: draft.tokens = v
-                case .flops: draft.flops = v
-                case .pretrainLoss: draft.pretrainLoss = v
-                case .finetuneExamples: draft.finetuneExamples = v
-                default: draft.accuracy = v
-                }
+                draft.set(f, number: v)
             case .notFinite: draft.report(f, "must be a finite number (got \(scanner.text(cell).clipped()))")
             case .notANumber: draft.report(f, "must be a number (got \"\(scanner.text(cell).clipped())\")")
             }

@@ -23,6 +23,28 @@ enum EvaluationField: Int, CaseIterable, Sendable {
         }
     }
 
+    /// What a field's value is, which decides how each reader reads it (`EvaluationDraft.set`
+    /// stores it).
+    enum Kind {
+        /// checkpoint, model, subset.
+        case text
+        /// few_shot or finetuned.
+        case setting
+        /// shots, n_questions.
+        case integer
+        /// parameters, tokens, flops, pretrain_loss, finetune_examples, accuracy.
+        case number
+    }
+
+    var kind: Kind {
+        switch self {
+        case .checkpoint, .model, .subset: return .text
+        case .setting: return .setting
+        case .shots, .nQuestions: return .integer
+        case .parameters, .tokens, .flops, .pretrainLoss, .finetuneExamples, .accuracy: return .number
+        }
+    }
+
     /// Required by every reader. `pretrain_loss` is not: rows with only FLOPs can be observed; fits
     /// ask for it (`EvaluationDraft.requireLoss`, `Evaluation.problems(requiringLoss:)`).
     var isRequired: Bool {
@@ -75,6 +97,35 @@ struct EvaluationDraft {
     /// Fields already reported, as a bit set over `EvaluationField.rawValue`.
     private var reported: UInt32 = 0
     private(set) var problems: [(field: String, reason: String)] = []
+
+    /// The field→draft mapping every reader shares: a text field's value.
+    @inline(__always)
+    mutating func set(_ f: EvaluationField, text: String) {
+        switch f {
+        case .checkpoint: checkpoint = text
+        case .model: model = text
+        default: subset = text
+        }
+    }
+
+    /// An integer field's value (shots, n_questions).
+    @inline(__always)
+    mutating func set(_ f: EvaluationField, integer: Int) {
+        if f == .shots { shots = integer } else { nQuestions = integer }
+    }
+
+    /// A number field's value (parameters, tokens, flops, pretrain_loss, finetune_examples, accuracy).
+    @inline(__always)
+    mutating func set(_ f: EvaluationField, number: Double) {
+        switch f {
+        case .parameters: parameters = number
+        case .tokens: tokens = number
+        case .flops: flops = number
+        case .pretrainLoss: pretrainLoss = number
+        case .finetuneExamples: finetuneExamples = number
+        default: accuracy = number
+        }
+    }
 
     mutating func report(_ field: EvaluationField, _ reason: String) {
         reported |= 1 << UInt32(field.rawValue)

@@ -77,8 +77,8 @@ public enum EvaluationJSON {
                 continue
             }
             if case .null = v { continue }
-            switch f {
-            case .checkpoint, .model, .subset:
+            switch f.kind {
+            case .text:
                 let text: String
                 switch v {
                 case .string(let s): text = s
@@ -86,33 +86,22 @@ public enum EvaluationJSON {
                 case .number(let d) where d.isFinite: text = NumberText.integer(d).map(String.init) ?? String(d)
                 default: draft.report(f, "must be a string (got \(v.kindName))"); continue
                 }
-                switch f {
-                case .checkpoint: draft.checkpoint = text
-                case .model: draft.model = text
-                default: draft.subset = text
-                }
+                draft.set(f, text: text)
             case .setting:
                 guard case .string(let s) = v else { draft.report(f, "must be \"few_shot\" or \"finetuned\" (got \(v.kindName))"); continue }
                 guard let setting = Evaluation.Setting(rawValue: s) else {
                     draft.report(f, "must be few_shot or finetuned (got \"\(s.clipped())\")"); continue
                 }
                 draft.setting = setting
-            case .shots, .nQuestions:
+            case .integer:
                 guard case .number(let d) = v else { draft.report(f, "must be an integer (got \(v.kindName))"); continue }
                 guard d.isFinite else { draft.report(f, "must be a finite integer"); continue }
                 guard let i = NumberText.integer(d) else { draft.report(f, "must be an integer (got \(d))"); continue }
-                if f == .shots { draft.shots = i } else { draft.nQuestions = i }
-            case .parameters, .tokens, .flops, .pretrainLoss, .finetuneExamples, .accuracy:
+                draft.set(f, integer: i)
+            case .number:
                 guard case .number(let d) = v else { draft.report(f, "must be a number (got \(v.kindName))"); continue }
                 guard d.isFinite else { draft.report(f, "must be a finite number (got \(d))"); continue }
-                switch f {
-                case .parameters: draft.parameters = d
-                case .tokens: draft.tokens = d
-                case .flops: draft.flops = d
-                case .pretrainLoss: draft.pretrainLoss = d
-                case .finetuneExamples: draft.finetuneExamples = d
-                default: draft.accuracy = d
-                }
+                draft.set(f, number: d)
             }
         }
         if let e = draft.finish() { return .success(e) }

@@ -93,26 +93,19 @@ struct FastEvaluationJSON {
                 guard pos + 4 <= end, bytes[pos + 1] == 0x75, bytes[pos + 2] == 0x6C, bytes[pos + 3] == 0x6C else { return nil }
                 pos += 4
             } else {
-                switch f {
-                case .checkpoint, .model, .subset:
+                switch f.kind {
+                case .text:
                     guard let r = plainString(), let s = text(r) else { return nil }
-                    if f == .checkpoint { d.checkpoint = s } else if f == .model { d.model = s } else { d.subset = s }
+                    d.set(f, text: s)
                 case .setting:
                     guard let r = plainString() else { return nil }
                     if equals(r, "few_shot") { d.setting = .fewShot } else if equals(r, "finetuned") { d.setting = .finetuned } else { return nil }
-                case .shots, .nQuestions:
+                case .integer:
                     guard let v = JSONParser.scanNumber(bytes, &pos, end), v.isFinite, let i = NumberText.integer(v) else { return nil }
-                    if f == .shots { d.shots = i } else { d.nQuestions = i }
-                case .parameters, .tokens, .flops, .pretrainLoss, .finetuneExamples, .accuracy:
+                    d.set(f, integer: i)
+                case .number:
                     guard let v = JSONParser.scanNumber(bytes, &pos, end), v.isFinite else { return nil }
-                    switch f {
-                    case .parameters: d.parameters = v
-                    case .tokens: d.tokens = v
-                    case .flops: d.flops = v
-                    case .pretrainLoss: d.pretrainLoss = v
-                    case .finetuneExamples: d.finetuneExamples = v
-                    default: d.accuracy = v
-                    }
+                    d.set(f, number: v)
                 }
             }
             skipSpace()

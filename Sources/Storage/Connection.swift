@@ -54,6 +54,14 @@ public final class Connection {
         }
     }
 
+    /// `PRAGMA user_version = version` (a pragma cannot take a bound parameter; an integer is safe
+    /// to write into the statement).
+    func setUserVersion(_ version: Int) throws {
+        let sql = "PRAGMA user_version = \(version)"
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        if rc != SQLITE_OK { throw error(rc, sql: sql) }
+    }
+
     /// The prepared statement for `sql`, compiled once per connection and reused (reset on return).
     public func prepare(_ sql: StaticString) throws -> Statement {
         try compiled(sql.description)

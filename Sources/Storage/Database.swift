@@ -20,7 +20,7 @@ public final class Database: @unchecked Sendable {
     private let lock: DatabaseLock?
     private let writer: Connection
     /// Held while the writer is in use; true once `close` has run (writes are then refused).
-    private let writerLock = Mutex(false)
+    private let writerLock = Lock(false)
     private var idleReaders: [Connection]
     private let readersAvailable = NSCondition()
 
@@ -29,7 +29,7 @@ public final class Database: @unchecked Sendable {
     /// - exclusive: take `path.lock` (see `DatabaseLock`) first, so a second writer on the same
     ///   file fails here with `DatabaseLockError` instead of writing beside this one. Released when
     ///   this object is deinitialised.
-    public init(path: String, readers: Int = 4, migrations: [Migration] = Schema.migrations,
+    public init(path: String, readers: Int = 4, migrations: [Migration],
                 busyTimeoutMilliseconds: Int32 = 5_000, exclusive: Bool = true) throws {
         self.path = path
         lock = exclusive && DatabaseLock.file(ofDatabase: path) != nil ? try DatabaseLock(databasePath: path) : nil
@@ -93,7 +93,7 @@ public final class Database: @unchecked Sendable {
         var lastWriteEnded = DispatchTime.now()
         var walFrames = 1  // unknown at open (migrations may have written): check once
     }
-    private let activity = Mutex(Activity())
+    private let activity = Lock(Activity())
 
     /// How long the writer must have been idle before a checkpoint runs.
     let checkpointQuietPeriod = 1.0

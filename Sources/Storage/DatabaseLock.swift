@@ -33,7 +33,7 @@ public struct DatabaseLockError: Error, CustomStringConvertible, Sendable {
 public final class DatabaseLock: Sendable {
     public let lockPath: String
     /// The locked descriptor; nil once released.
-    private let fd: Mutex<Int32?>
+    private let fd: Lock<Int32?>
 
     /// The file a database name refers to, or nil for one no other connection can share (an
     /// in-memory or temporary database). `file:` URIs (SQLITE_OPEN_URI) name the path before `?`.
@@ -68,7 +68,7 @@ public final class DatabaseLock: Sendable {
         if ftruncate(fd, 0) == 0 {
             _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         }
-        self.fd = Mutex(fd)
+        self.fd = Lock(fd)
         self.lockPath = lockPath
     }
 

@@ -1,5 +1,7 @@
-/// One step of the schema. `version` is what `PRAGMA user_version` reads once it has run; each
-/// script ends by setting it itself (a pragma cannot take a bound parameter).
+/// One module's part of one step of the schema. `version` is what `PRAGMA user_version` reads once
+/// the step has run. Each module that owns tables contributes its own migrations; the parts of one
+/// version run in one transaction, in the order given (a table that references another's comes
+/// after it), and the runner then sets `user_version`.
 public struct Migration: Sendable {
     public let version: Int
     public let script: StaticString
@@ -17,15 +19,11 @@ public struct Migration: Sendable {
 public enum MigrationError: Error, CustomStringConvertible {
     /// The file was written by a newer build; running against it could corrupt it.
     case databaseIsNewer(found: Int, known: Int)
-    /// A script did not set `user_version` to its own version.
-    case versionNotSet(expected: Int, found: Int)
 
     public var description: String {
         switch self {
         case .databaseIsNewer(let found, let known):
             return "the database has schema version \(found) but this build knows only up to \(known); use a newer build"
-        case .versionNotSet(let expected, let found):
-            return "migration \(expected) left user_version at \(found)"
         }
     }
 }
@@ -46,16 +44,19 @@ extension Connection {
         let current = try userVersion()
         if current > known { throw MigrationError.databaseIsNewer(found: current, known: known) }
         var applied: [Int] = []
-        for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
+        // Stable: parts of one version keep the order they were given in.
+        let steps = Dictionary(grouping: migrations, by: \.version).sorted { $0.key < $1.key }
+        for (version, parts) in steps where version > current {
             try transaction(immediate: true) {
-                try execute(m.script)
-                let now = try userVersion()
-                if now != m.version { throw MigrationError.versionNotSet(expected: m.version, found: now) }
-                if let note = m.note, let text = try queryOne(note, row: { $0.text(0) }) ?? nil {
-                    notes.append(text)
+                for m in parts { try execute(m.script) }
+                try setUserVersion(version)
+                for m in parts {
+                    if let note = m.note, let text = try queryOne(note, row: { $0.text(0) }) ?? nil {
+                        notes.append(text)
+                    }
                 }
             }
-            applied.append(m.version)
+            applied.append(version)
         }
         return applied
     }

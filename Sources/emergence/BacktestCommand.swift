@@ -2,6 +2,7 @@ import ArgumentParser
 import Charts
 import EmergenceCore
 import EmergenceService
+import Jobs
 import Foundation
 
 /// `emergence backtest FILE.csv --cutoffs 5e21,1e22,2e22`: predict under each cutoff, compare with the

@@ -11,8 +11,7 @@ import Foundation
 struct FuzzFitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fuzz-fit",
-        abstract: "Robustness check: random options and degenerate studies through the fit (never traps).",
-        shouldDisplay: false)
+        abstract: "Robustness check: random options and degenerate studies through the fit (never traps).")
 
     @Option(help: "Number of cases.") var cases: Int = 5000
     @Option(help: "Seed of the case generator.") var seed: UInt64 = 1

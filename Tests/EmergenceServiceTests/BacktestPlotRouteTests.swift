@@ -6,6 +6,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// `GET /v1/jobs/{id}/plots/backtest.svg`: the chart of a succeeded back-test job (the same drawing as
 /// `emergence backtest --svg`), its ETag and 304, 404 for no job or another kind, 409 until it has
@@ -22,7 +23,7 @@ final class BacktestPlotRouteTests: XCTestCase {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let j = try t.request("GET", "/v1/jobs/\(id)", headers: headers).json
-            if let s = j["status"] as? String, FitJob.Status(rawValue: s)?.isFinished == true { return j }
+            if let s = j["status"] as? String, Job.Status(rawValue: s)?.isFinished == true { return j }
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTFail("job \(id) did not finish")
@@ -58,10 +59,10 @@ final class BacktestPlotRouteTests: XCTestCase {
         XCTAssertTrue(r.text.contains("Back-test job \(id) of study mmlu"))
 
         // The picture is BacktestChart's drawing of the stored result, with the route's title and note.
-        let stored = try XCTUnwrap(try t.service.api.fits.find(id: id)?.resultJSON)
+        let stored = try XCTUnwrap(try t.service.api.jobs.find(id: id)?.resultJSON)
         let result = try JSONDecoder().decode(BacktestResult.self, from: Data(stored))
         XCTAssertEqual(BacktestChart.points(result: result).count, 2)
-        let finished = try XCTUnwrap(try t.service.api.fits.find(id: id)?.finishedAt)
+        let finished = try XCTUnwrap(try t.service.api.jobs.find(id: id)?.finishedAt)
         let expected = BacktestChart.svg(result: result, options: .init(title: "Back-test: mmlu",
                                                                         notes: ["Back-test job \(id) of study mmlu, finished \(finished)."]))
         XCTAssertEqual(r.text, expected)

@@ -14,7 +14,7 @@ final class EvaluationStoreTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        database = try Database(path: dir.appendingPathComponent("db.sqlite").path)
+        database = try Database(path: dir.appendingPathComponent("db.sqlite").path, migrations: ServiceSchema.migrations)
         store = EvaluationStore(database: database)
         study = try StudyStore(database: database).create(StudyDraft(name: "s")).id
     }

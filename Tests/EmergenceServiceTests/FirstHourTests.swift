@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// The first hour at a lab: nothing accepted silently, and every error says the fix.
 final class FirstHourTests: XCTestCase {
@@ -105,7 +106,7 @@ final class FirstHourTests: XCTestCase {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             job = try t.request("GET", "/v1/jobs/\(id)").json
-            if let s = job["status"] as? String, FitJob.Status(rawValue: s)?.isFinished == true { break }
+            if let s = job["status"] as? String, Job.Status(rawValue: s)?.isFinished == true { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
         XCTAssertEqual(job["status"] as? String, "succeeded", "\(job)")

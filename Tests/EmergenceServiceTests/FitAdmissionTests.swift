@@ -4,6 +4,7 @@ import HTTP
 import Storage
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// Bounded work and recovery: the fit queue's bounds (429), the wall-clock limit (`timed_out`), one
 /// retry after a crash, and what is refused from the request head.
@@ -18,7 +19,7 @@ final class FitAdmissionTests: XCTestCase {
     }
 
     /// A runner that holds its worker until cancelled (or until `release`).
-    private static func blocking(_ release: DispatchSemaphore? = nil) -> FitWorkerPool.Runner {
+    private static func blocking(_ release: DispatchSemaphore? = nil) -> JobWorkerPool.FitRunner {
         { rows, options, progress, isCancelled in
             while !isCancelled() {
                 if let release, release.wait(timeout: .now() + 0.005) == .success { return try TestService.quickFit(rows, options, progress, isCancelled) }
@@ -72,13 +73,13 @@ final class FitAdmissionTests: XCTestCase {
         let path = dir.appendingPathComponent("db.sqlite").path
         let fitID: Int
         do {
-            let db = try Database(path: path, readers: 1)
+            let db = try Database(path: path, readers: 1, migrations: ServiceSchema.migrations)
             defer { db.close() }
             try db.write { c in
                 try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
                 try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at) VALUES (1, 'queued', '{}', 0, 'now')")
             }
-            let store = FitStore(database: db)
+            let store = JobStore(database: db)
             fitID = try XCTUnwrap(try store.claimNext()?.id)          // attempt 1 ... the process dies
             XCTAssertEqual(try store.recoverInterrupted().requeued, 1) // next start: retried
             XCTAssertEqual(try store.claimNext()?.attempts, 2)         // attempt 2 ... dies again
@@ -99,8 +100,8 @@ final class FitAdmissionTests: XCTestCase {
     func testQueueingForADeletedStudyThrowsInsteadOfTrapping() throws {
         let t = try TestService()
         defer { t.close() }
-        let store = FitStore(database: t.service.database)
-        XCTAssertThrowsError(try store.enqueue(studyID: 9999, optionsJSON: "{}", limits: .init(overall: 10, perStudy: 10), workers: 1)) { XCTAssertTrue($0 is FitStore.StudyGone) }
+        let store = JobStore(database: t.service.database)
+        XCTAssertThrowsError(try store.enqueue(JobStore.Request(studyID: 9999, optionsJSON: "{}"), limits: .init(overall: 10, perStudy: 10), workers: 1)) { XCTAssertTrue($0 is JobStore.StudyGone) }
     }
 
     func testRepeatedQueryParametersAndAuthorizationHeadersAre400() throws {
@@ -155,7 +156,7 @@ final class FitAdmissionTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("db.sqlite").path
         do {
-            let old = try Database(path: path, readers: 1, migrations: Array(Schema.migrations.prefix(3)))
+            let old = try Database(path: path, readers: 1, migrations: ServiceSchema.migrations.filter { $0.version <= 3 })
             defer { old.close() }
             try old.write { c in
                 try c.run("INSERT INTO study (name, created_at) VALUES ('s', 'now')")
@@ -165,7 +166,7 @@ final class FitAdmissionTests: XCTestCase {
                 try c.run("DELETE FROM fit WHERE id = 3")
             }
         }
-        let db = try Database(path: path, readers: 1)
+        let db = try Database(path: path, readers: 1, migrations: ServiceSchema.migrations)
         let (ids, next): ([Int], Int) = try db.write { c in
             let ids = try c.query("SELECT id FROM fit ORDER BY id") { $0.int(0) ?? 0 }
             try c.run("INSERT INTO fit (study_id, status, options, data_version, created_at, finished_at) VALUES (1, 'timed_out', '{}', 0, 'now', 'now')")

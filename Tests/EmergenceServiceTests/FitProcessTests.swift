@@ -3,6 +3,7 @@ import Ingestion
 import Foundation
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// Fits in a child process (`emergence fit-worker`): the same result as in the server's own thread,
 /// a crash that costs the fit only, and cancellation by SIGKILL.
@@ -26,7 +27,7 @@ final class FitProcessTests: XCTestCase {
         options.bootstrap = 50
         let rows = try rows()
         let progress = ProgressLog()
-        let child = try FitProcess.run(executable: try executable(), rows: rows, options: options,
+        let child = try JobProcess.run(executable: try executable(), rows: rows, options: options,
                                        progress: { progress.add($0) }, isCancelled: { false })
         let local = try EmergenceFit.run(rows, options: options, threads: 1)
         XCTAssertEqual(try child.jsonData(pretty: false), try local.jsonData(pretty: false))
@@ -42,7 +43,7 @@ final class FitProcessTests: XCTestCase {
         try "#!/bin/sh\ncat >/dev/null\necho 'Sources/X.swift:1: Fatal error: index out of range' >&2\nkill -ILL $$\n"
             .write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        XCTAssertThrowsError(try FitProcess.run(executable: script, rows: try rows(), options: FitOptions(),
+        XCTAssertThrowsError(try JobProcess.run(executable: script, rows: try rows(), options: FitOptions(),
                                                 progress: { _ in }, isCancelled: { false })) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("signal 4"), text)
@@ -55,7 +56,7 @@ final class FitProcessTests: XCTestCase {
         options.bootstrap = 100_000  // long enough to be still running when cancelled
         let start = Date()
         let cancelAt = start.addingTimeInterval(0.5)
-        XCTAssertThrowsError(try FitProcess.run(executable: try executable(), rows: try rows(), options: options,
+        XCTAssertThrowsError(try JobProcess.run(executable: try executable(), rows: try rows(), options: options,
                                                 progress: { _ in }, isCancelled: { Date() > cancelAt })) { error in
             guard case FitError.cancelled = error else { return XCTFail("\(error)") }
         }
@@ -69,7 +70,7 @@ final class FitProcessTests: XCTestCase {
         let script = dir.appendingPathComponent("crashing-worker").path
         try "#!/bin/sh\ncat >/dev/null\nkill -SEGV $$\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        let t = try TestService(runner: FitProcess.runner(executable: script))
+        let t = try TestService(runner: JobProcess.runner(executable: script))
         defer { t.close() }
         XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "s"}"#).status, 201)
         XCTAssertEqual(try t.request("POST", "/v1/studies/s/evaluations", bytes: try FixtureFiles.bytes("mmlu-like.csv"),

@@ -2,6 +2,7 @@ import EmergenceCore
 import Foundation
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// One job system: every kind goes through the same queue, document, cancel and bounds;
 /// fits keep their own routes and JSON.
@@ -19,7 +20,7 @@ final class JobsAPITests: XCTestCase {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let j = try t.request("GET", "/v1/jobs/\(id)").json
-            if let s = j["status"] as? String, FitJob.Status(rawValue: s)?.isFinished == true { return j }
+            if let s = j["status"] as? String, Job.Status(rawValue: s)?.isFinished == true { return j }
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTFail("job \(id) did not finish", file: file, line: line)
@@ -27,7 +28,7 @@ final class JobsAPITests: XCTestCase {
     }
 
     /// Holds its worker until cancelled.
-    private static let blocking: FitWorkerPool.Runner = { _, _, _, isCancelled in
+    private static let blocking: JobWorkerPool.FitRunner = { _, _, _, isCancelled in
         while !isCancelled() { Thread.sleep(forTimeInterval: 0.005) }
         throw FitError.cancelled
     }
@@ -185,7 +186,7 @@ final class JobsAPITests: XCTestCase {
         options.fit.seed = 1
         options.d0Factors = [1, 2]
         let engine = try Ablation.run(try EvaluationCSVRows.mmlu(), options: options, threads: 1)
-        let stored = try t.service.api.fits.find(id: ab.json["id"] as! Int)?.resultJSON
+        let stored = try t.service.api.jobs.find(id: ab.json["id"] as! Int)?.resultJSON
         XCTAssertEqual(stored.map { String(decoding: $0, as: UTF8.self) }, String(decoding: try engine.jsonData(pretty: false), as: UTF8.self))
     }
 
@@ -196,7 +197,7 @@ final class JobsAPITests: XCTestCase {
         let rows = try EvaluationCSVRows.mmlu()
         let options = #"{"axis":"loss","bootstrap":30,"max_flops":null,"scaling_law":null,"seed":4}"#
         let work = JobWork(kind: .observation, optionsJSON: options, rows: rows)
-        let child = try FitProcess.run(executable: exe, work: work, progress: { _ in }, isCancelled: { false })
+        let child = try JobProcess.run(executable: exe, work: work, progress: { _ in }, isCancelled: { false })
         let local = try JobEngine.run(work, progress: { _ in }, isCancelled: { false })
         XCTAssertEqual(String(decoding: child, as: UTF8.self), String(decoding: local, as: UTF8.self))
     }

@@ -6,11 +6,12 @@ import FoundationXML
 import HTTP
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// The SVG plot routes: content type, content-hash ETag and 304, no-cache, 404 and 409, read scope.
 final class PlotRoutesTests: XCTestCase {
     /// A runner that returns a real fit's result (mmlu-like, max_flops 2e22) without fitting.
-    private static let fixtureFit: FitWorkerPool.Runner = { _, _, _, _ in
+    private static let fixtureFit: JobWorkerPool.FitRunner = { _, _, _, _ in
         try JSONDecoder().decode(FitResult.self, from: Data(try FixtureFiles.bytes("mmlu-like-2e22.result.json")))
     }
 

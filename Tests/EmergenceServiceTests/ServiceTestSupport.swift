@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// A service on a temporary database, driven through its router (no sockets).
 final class TestService {
@@ -15,7 +16,7 @@ final class TestService {
 
     init(dir: URL? = nil, tokens: TokenSet = TokenSet(entries: []), workers: Int = 1,
          configure: (inout ServiceConfiguration) -> Void = { _ in },
-         runner: @escaping FitWorkerPool.Runner = TestService.quickFit) throws {
+         runner: @escaping JobWorkerPool.FitRunner = TestService.quickFit) throws {
         let d = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("service-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
         self.dir = d
@@ -33,7 +34,7 @@ final class TestService {
 
     /// A stand-in for the fit: a small, deterministic document built from the rows (real fits are
     /// exercised by the end-to-end test).
-    static let quickFit: FitWorkerPool.Runner = { rows, options, progress, _ in
+    static let quickFit: JobWorkerPool.FitRunner = { rows, options, progress, _ in
         progress(0.5)
         let losses = rows.map(\.pretrainLoss)
         return FitResult(status: .insufficientData, warnings: [], form: options.form, d0: options.d0, delta: options.delta,
@@ -85,7 +86,7 @@ final class TestService {
         while Date() < deadline {
             let r = try request("GET", "/v1/fits/\(id)")
             let status = r.json["status"] as? String
-            if let status, FitJob.Status(rawValue: status)?.isFinished == true { return r.json }
+            if let status, Job.Status(rawValue: status)?.isFinished == true { return r.json }
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTFail("fit \(id) did not finish", file: file, line: line)

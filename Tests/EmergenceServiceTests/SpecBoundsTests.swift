@@ -2,6 +2,7 @@ import Foundation
 import Ingestion
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 /// Every numeric bound openapi.json states for a request (minimum, maximum, exclusiveMinimum,
 /// exclusiveMaximum, of a property or of an array's items) is the server's: a value at an inclusive
@@ -19,6 +20,8 @@ final class SpecBoundsTests: XCTestCase {
             try validate(bytes)
             return []
         } catch let e as IngestionError {
+            return e.problems.map { $0.reason.contains("work budget") ? "\($0.field) (work budget)" : $0.field }
+        } catch let e as ValidationError {
             return e.problems.map { $0.reason.contains("work budget") ? "\($0.field) (work budget)" : $0.field }
         } catch let e as APIError {
             return ((e.extensions["errors"] as? [[String: Any]]) ?? []).compactMap { $0["field"] as? String } + ["status \(e.status)"]
@@ -54,7 +57,7 @@ final class SpecBoundsTests: XCTestCase {
 
     func testEveryNumericBoundInTheSpecIsTheServers() throws {
         let schemas = try XCTUnwrap((try spec()["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
-        let options: (JobKind) -> ([UInt8]) throws -> Void = { kind in { _ = try WorkflowJobs.canonicalOptions(kind, body: $0) } }
+        let options: (JobKind) -> ([UInt8]) throws -> Void = { kind in { _ = try JobOptions(kind, body: $0) } }
         let row: [String: Any] = ["checkpoint": "c", "pretrain_loss": 2.5, "setting": "few_shot", "accuracy": 0.5]
         let targets = [
             Target(schema: "StudyCreate", base: ["name": "s"], nest: nil, validate: { _ = try StudyDraft.decode($0) }),
@@ -66,7 +69,7 @@ final class SpecBoundsTests: XCTestCase {
             Target(schema: "BacktestOptions", base: ["cutoffs": [2e22]], nest: nil, validate: options(.backtest)),
             Target(schema: "AblationOptions", base: [:], nest: nil, validate: options(.ablation)),
             Target(schema: "AdviceOptions", base: [:], nest: nil, validate: options(.advice)),
-            Target(schema: "ComparisonCreate", base: ["a": "x", "b": "y"], nest: nil, validate: { _ = try WorkflowJobs.comparisonBody($0) }),
+            Target(schema: "ComparisonCreate", base: ["a": "x", "b": "y"], nest: nil, validate: { _ = try ComparisonRequest(body: $0) }),
         ]
         var checked = 0
         for t in targets {
@@ -113,7 +116,7 @@ final class SpecBoundsTests: XCTestCase {
     /// alpha_prior.median's bounds depend on the form, as its description says: log_power 0.05...6,
     /// power 0.005...1.5, each checked at and just past its edge.
     func testAlphaPriorMedianBoundsPerForm() throws {
-        let fit: ([UInt8]) throws -> Void = { _ = try WorkflowJobs.canonicalOptions(.fit, body: $0) }
+        let fit: ([UInt8]) throws -> Void = { _ = try JobOptions(.fit, body: $0) }
         for (form, lo, hi) in [("log_power", 0.05, 6.0), ("power", 0.005, 1.5)] {
             func fields(_ median: Double) -> [String] {
                 refused(fit, ["form": form, "alpha_prior": ["median": median, "log_sd": 0.35]])

@@ -2,12 +2,13 @@ import EmergenceCore
 import Foundation
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 @testable import HTTP
 
 /// `GET /` and `GET /studies/{name}`: HTML that escapes user strings and shows the JSON's numbers.
 final class StudyPagesTests: XCTestCase {
     /// The real fit, with a small bootstrap so a debug build runs it in seconds.
-    static let realFit: FitWorkerPool.Runner = { rows, options, progress, isCancelled in
+    static let realFit: JobWorkerPool.FitRunner = { rows, options, progress, isCancelled in
         try EmergenceFit.run(rows, options: options, threads: 1, progress: progress, isCancelled: isCancelled)
     }
 

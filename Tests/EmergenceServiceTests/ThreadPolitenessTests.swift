@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 @testable import EmergenceService
+@testable import Jobs
 
 final class ThreadPolitenessTests: XCTestCase {
     private final class Seen: @unchecked Sendable {

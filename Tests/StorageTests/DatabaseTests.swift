@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import CSQLite
+import EmergenceService
 @testable import Storage
 
 final class DatabaseTests: StorageTestCase {
@@ -21,7 +22,7 @@ final class DatabaseTests: StorageTestCase {
         XCTAssertEqual(s.journalMode, "wal")
         XCTAssertEqual(s.synchronous, 2)  // FULL
         XCTAssertTrue(s.foreignKeys)
-        XCTAssertEqual(s.userVersion, Schema.migrations.last!.version)
+        XCTAssertEqual(s.userVersion, ServiceSchema.version)
         let tables = try db.read { c in
             try c.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") { $0.text(0)! }
         }
@@ -107,12 +108,12 @@ final class DatabaseTests: StorageTestCase {
         do {
             let c = try Connection(path: p)
             try c.execute("PRAGMA foreign_keys = ON")
-            try c.migrate(Array(Schema.migrations.prefix(1)))
+            try c.migrate(ServiceSchema.migrations.filter { $0.version <= 1 })
             let study = try Self.insertStudy(c, "s")
             for i in 0..<100 { try Self.insertEvaluation(c, study: study, checkpoint: "c\(i)") }
         }
         let db = try Database(path: p)
-        XCTAssertEqual(try db.settings().userVersion, Schema.migrations.count)
+        XCTAssertEqual(try db.settings().userVersion, ServiceSchema.version)
         let indexes = try db.read { c in
             try c.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'evaluation' ORDER BY name") { $0.text(0)! }
         }

@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import CSQLite
 import Glibc
+import EmergenceService
 @testable import Storage
 
 // Extended result codes are C macros Swift does not import (sqlite3.h: primary | (n << 8)).
@@ -95,7 +96,7 @@ final class IntegrityTests: StorageTestCase {
         do {
             // Build a v2 file the way a v2 server (plus a second writer) could have left it.
             let c = try Connection(path: p)
-            try c.migrate(Schema.migrations.filter { $0.version <= 2 })
+            try c.migrate(ServiceSchema.migrations.filter { $0.version <= 2 })
             let s = try Self.insertStudy(c, "s"), t = try Self.insertStudy(c, "t")
             ids = (s, t)
             try insert(c, study: s, accuracy: 0.1)                    // id 1: superseded by 3
@@ -110,7 +111,7 @@ final class IntegrityTests: StorageTestCase {
             XCTAssertEqual(try c.userVersion(), 2)
         }
         let db = try Database(path: p)
-        XCTAssertEqual(try db.settings().userVersion, Schema.migrations.count)
+        XCTAssertEqual(try db.settings().userVersion, ServiceSchema.version)
         XCTAssertEqual(db.migrationNotes.count, 1)
         XCTAssertTrue(db.migrationNotes.first?.contains("3 evaluation row(s)") == true, "\(db.migrationNotes)")
         let kept = try db.read { c in try c.query("SELECT id, accuracy FROM evaluation ORDER BY id") { [$0.int(0)!, Int($0.double(1)! * 10)] } }
@@ -152,10 +153,10 @@ final class IntegrityTests: StorageTestCase {
         }
         // Readers take no part in it: a plain connection (the sqlite3 shell, a backup) still reads.
         let reader = try Connection(path: path(), readOnly: true)
-        XCTAssertEqual(try reader.userVersion(), Schema.migrations.last!.version)
+        XCTAssertEqual(try reader.userVersion(), ServiceSchema.version)
         first = nil
         let again = try Database(path: path())
-        XCTAssertEqual(try again.settings().userVersion, Schema.migrations.last!.version)
+        XCTAssertEqual(try again.settings().userVersion, ServiceSchema.version)
     }
 
     func testTheLockIsSeenByOtherProcesses() throws {

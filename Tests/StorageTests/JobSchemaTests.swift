@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import EmergenceService
 @testable import Storage
 
 /// Schema v5: the fit table becomes the table of every job kind, and a v4 file keeps its fits.
@@ -9,7 +10,7 @@ final class JobSchemaTests: StorageTestCase {
         var study = 0
         do {
             let c = try Connection(path: p)
-            try c.migrate(Schema.migrations.filter { $0.version <= 4 })
+            try c.migrate(ServiceSchema.migrations.filter { $0.version <= 4 })
             study = try Self.insertStudy(c, "s")
             try c.run("""
                 INSERT INTO fit (study_id, status, options, data_version, created_at, finished_at, result)
@@ -25,7 +26,7 @@ final class JobSchemaTests: StorageTestCase {
             XCTAssertEqual(try c.userVersion(), 4)
         }
         let db = try Database(path: p)
-        XCTAssertEqual(try db.settings().userVersion, Schema.migrations.last?.version)
+        XCTAssertEqual(try db.settings().userVersion, ServiceSchema.version)
         let rows = try db.read { c in
             try c.query("SELECT id, kind, status, options, result, study_b_id, auto FROM fit ORDER BY id") {
                 [String($0.int(0)!), $0.text(1)!, $0.text(2)!, $0.text(3)!, $0.text(4) ?? "-", $0.int(5).map(String.init) ?? "-", String($0.int(6)!)]

@@ -20,13 +20,11 @@ public enum Comparison {
                            isCancelled: (@Sendable () -> Bool)? = nil) throws -> ComparisonResult {
         let problems = options.problems(budget: budget)
         guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
-        func fit(_ rows: [Evaluation], _ name: String, _ offset: Double) throws -> (FitResult, FitSampleCapture.Samples) {
+        func fit(_ rows: [Evaluation], _ name: String, _ offset: Double) throws -> (FitResult, FitSamples) {
             do {
-                return try FitSampleCapture.collect {
-                    try EmergenceFit.run(rows, options: options.fit, budget: budget, threads: threads,
-                                         progress: progress.map { p in { @Sendable f in p((offset + f) / 2) } },
-                                         isCancelled: isCancelled)
-                }
+                return try EmergenceFit.runWithSamples(rows, options: options.fit, budget: budget, threads: threads,
+                                                       progress: progress.map { p in { @Sendable f in p((offset + f) / 2) } },
+                                                       isCancelled: isCancelled)
             } catch let error as FitError {
                 switch error {
                 case .cancelled: throw error

@@ -1,15 +1,22 @@
-import HTTP
 import Foundation
+import HTTP
 import Ingestion
+import Jobs
 import Storage
 
 /// A request that cannot be served, as an RFC 9457 problem.
-struct APIError: Error {
+struct APIError: HTTPResponseError {
     var status: Int
     var title: String
     var detail: String
-    var extensions: [String: Any] = [:]
+    /// The fields at fault, answered as `errors: [{field, reason}]` (none: no list).
+    var errors: [(field: String, reason: String)] = []
     var headers: HTTPHeaders = HTTPHeaders()
+
+    /// The problem body's members beside status, title and detail.
+    var extensions: [String: Any] {
+        errors.isEmpty ? [:] : ["errors": errors.map { ["field": $0.field, "reason": $0.reason] }]
+    }
 
     static func notFound(_ detail: String) -> APIError { APIError(status: 404, title: "Not Found", detail: detail) }
 
@@ -19,13 +26,13 @@ struct APIError: Error {
         let fix = isID ? "study ids are not reused: list the studies with GET /v1/studies"
             : "create it with POST /v1/studies {\"name\": \(JSONBody.string(ref))} (emergence-client: upload --create)"
         return APIError(status: 404, title: "Not Found", detail: "no study with id or name \"\(ref)\"; \(fix)",
-                        extensions: ["errors": [["field": "study", "reason": isID ? "no such study" : "no such study; create it with POST /v1/studies"]]])
+                        errors: [("study", isID ? "no such study" : "no such study; create it with POST /v1/studies")])
     }
 
     /// A bad query or path parameter (400), naming it.
     static func badParameter(_ name: String, _ reason: String) -> APIError {
         APIError(status: 400, title: "Bad Request", detail: "query parameter \(name) \(reason)",
-                 extensions: ["errors": [["field": name, "reason": reason]]])
+                 errors: [(name, reason)])
     }
 
     var response: HTTPResponse {
@@ -36,10 +43,10 @@ struct APIError: Error {
 /// Most problems an upload lists (a 200k-row file of garbage would otherwise answer with megabytes).
 let maxListedProblems = 10_000
 
-extension IngestionError {
+extension IngestionError: HTTPResponseError {
     /// 422 listing each bad row: `errors: [{index, row?, line?, field, reason}]`; `row` counts from 1
     /// (`index` is its 0-based twin, kept for clients that read it).
-    var response: HTTPResponse {
+    public var response: HTTPResponse {
         let listed = problems.prefix(maxListedProblems).map { p -> [String: Any] in
             var o: [String: Any] = ["index": p.index, "field": p.field, "reason": p.reason]
             if p.index >= 0 { o["row"] = p.index + 1 }
@@ -55,25 +62,42 @@ extension IngestionError {
     }
 }
 
-/// Maps anything a handler throws to a response; unexpected errors are logged, not shown, under the
-/// request id that the response carries too, so an operator can find the log line a client quotes.
+extension ValidationError: HTTPResponseError {
+    /// 422 naming each field, in the shape of an upload's problems (`index` -1: not a row), which
+    /// clients already read.
+    public var response: HTTPResponse {
+        IngestionError(problems: problems.map { RowProblem(index: -1, line: $0.line, field: $0.field, reason: $0.reason) }).response
+    }
+}
+
+extension UploadError: HTTPResponseError {
+    public var response: HTTPResponse { .problem(status: 415, title: "Unsupported Media Type", detail: description) }
+}
+
+extension JobStore.QueueFull: HTTPResponseError {
+    package var response: HTTPResponse {
+        .problem(status: 429, title: "Too Many Requests", detail: description,
+                 extensions: ["retry_after": retryAfter], headers: ["Retry-After": "\(retryAfter)"])
+    }
+}
+
+extension JobStore.StudyGone: HTTPResponseError {
+    package var response: HTTPResponse {
+        .problem(status: 404, title: "Not Found", detail: "the study was deleted while the fit was being queued")
+    }
+}
+
+extension StudyDeleted: HTTPResponseError {
+    var response: HTTPResponse { APIError.notFound(description).response }
+}
+
+/// Maps anything a handler throws to a response: an `HTTPResponseError` answers for itself; a
+/// database error by its kind; anything else is unexpected, logged, not shown, under the request id
+/// that the response carries too, so an operator can find the log line a client quotes.
 func problemResponse(for error: Error, requestID: String = "", log: (String) -> Void) -> HTTPResponse {
     switch error {
-    case let e as APIError:
+    case let e as HTTPResponseError:
         return e.response
-    case let e as IngestionError:
-        return e.response
-    case let e as GzipBodyDecoder.Failure:
-        return .problem(status: e.status, title: e.status == 413 ? "Content Too Large" : "Bad Request", detail: e.detail)
-    case let e as FitStore.QueueFull:
-        return .problem(status: 429, title: "Too Many Requests", detail: e.description,
-                        extensions: ["retry_after": e.retryAfter], headers: ["Retry-After": "\(e.retryAfter)"])
-    case is FitStore.StudyGone:
-        return .problem(status: 404, title: "Not Found", detail: "the study was deleted while the fit was being queued")
-    case StudyStore.CreateError.deletedMeanwhile:
-        return .problem(status: 409, title: "Conflict", detail: "the study was deleted while it was being created")
-    case let e as UploadError:
-        return .problem(status: 415, title: "Unsupported Media Type", detail: e.description)
     case let e as SQLiteError where e.isConstraintViolation:
         // Validation should have caught it first; the schema's CHECKs are the backstop. Still the
         // client's data, so a 422, but logged: it means the two sets of rules have drifted apart.
@@ -106,12 +130,19 @@ enum JSONBody {
 
     /// A JSON string literal for `s` (quotes included); the same escaping as the log lines.
     static func string(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count + 2)
-        JSONText.appendString(s, to: &out)
-        return out
+        JSONText.string(s)
     }
 
     static func optionalString(_ s: String?) -> String { s.map(string) ?? "null" }
 }
 
+
+extension StudyStore.CreateError: HTTPResponseError {
+    var response: HTTPResponse {
+        switch self {
+        case .deletedMeanwhile: return .problem(status: 409, title: "Conflict", detail: "the study was deleted while it was being created")
+        // `createStudy` answers a taken name itself (naming the study); this is the backstop.
+        case .nameTaken: return .problem(status: 409, title: "Conflict", detail: "a study with this name already exists")
+        }
+    }
+}

@@ -5,25 +5,18 @@ import Ingestion
 /// `auto_fit` (fit options, or null to turn auto-refit off). Other study fields stay as created.
 extension ServiceAPI {
     var autoFitRoutes: [Route] {
-        [("PATCH", "/v1/studies/{study}", .write, patchStudy)]
+        [Route("PATCH", "/v1/studies/{study}", .write, patchStudy)]
     }
 
     func patchStudy(_ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
-        let root: JSONValue
-        do { root = try JSONParser.parse(request.body) } catch let e as JSONSyntaxError {
-            throw IngestionError(problems: [RowProblem(index: -1, line: e.line, field: "body",
-                                                       reason: "invalid JSON at line \(e.line), column \(e.column): \(e.reason)")])
-        }
-        guard case .object(let members) = root else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "body", reason: "expected a JSON object, got \(root.kindName)")])
-        }
+        let members = try JSONValue.objectMembers(request.body, what: "a JSON object", blankIsEmpty: false)
         let unknown = members.map(\.0).filter { $0 != "auto_fit" }
         if !unknown.isEmpty {
-            throw IngestionError(problems: unknown.map { RowProblem(index: -1, field: $0, reason: "cannot be changed; only auto_fit can") })
+            throw ValidationError(unknown.map { .init(field: $0, reason: "cannot be changed; only auto_fit can") })
         }
         guard let value = members.first(where: { $0.0 == "auto_fit" })?.1 else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "auto_fit", reason: "is required")])
+            throw ValidationError(field: "auto_fit", reason: "is required")
         }
         let options = try StudyDraft.autoFit(value)
         guard try studies.setAutoFit(id: s.id, options) else { throw APIError.notFound("no study with id \(s.id)") }

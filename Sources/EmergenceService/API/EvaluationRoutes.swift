@@ -1,3 +1,4 @@
+import Storage
 import EmergenceCore
 import HTTP
 import Synchronization
@@ -69,8 +70,8 @@ extension ServiceAPI {
 
 /// The format and columns the parsing thread found, read by the handler after the upload (set before it returns).
 final class FormatBox: Sendable {
-    private let stored = Mutex(UploadFormat.json)
-    private let names = Mutex((columns: [String](), ignored: [String]()))
+    private let stored = Lock(UploadFormat.json)
+    private let names = Lock((columns: [String](), ignored: [String]()))
     var value: UploadFormat {
         get { stored.withLock { $0 } }
         set { stored.withLock { $0 = newValue } }

@@ -1,7 +1,8 @@
+import Jobs
 /// The JSON of `GET /v1/fits/{id}`, written directly so the stored options and result (already JSON)
 /// go out byte for byte instead of through a decode and re-encode.
 enum FitDocument {
-    static func encode(_ job: FitJob, studyName: String?, progress: Double? = nil) -> [UInt8] {
+    static func encode(_ job: Job, studyName: String?, progress: Double? = nil) -> [UInt8] {
         var p = progress ?? job.progress
         if job.status == .succeeded { p = 1 }
         var s = "{"

@@ -1,3 +1,4 @@
+import Jobs
 import Charts
 import EmergenceCore
 import Foundation
@@ -12,13 +13,13 @@ extension ServiceAPI {
     /// The routes of this file, in `routeTable`.
     var jobPlotRoutes: [Route] {
         [
-            ("GET", "/v1/jobs/{id}/plots/backtest.svg", .read, backtestPlotSVG),
+            Route("GET", "/v1/jobs/{id}/plots/backtest.svg", .read, backtestPlotSVG),
         ]
     }
 
     func backtestPlotSVG(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try jobID(request)
-        guard let job = try fits.find(id: id) else { throw APIError.notFound("no job with id \(id)") }
+        guard let job = try jobs.find(id: id) else { throw APIError.notFound("no job with id \(id)") }
         guard job.kind == .backtest else {
             throw APIError.notFound("job \(id) is a \(job.kind.rawValue) job, not a backtest: it has no back-test plot")
         }

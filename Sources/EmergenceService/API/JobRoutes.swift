@@ -1,3 +1,4 @@
+import Jobs
 import EmergenceCore
 import Foundation
 import HTTP
@@ -10,14 +11,14 @@ extension ServiceAPI {
     /// The routes of this file, in `routeTable`.
     var jobRoutes: [Route] {
         [
-            ("POST", "/v1/studies/{study}/observations", .write, { [self] in try createJob(.observation, $0) }),
-            ("POST", "/v1/studies/{study}/backtests", .write, { [self] in try createJob(.backtest, $0) }),
-            ("POST", "/v1/studies/{study}/ablations", .write, { [self] in try createJob(.ablation, $0) }),
-            ("POST", "/v1/studies/{study}/advice", .write, { [self] in try createJob(.advice, $0) }),
-            ("POST", "/v1/comparisons", .write, createComparison),
-            ("GET", "/v1/studies/{study}/jobs", .read, listJobs),
-            ("GET", "/v1/jobs/{id}", .read, getJob),
-            ("DELETE", "/v1/jobs/{id}", .write, cancelJob),
+            Route("POST", "/v1/studies/{study}/observations", .write, { [self] in try createJob(.observation, $0) }),
+            Route("POST", "/v1/studies/{study}/backtests", .write, { [self] in try createJob(.backtest, $0) }),
+            Route("POST", "/v1/studies/{study}/ablations", .write, { [self] in try createJob(.ablation, $0) }),
+            Route("POST", "/v1/studies/{study}/advice", .write, { [self] in try createJob(.advice, $0) }),
+            Route("POST", "/v1/comparisons", .write, createComparison),
+            Route("GET", "/v1/studies/{study}/jobs", .read, listJobs),
+            Route("GET", "/v1/jobs/{id}", .read, getJob),
+            Route("DELETE", "/v1/jobs/{id}", .write, cancelJob),
         ]
     }
 
@@ -29,67 +30,54 @@ extension ServiceAPI {
 
     func createJob(_ kind: JobKind, _ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
-        let options = try WorkflowJobs.canonicalOptions(kind, body: request.body)
-        if kind == .backtest { try checkSomeCutoffHasData(study: s, optionsJSON: options) }
-        return try enqueueJob(kind, study: s, studyB: nil, optionsJSON: options)
+        let options = try JobOptions(kind, body: request.body)
+        if let backtest = options.value as? BacktestOptions { try checkSomeCutoffHasData(study: s, cutoffs: backtest.cutoffs) }
+        return try enqueueJob(kind, study: s, studyB: nil, options: options)
     }
 
     /// A back-test needs at least one cutoff with a checkpoint at or under it (each other cutoff then
     /// gets its own `error` entry in the result): 422 naming `cutoffs` when none has one.
-    private func checkSomeCutoffHasData(study s: Study, optionsJSON: String) throws {
+    private func checkSomeCutoffHasData(study s: Study, cutoffs: [Double]) throws {
         guard s.evaluations > 0 else { return }  // enqueueJob's 409 says so
-        let options = (try? JSONSerialization.jsonObject(with: Data(optionsJSON.utf8))) as? [String: Any]
-        let cutoffs = (options?["cutoffs"] as? [NSNumber])?.map(\.doubleValue) ?? []
-        let smallest: Double? = try database.read { c in
-            try c.queryOne("SELECT min(coalesce(flops, 6.0 * parameters * tokens)) FROM evaluation WHERE study_id = ?1",
-                           [.integer(Int64(s.id))]) { $0.double(0) } ?? nil
-        }
-        guard let smallest else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "cutoffs",
-                reason: "no evaluation of the study has flops (or parameters and tokens), so no cutoff leaves any data; upload flops")])
+        guard let smallest = try evaluations.smallestFlops(studyID: s.id) else {
+            throw ValidationError(field: "cutoffs",
+                reason: "no evaluation of the study has flops (or parameters and tokens), so no cutoff leaves any data; upload flops")
         }
         guard cutoffs.contains(where: { $0 >= smallest && $0.isFinite }) else {
-            throw IngestionError(problems: [RowProblem(index: -1, field: "cutoffs",
-                reason: String(format: "no cutoff leaves any checkpoint: the smallest checkpoint has %.4g FLOPs; give at least one cutoff at or above it", smallest))])
+            throw ValidationError(field: "cutoffs",
+                reason: String(format: "no cutoff leaves any checkpoint: the smallest checkpoint has %.4g FLOPs; give at least one cutoff at or above it", smallest))
         }
     }
 
     /// `POST /v1/comparisons`: `{"a": study, "b": study, …options}`, a study by id or name.
     func createComparison(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (a, b, options) = try WorkflowJobs.comparisonBody(request.body)
+        let body = try ComparisonRequest(body: request.body)
         func find(_ field: String, _ ref: String) throws -> Study {
-            guard let s = try studies.find(reference: ref) else {
-                throw IngestionError(problems: [RowProblem(index: -1, field: field, reason: "names no study (\"\(ref)\")")])
-            }
+            guard let s = try studies.find(reference: ref) else { throw ValidationError(field: field, reason: "names no study (\"\(ref)\")") }
             return s
         }
-        let sa = try find("a", a), sb = try find("b", b)
-        return try enqueueJob(.comparison, study: sa, studyB: sb, optionsJSON: options)
+        let sa = try find("a", body.a), sb = try find("b", body.b)
+        return try enqueueJob(.comparison, study: sa, studyB: sb, options: body.options)
     }
 
-    private func enqueueJob(_ kind: JobKind, study s: Study, studyB: Study?, optionsJSON: String) throws -> HTTPResponse {
+    private func enqueueJob(_ kind: JobKind, study s: Study, studyB: Study?, options: JobOptions) throws -> HTTPResponse {
         for st in [s] + (studyB.map { [$0] } ?? []) where st.evaluations == 0 {
             throw APIError(status: 409, title: "Conflict",
                            detail: "study \(st.id) has no evaluations yet; upload some before asking for a \(kind.rawValue)")
         }
-        let (job, created) = try fits.enqueue(studyID: s.id, kind: kind, optionsJSON: optionsJSON, studyBID: studyB?.id,
-                                              limits: queueLimits, workers: workers)
-        if created {
-            pool.events.transition(job, from: nil, to: .queued)
-            pool.wake()
-        }
+        let (job, created) = try pool.enqueue(JobStore.Request(studyID: s.id, kind: kind, optionsJSON: options.json, studyBID: studyB?.id))
         var r = HTTPResponse.json(created ? 202 : 200, jobDocument(job, studyName: s.name, studyBName: studyB?.name))
         r.headers.set("Location", "/v1/jobs/\(job.id)")
         return r
     }
 
-    func jobDocument(_ job: FitJob, studyName: String?, studyBName: String?) -> [UInt8] {
+    func jobDocument(_ job: Job, studyName: String?, studyBName: String?) -> [UInt8] {
         JobDocument.encode(withResult(job), studyName: studyName, studyBName: studyBName, progress: pool.progress(of: job.id))
     }
 
     func getJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try jobID(request)
-        guard let job = try fits.find(id: id) else { throw APIError.notFound("no job with id \(id)") }
+        guard let job = try jobs.find(id: id) else { throw APIError.notFound("no job with id \(id)") }
         let name = try studies.find(id: job.studyID)?.name
         let nameB = try job.studyBID.flatMap { try studies.find(id: $0)?.name }
         return .json(200, jobDocument(job, studyName: name, studyBName: nameB))
@@ -97,7 +85,7 @@ extension ServiceAPI {
 
     func cancelJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try jobID(request)
-        switch try fits.cancel(id: id) {
+        switch try jobs.cancel(id: id) {
         case .notFound:
             throw APIError.notFound("no job with id \(id)")
         case .cancelled(let job):
@@ -125,7 +113,7 @@ extension ServiceAPI {
             guard let k = JobKind(rawValue: raw) else { throw APIError.badParameter("kind", "must be one of \(JobKind.names)") }
             kind = k
         }
-        let page = try fits.list(studyID: s.id, kind: kind, status: status, before: before == 0 ? Int.max : before, limit: limit + 1)
+        let page = try jobs.list(studyID: s.id, kind: kind, status: status, before: before == 0 ? Int.max : before, limit: limit + 1)
         let shown = page.prefix(limit)
         var names: [Int: String] = [s.id: s.name]
         var body = Array("{\"jobs\":[".utf8)

@@ -1,3 +1,4 @@
+import Jobs
 import EmergenceCore
 import Foundation
 import HTTP
@@ -16,9 +17,9 @@ extension ServiceAPI {
     func homePage(_ request: HTTPRequest) throws -> HTTPResponse {
         var entries: [StudyListEntry] = []
         for s in try studies.list(after: 0, limit: Self.pageStudyLimit) {
-            let last = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
+            let last = try jobs.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
             var prediction: (id: Int, result: FitResult)?
-            if let id = try fits.newestSucceededID(studyID: s.id), let r = try storedResult(id: id) { prediction = (id, r) }
+            if let id = try jobs.newestSucceededID(studyID: s.id), let r = try storedResult(id: id) { prediction = (id, r) }
             // ISO-8601 UTC text compares in time order.
             let updated = [s.createdAt, last?.createdAt, last?.startedAt, last?.finishedAt].compactMap { $0 }.max() ?? s.createdAt
             entries.append(StudyListEntry(study: s, lastFit: last, prediction: prediction, updated: updated))
@@ -37,18 +38,18 @@ extension ServiceAPI {
             page.status = 404
             return page
         }
-        let recent = try fits.list(studyID: s.id, status: nil, before: Int.max, limit: Self.pageHistoryLimit)
-        var prediction: (job: FitJob, result: FitResult)?
+        let recent = try jobs.list(studyID: s.id, status: nil, before: Int.max, limit: Self.pageHistoryLimit)
+        var prediction: (job: Job, result: FitResult)?
         var largest: Double?
-        if let id = try fits.newestSucceededID(studyID: s.id), let job = try fits.find(id: id), let r = try storedResult(job) {
+        if let id = try jobs.newestSucceededID(studyID: s.id), let job = try jobs.find(id: id), let r = try storedResult(job) {
             prediction = (job, r)
             largest = try largestCheckpointFlops(studyID: s.id, optionsJSON: job.optionsJSON)
         }
-        let summaries = try historySummaries(studyID: s.id, before: (recent.first?.id ?? 0) + 1, limit: Self.pageHistoryLimit)
+        let summaries = try jobs.resultSummaries(studyID: s.id, before: (recent.first?.id ?? 0) + 1, limit: Self.pageHistoryLimit)
         let history = recent.map { job in
             FitHistoryEntry(job: job, lossMLE: summaries[job.id]?.loss, resultStatus: summaries[job.id]?.status)
         }
-        let backtest = try fits.list(studyID: s.id, kind: .backtest, status: .succeeded, before: Int.max, limit: 1).first?.id
+        let backtest = try jobs.list(studyID: s.id, kind: .backtest, status: .succeeded, before: Int.max, limit: 1).first?.id
         let model = StudyPageModel(study: s, lastFit: recent.first, prediction: prediction, largestCheckpointFlops: largest,
                                    history: history, latestBacktestID: backtest)
         return Self.html(StudyPages.study(model))
@@ -70,11 +71,11 @@ extension ServiceAPI {
 
     /// The stored result of a succeeded fit, decoded; nil for a fit without one.
     private func storedResult(id: Int) throws -> FitResult? {
-        guard let job = try fits.find(id: id) else { return nil }
+        guard let job = try jobs.find(id: id) else { return nil }
         return try storedResult(job)
     }
 
-    private func storedResult(_ job: FitJob) throws -> FitResult? {
+    private func storedResult(_ job: Job) throws -> FitResult? {
         guard let bytes = job.resultJSON else { return nil }
         do {
             return try JSONDecoder().decode(FitResult.self, from: Data(bytes))
@@ -92,25 +93,6 @@ extension ServiceAPI {
     private func largestCheckpointFlops(studyID: Int, optionsJSON: String) throws -> Double? {
         let options = (try? JSONSerialization.jsonObject(with: Data(optionsJSON.utf8))) as? [String: Any]
         let cap = (options?["max_flops"] as? NSNumber)?.doubleValue
-        return try database.read { c in
-            try c.queryOne("""
-                SELECT max(f) FROM (SELECT coalesce(flops, 6.0 * parameters * tokens) AS f FROM evaluation WHERE study_id = ?1)
-                WHERE f IS NOT NULL AND (?2 IS NULL OR f <= ?2)
-                """, [.integer(Int64(studyID)), cap.map { .real($0) } ?? .null]) { $0.double(0) } ?? nil
-        }
-    }
-
-    /// E* at the MLE and the result status of a study's newest fits, read inside SQLite
-    /// (json_extract) so the page does not decode every stored result.
-    private func historySummaries(studyID: Int, before: Int, limit: Int) throws -> [Int: (loss: Double?, status: String?)] {
-        let rows: [(Int, Double?, String?)] = try database.read { c in
-            try c.query("""
-                SELECT id, json_extract(result, '$.emergence.loss.mle'), json_extract(result, '$.status')
-                FROM fit WHERE study_id = ?1 AND id < ?2 AND result IS NOT NULL ORDER BY id DESC LIMIT ?3
-                """, [.integer(Int64(studyID)), .integer(Int64(before)), .integer(Int64(limit))]) { ($0.int(0) ?? 0, $0.double(1), $0.text(2)) }
-        }
-        var out: [Int: (loss: Double?, status: String?)] = [:]
-        for (id, loss, status) in rows { out[id] = (loss, status) }
-        return out
+        return try evaluations.largestFlops(studyID: studyID, atMost: cap)
     }
 }

@@ -1,3 +1,4 @@
+import Jobs
 import Charts
 import EmergenceCore
 import Foundation
@@ -39,13 +40,13 @@ extension ServiceAPI {
     /// `/v1/studies/{study}/plots/…`: the newest succeeded fit, like `/prediction`; 404 without one.
     private func plotOfStudy(_ request: HTTPRequest, kind: PlotKind) throws -> HTTPResponse {
         let s = try study(request)
-        guard let id = try fits.newestSucceededID(studyID: s.id), let job = try fits.find(id: id) else {
+        guard let id = try jobs.newestSucceededID(studyID: s.id), let job = try jobs.find(id: id) else {
             throw APIError.notFound("study \(s.id) has no succeeded fit to draw; request one with POST /v1/studies/\(s.id)/fits")
         }
         return try plotResponse(request, job: job, study: s, kind: kind)
     }
 
-    private func plotResponse(_ request: HTTPRequest, job: FitJob, study: Study, kind: PlotKind) throws -> HTTPResponse {
+    private func plotResponse(_ request: HTTPRequest, job: Job, study: Study, kind: PlotKind) throws -> HTTPResponse {
         let svg = try Self.drawPlot(job: job, study: study, evaluations: try evaluations.all(studyID: study.id), kind: kind)
         let body = Array(svg.utf8)
         let etag = "\"svg-\(Self.contentHash(body))\""
@@ -56,7 +57,7 @@ extension ServiceAPI {
     }
 
     /// The picture for a stored fit: its result, its options' `max_flops`, the study's chance and rows.
-    static func drawPlot(job: FitJob, study: Study, evaluations: (dataVersion: Int, rows: [Evaluation]), kind: PlotKind) throws -> String {
+    static func drawPlot(job: Job, study: Study, evaluations: (dataVersion: Int, rows: [Evaluation]), kind: PlotKind) throws -> String {
         guard let json = job.resultJSON else { throw APIError(status: 500, title: "Internal Server Error", detail: "fit \(job.id) succeeded without a stored result") }
         let result: FitResult
         do {

@@ -1,77 +1,91 @@
 import EmergenceCore
 import Foundation
 import HTTP
+import Jobs
 import Logging
 import Storage
+import Synchronization
 
 /// The HTTP API: routes, auth, and the handlers that join the stores and the fit pool.
-final class ServiceAPI: @unchecked Sendable {
+final class ServiceAPI: Sendable {
     let database: Database
     let studies: StudyStore
     let evaluations: EvaluationStore
-    let fits: FitStore
-    let pool: FitWorkerPool
+    let jobs: JobStore
+    let pool: JobWorkerPool
     let tokens: TokenSet
-    let queueLimits: FitStore.QueueLimits
     let limits: ServiceConfiguration.BodyLimits
     let uploadSlots: UploadSlots
-    let workers: Int
     let logger: Logger
     /// Queues the refits of studies with `auto_fit` after their uploads' quiet period.
     let autoFit: AutoFitScheduler
     /// Counters and histograms for `GET /metrics`.
     let metrics: ServiceMetrics
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
-    private let documentCache = NSLock()
-    private var documents: [Int: [UInt8]] = [:]
+    private let documents = Lock<[Int: [UInt8]]>([:])
 
-    init(database: Database, pool: FitWorkerPool, configuration: ServiceConfiguration, logger: Logger,
-         metrics: ServiceMetrics) {
+    init(database: Database, evaluations: EvaluationStore, pool: JobWorkerPool, configuration: ServiceConfiguration,
+         logger: Logger, metrics: ServiceMetrics) {
         self.database = database
         self.metrics = metrics
         studies = StudyStore(database: database)
-        evaluations = EvaluationStore(database: database, identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
-        fits = FitStore(database: database)
+        self.evaluations = evaluations
+        jobs = pool.jobs
         self.pool = pool
         tokens = configuration.tokens
-        queueLimits = FitStore.QueueLimits(overall: configuration.maxQueuedFits, perStudy: configuration.maxQueuedFitsPerStudy)
-        workers = configuration.workers
         limits = configuration.bodyLimits
         uploadSlots = UploadSlots(limit: configuration.maxConcurrentUploads)
         self.logger = logger
-        autoFit = AutoFitScheduler(database: database, pool: pool, quiet: configuration.autoFitQuiet, limits: queueLimits,
-                                   workers: configuration.workers, logger: logger)
+        autoFit = AutoFitScheduler(studies: studies, pool: pool, quiet: configuration.autoFitQuiet, logger: logger)
     }
 
-    /// Every route, with the scope it needs (nil: open even when tokens are configured).
-    /// A route: method, path template, the scope it needs, and its handler.
-    typealias Route = (method: String, template: String, scope: Scope?, handler: @Sendable (HTTPRequest) throws -> HTTPResponse)
+    /// A route: method, path template, the scope it needs (nil: open even when tokens are
+    /// configured), its handler, and whether its body arrives still encoded: an upload inflates a
+    /// gzip body on its parsing thread, piece by piece, so that inflating overlaps parsing and storing
+    /// (EvaluationUpload), and gets the upload's larger body limits; every other body arrives inflated.
+    struct Route {
+        var method: String
+        var template: String
+        var scope: Scope?
+        var handler: @Sendable (HTTPRequest) throws -> HTTPResponse
+        var encodedBody = false
+
+        init(_ method: String, _ template: String, _ scope: Scope?, encodedBody: Bool = false,
+             _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+            self.method = method
+            self.template = template
+            self.scope = scope
+            self.encodedBody = encodedBody
+            self.handler = handler
+        }
+    }
 
     var routeTable: [Route] {
+        // One line a path, its methods side by side.
         let own: [Route] = [
-            ("GET", "/healthz", nil, health),
-            ("GET", "/readyz", nil, ready),
-            ("GET", "/openapi.json", nil, openAPI),
-            ("GET", "/metrics", .read, metricsExposition),
-            ("POST", "/v1/studies", .write, createStudy),
-            ("GET", "/v1/studies", .read, listStudies),
-            ("GET", "/v1/studies/{study}", .read, getStudy),
-            ("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
-            ("POST", "/v1/studies/{study}/evaluations", .write, uploadEvaluations),
-            ("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
-            ("POST", "/v1/studies/{study}/fits", .write, createFit),
-            ("GET", "/v1/studies/{study}/fits", .read, listFits),
-            ("GET", "/v1/studies/{study}/prediction", .read, prediction),
-            ("GET", "/v1/fits/{id}", .read, getFit),
-            ("DELETE", "/v1/fits/{id}", .write, cancelFit),
-            // SVG plots of a succeeded fit (PlotRoutes.swift).
-            ("GET", "/v1/fits/{id}/plots/fit.svg", .read, fitPlotSVG),
-            ("GET", "/v1/fits/{id}/plots/emergence-cdf.svg", .read, fitEmergenceCDFSVG),
-            ("GET", "/v1/studies/{study}/plots/fit.svg", .read, studyFitPlotSVG),
-            ("GET", "/v1/studies/{study}/plots/emergence-cdf.svg", .read, studyEmergenceCDFSVG),
+            // Probes and the description of the API: open, but /metrics needs the read scope.
+            Route("GET", "/healthz", nil, health),
+            Route("GET", "/readyz", nil, ready),
+            Route("GET", "/openapi.json", nil, openAPI),
+            Route("GET", "/metrics", .read, metricsExposition),
+            // Studies (StudyRoutes.swift); deleting one is an admin's.
+            Route("POST", "/v1/studies", .write, createStudy), Route("GET", "/v1/studies", .read, listStudies),
+            Route("GET", "/v1/studies/{study}", .read, getStudy), Route("DELETE", "/v1/studies/{study}", .admin, deleteStudy),
+            // Evaluations (EvaluationRoutes.swift): the upload's body arrives still encoded.
+            Route("POST", "/v1/studies/{study}/evaluations", .write, encodedBody: true, uploadEvaluations),
+            Route("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
+            // Fits (FitRoutes.swift).
+            Route("POST", "/v1/studies/{study}/fits", .write, createFit), Route("GET", "/v1/studies/{study}/fits", .read, listFits),
+            Route("GET", "/v1/studies/{study}/prediction", .read, prediction),
+            Route("GET", "/v1/fits/{id}", .read, getFit), Route("DELETE", "/v1/fits/{id}", .write, cancelFit),
+            // SVG plots of a succeeded fit, and of a study's newest (PlotRoutes.swift).
+            Route("GET", "/v1/fits/{id}/plots/fit.svg", .read, fitPlotSVG),
+            Route("GET", "/v1/fits/{id}/plots/emergence-cdf.svg", .read, fitEmergenceCDFSVG),
+            Route("GET", "/v1/studies/{study}/plots/fit.svg", .read, studyFitPlotSVG),
+            Route("GET", "/v1/studies/{study}/plots/emergence-cdf.svg", .read, studyEmergenceCDFSVG),
             // Pages for people (API/PageRoutes.swift): HTML, same read scope as the JSON.
-            ("GET", "/", .read, homePage),
-            ("GET", "/studies/{study}", .read, studyPage),
+            Route("GET", "/", .read, homePage),
+            Route("GET", "/studies/{study}", .read, studyPage),
         ]
         return own + jobRoutes + jobPlotRoutes + autoFitRoutes
     }
@@ -83,9 +97,7 @@ final class ServiceAPI: @unchecked Sendable {
         for route in routeTable {
             let handler = route.handler
             let scope = route.scope
-            // Uploads inflate a gzip body on their parsing thread, piece by piece, so that inflating
-            // overlaps parsing and storing (EvaluationUpload); every other body arrives inflated.
-            let encodedBody = route.method == "POST" && route.template == "/v1/studies/{study}/evaluations"
+            let encodedBody = route.encodedBody
             // Everything decided from the head (credentials, the query's shape, the body's declared
             // size) is decided before a body byte is read: `admit` runs on the I/O thread and is cheap
             // (a constant-time compare of a few tokens, a scan of the query).
@@ -158,15 +170,15 @@ final class ServiceAPI: @unchecked Sendable {
 
     /// The job `id` when it is a fit. Other kinds share the id sequence but live at /v1/jobs/{id}:
     /// every fit route answers them the 404 of a missing fit.
-    func fitJob(id: Int) throws -> FitJob? {
-        guard let job = try fits.find(id: id), job.kind == .fit else { return nil }
+    func fitJob(id: Int) throws -> Job? {
+        guard let job = try jobs.find(id: id), job.kind == .fit else { return nil }
         return job
     }
 
     /// The job with its stored result: listings and enqueue answers carry none, so a succeeded job's
     /// document loads it once.
-    func withResult(_ job: FitJob) -> FitJob {
-        guard job.status == .succeeded, job.resultJSON == nil, let loaded = try? fits.find(id: job.id) else { return job }
+    func withResult(_ job: Job) -> Job {
+        guard job.status == .succeeded, job.resultJSON == nil, let loaded = try? jobs.find(id: job.id) else { return job }
         return loaded
     }
 
@@ -178,9 +190,9 @@ final class ServiceAPI: @unchecked Sendable {
     }
 
     /// The `status` filter of a job listing (fits or jobs), or nil when absent.
-    func statusFilter(_ request: HTTPRequest) throws -> FitJob.Status? {
+    func statusFilter(_ request: HTTPRequest) throws -> Job.Status? {
         guard let raw = request.query("status") else { return nil }
-        guard let st = FitJob.Status(rawValue: raw) else {
+        guard let st = Job.Status(rawValue: raw) else {
             throw APIError.badParameter("status", "must be one of queued, running, succeeded, failed, cancelled, timed_out")
         }
         return st
@@ -200,37 +212,28 @@ final class ServiceAPI: @unchecked Sendable {
     }
 
     /// The document of a fit, from the cache when it is final.
-    func document(_ job: FitJob, studyName: String?) -> [UInt8] {
-        if job.status == .succeeded {
-            documentCache.lock()
-            if let d = documents[job.id] { documentCache.unlock(); return d }
-            documentCache.unlock()
-        }
+    func document(_ job: Job, studyName: String?) -> [UInt8] {
+        if job.status == .succeeded, let d = documents.withLock({ $0[job.id] }) { return d }
         let full = withResult(job)
         let d = FitDocument.encode(full, studyName: studyName, progress: pool.progress(of: job.id))
         if full.status == .succeeded {
-            documentCache.lock()
-            if documents.count > 1024 { documents.removeAll() }
-            documents[job.id] = d
-            documentCache.unlock()
+            documents.withLock { cache in
+                if cache.count > 1024 { cache.removeAll() }
+                cache[job.id] = d
+            }
         }
         return d
     }
 
     /// A succeeded fit's document: from the cache without touching the database when possible.
     func succeededDocument(id: Int, studyName: String?) throws -> [UInt8]? {
-        documentCache.lock()
-        let cached = documents[id]
-        documentCache.unlock()
-        if let cached { return cached }
-        guard let job = try fits.find(id: id) else { return nil }
+        if let cached = documents.withLock({ $0[id] }) { return cached }
+        guard let job = try jobs.find(id: id) else { return nil }
         return document(job, studyName: studyName)
     }
 
     func forgetDocuments() {
-        documentCache.lock()
-        documents.removeAll()
-        documentCache.unlock()
+        documents.withLock { $0.removeAll() }
     }
 
     // MARK: Health
@@ -248,7 +251,7 @@ final class ServiceAPI: @unchecked Sendable {
         }
         do {
             let (version, queued) = try database.read { c in
-                (try c.userVersion(), try c.queryOne("SELECT count(*) FROM fit WHERE status = 'queued'") { $0.int(0) ?? 0 } ?? 0)
+                (try c.userVersion(), try jobs.queuedCount(c))
             }
             return try json(200, Ready(status: "ready", schema_version: version, fits_running: pool.runningCount, fits_queued: queued))
         } catch {

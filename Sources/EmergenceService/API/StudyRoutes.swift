@@ -1,3 +1,4 @@
+import Jobs
 import HTTP
 
 extension ServiceAPI {
@@ -13,7 +14,7 @@ extension ServiceAPI {
             return try json(201, s, headers: ["Location": "/v1/studies/\(s.id)"])
         } catch StudyStore.CreateError.nameTaken {
             throw APIError(status: 409, title: "Conflict", detail: "a study named \"\(draft.name)\" already exists",
-                           extensions: ["errors": [["field": "name", "reason": "is already taken"]]])
+                           errors: [("name", "is already taken")])
         }
     }
 
@@ -32,7 +33,7 @@ extension ServiceAPI {
     func deleteStudy(_ request: HTTPRequest) throws -> HTTPResponse {
         let s = try study(request)
         // Running jobs of the study (a comparison's second study too) are told to stop; their rows go with the study.
-        for job in try fits.list(studyID: s.id, kind: nil, status: .running, before: Int.max, limit: 1000) { pool.cancel(job.id) }
+        for job in try jobs.list(studyID: s.id, kind: nil, status: .running, before: Int.max, limit: 1000) { pool.cancel(job.id) }
         guard try studies.delete(id: s.id) else { throw APIError.notFound("no study with id \(s.id)") }
         _ = evaluations.identities.take(s.id)  // its cached identities: ids are never reused, so only memory
         forgetDocuments()

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Ingestion
 import Logging
 
 /// How the server writes its log (`--log-format`, `EMERGENCE_LOG_FORMAT`).
@@ -85,29 +86,8 @@ struct LineLogHandler: LogHandler {
     }
 }
 
-/// JSON text by hand, for log lines (no encoder per line).
-enum JSONText {
-    static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 || c.value == 0x7F || c.value == 0x2028 || c.value == 0x2029 {
-                    let hex = String(c.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        out += "\""
-    }
-
+/// Metadata values as JSON text, for log lines (no encoder per line).
+extension JSONText {
     static func appendValue(_ value: Logger.Metadata.Value, to out: inout String) {
         switch value {
         case .string(let s):

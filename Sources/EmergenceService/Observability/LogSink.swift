@@ -1,3 +1,4 @@
+import Storage
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -21,7 +22,7 @@ final class LogSink: Sendable {
 
     private let fd: Int32
     private let maxPendingBytes: Int
-    private let pending = Mutex(Pending())
+    private let pending = Lock(Pending())
     private let queue = DispatchQueue(label: "emergence.log", qos: .utility)
     private let batchDelay: DispatchTimeInterval
 

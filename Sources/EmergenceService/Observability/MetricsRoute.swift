@@ -10,9 +10,7 @@ extension ServiceAPI {
     func metricsExposition(_ request: HTTPRequest) throws -> HTTPResponse {
         // A database that cannot be read still gets its request counters scraped; the queue then reads 0
         // and the failure shows in /readyz.
-        let queued = (try? database.read { c in
-            try c.queryOne("SELECT count(*) FROM fit WHERE status = 'queued'") { $0.int(0) ?? 0 } ?? 0
-        }) ?? 0
+        let queued = (try? jobs.queuedCount()) ?? 0
         let gauges = ServiceMetrics.Gauges(openConnections: metrics.openConnections(), fitsQueued: queued,
                                            fitsRunning: pool.runningCount,
                                            databaseBytes: Self.fileSize(database.path),

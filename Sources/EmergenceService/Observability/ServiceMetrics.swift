@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 import HTTP
 import Synchronization
@@ -33,10 +34,10 @@ final class ServiceMetrics: Sendable {
         var fitDurations: [String: Histogram] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     let startTime = Date().timeIntervalSince1970
     /// Open client connections, read from the HTTP server once it exists (set before it starts).
-    private let connections = Mutex<@Sendable () -> Int>({ 0 })
+    private let connections = Lock<@Sendable () -> Int>({ 0 })
 
     init() {}
 

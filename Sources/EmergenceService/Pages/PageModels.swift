@@ -1,10 +1,11 @@
+import Jobs
 import EmergenceCore
 
 /// One line of the study list (`GET /`).
 struct StudyListEntry: Sendable {
     var study: Study
     /// The newest fit of any status.
-    var lastFit: FitJob?
+    var lastFit: Job?
     /// The result of the newest succeeded fit (what `/prediction` serves), and that fit's id.
     var prediction: (id: Int, result: FitResult)?
     /// The latest of the study's creation and its fits' timestamps (uploads carry no timestamp).
@@ -13,7 +14,7 @@ struct StudyListEntry: Sendable {
 
 /// A fit in the study page's history.
 struct FitHistoryEntry: Sendable {
-    var job: FitJob
+    var job: Job
     /// E* at the MLE from the stored result, when it has one.
     var lossMLE: Double?
     /// The result's status (`ok`, `no_signal`, …) for succeeded fits.
@@ -24,9 +25,9 @@ struct FitHistoryEntry: Sendable {
 struct StudyPageModel: Sendable {
     var study: Study
     /// The newest fit of any status (it may be newer than the prediction).
-    var lastFit: FitJob?
+    var lastFit: Job?
     /// The newest succeeded fit and its result.
-    var prediction: (job: FitJob, result: FitResult)?
+    var prediction: (job: Job, result: FitResult)?
     /// The largest compute among the checkpoints that fit used (rows with flops, within its
     /// max_flops): what "N× beyond your largest checkpoint" compares with.
     var largestCheckpointFlops: Double?

@@ -1,3 +1,4 @@
+import Jobs
 import EmergenceCore
 import Foundation
 
@@ -209,7 +210,7 @@ enum StudyPages {
     }
 
     /// What a person can do next, when the prediction is not a plain `ok` or no fit succeeded.
-    static func advice(result: FitResult?, lastFit: FitJob?, study s: Study) -> String? {
+    static func advice(result: FitResult?, lastFit: Job?, study s: Study) -> String? {
         let fits = "<code>POST " + HTMLText.escape(apiPath(s.name)) + "/fits</code>"
         if let last = lastFit, result == nil || last.status != .succeeded {
             switch last.status {

@@ -1,12 +1,9 @@
-import EmergenceCore
-import Foundation
-
 /// A job as stored: its kind, the request, its lifecycle, and (once succeeded) the result document.
-/// The name is from when every job was a fit; a fit is the job of kind `.fit`.
-public struct FitJob: Sendable, Equatable {
+/// A fit is the job of kind `.fit`.
+public struct Job: Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         case queued, running, succeeded, failed, cancelled
-        /// Ran past the per-fit wall-clock limit (`ServiceConfiguration.fitTimeout`) and was stopped.
+        /// Ran past the per-job wall-clock limit (`JobWorkerPool.timeout`) and was stopped.
         case timedOut = "timed_out"
 
         public var isFinished: Bool { self != .queued && self != .running }
@@ -16,7 +13,7 @@ public struct FitJob: Sendable, Equatable {
     public var studyID: Int
     public var status: Status
     public var progress: Double
-    /// Canonical FitOptions JSON (sorted keys, defaults filled in).
+    /// The options as canonical JSON (`JobOptions`: sorted keys, defaults filled in).
     public var optionsJSON: String
     public var dataVersion: Int
     public var cancelRequested: Bool
@@ -24,7 +21,7 @@ public struct FitJob: Sendable, Equatable {
     public var createdAt: String
     public var startedAt: String?
     public var finishedAt: String?
-    /// The `emergence fit` JSON, compact.
+    /// The result document (for a fit, the `emergence fit` JSON), compact.
     public var resultJSON: [UInt8]?
     public var error: String?
     /// What the job computes; the options and result are that kind's.
@@ -34,12 +31,4 @@ public struct FitJob: Sendable, Equatable {
     public var dataVersionB: Int? = nil
     /// Queued by the study's `auto_fit` option rather than by a request.
     public var auto: Bool = false
-
-    /// The options in canonical form (FitOptions writes every field): equal options give equal text,
-    /// which is how a repeated request on unchanged data finds the fit it already made.
-    public static func canonicalJSON<Options: Encodable>(_ options: Options) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try e.encode(options), as: UTF8.self)
-    }
 }

@@ -1,3 +1,4 @@
+import Storage
 import EmergenceCore
 import Foundation
 import Synchronization
@@ -5,7 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// Runs each fit in a child process: the same executable, started as `emergence fit-worker`.
+/// Runs each job in a child process: the same executable, started as `emergence fit-worker`.
 ///
 /// Why a process and not only a thread: a trap in the math (a `precondition`, an index out of range,
 /// an allocation that fails) ends the process it happens in, and Swift cannot catch it. In a child it
@@ -23,7 +24,7 @@ import Glibc
 /// and on success the result document to stdout (exit 0). A fit error is one line on stderr
 /// `error MESSAGE` (exit 3). Anything else on stderr is kept for the error message of a child that
 /// dies.
-public enum FitProcess {
+public enum JobProcess {
     struct Request: Codable {
         var kind: JobKind?
         var options_json: String?
@@ -40,7 +41,7 @@ public enum FitProcess {
 
         /// The job it asks for; a request without `options_json` is a fit with `options`.
         func work() throws -> JobWork {
-            let text = try options_json ?? FitJob.canonicalJSON(options ?? FitOptions())
+            let text = try options_json ?? JobOptions.canonicalJSON(options ?? FitOptions())
             return JobWork(kind: kind ?? .fit, optionsJSON: text, rows: rows, rowsB: rows_b)
         }
     }
@@ -94,15 +95,15 @@ public enum FitProcess {
         var description: String
     }
 
-    /// A fit runner for `FitWorkerPool` that starts `executable fit-worker` per fit.
-    static func runner(executable: String) -> FitWorkerPool.Runner {
+    /// A fit runner for `JobWorkerPool` that starts `executable fit-worker` per fit.
+    static func runner(executable: String) -> JobWorkerPool.FitRunner {
         { rows, options, progress, isCancelled in
             try run(executable: executable, rows: rows, options: options, progress: progress, isCancelled: isCancelled)
         }
     }
 
     /// A runner for every job kind that starts `executable fit-worker` per job.
-    static func jobRunner(executable: String) -> JobRunner {
+    package static func jobRunner(executable: String) -> JobRunner {
         { work, progress, isCancelled in
             try run(executable: executable, work: work, progress: progress, isCancelled: isCancelled)
         }
@@ -110,7 +111,7 @@ public enum FitProcess {
 
     static func run(executable: String, rows: [Evaluation], options: FitOptions,
                     progress: @escaping @Sendable (Double) -> Void, isCancelled: @escaping @Sendable () -> Bool) throws -> FitResult {
-        let work = JobWork(kind: .fit, optionsJSON: try FitJob.canonicalJSON(options), rows: rows)
+        let work = JobWork(kind: .fit, optionsJSON: try JobOptions.canonicalJSON(options), rows: rows)
         let bytes = try run(executable: executable, work: work, progress: progress, isCancelled: isCancelled)
         do {
             return try JSONDecoder().decode(FitResult.self, from: Data(bytes))
@@ -230,7 +231,7 @@ public enum FitProcess {
             var tail: [String] = []
             var dropped = 0
         }
-        private let state = Mutex(State())
+        private let state = Lock(State())
 
         func set(_ d: Data) { state.withLock { $0.bytes = d } }
         func append(_ line: String) {

@@ -16,5 +16,5 @@ public enum JobKind: String, Codable, Sendable, CaseIterable {
     case advice
 
     /// Names for an error message.
-    static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

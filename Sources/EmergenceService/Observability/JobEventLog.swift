@@ -1,9 +1,11 @@
+import Jobs
 import Logging
 
-/// Every change of a fit's status, counted for `/metrics` and written as one log line
-/// (`"event":"fit"`, the fit and study ids, `from` and `to` statuses, and for finished fits the
-/// seconds it ran). Called after the change is committed to the database.
-final class FitEvents: Sendable {
+/// Every change of a job's status, counted for `/metrics` and written as one log line
+/// (`"event":"fit"`, the job and study ids, `from` and `to` statuses, the kind when it is not a fit,
+/// and for finished jobs the seconds it ran; the names are from when every job was a fit, and
+/// dashboards read them). Called after the change is committed to the database.
+final class JobEventLog: JobEvents {
     let metrics: ServiceMetrics
     let logger: Logger
 
@@ -12,7 +14,7 @@ final class FitEvents: Sendable {
         self.logger = logger
     }
 
-    func transition(_ job: FitJob, from: FitJob.Status?, to: FitJob.Status, seconds: Double? = nil, error: String? = nil) {
+    func transition(_ job: Job, from: Job.Status?, to: Job.Status, seconds: Double? = nil, error: String? = nil) {
         metrics.recordFitTransition(to: to.rawValue, finishedAfter: seconds)
         var metadata: Logger.Metadata = [
             "event": "fit",
@@ -34,8 +36,8 @@ final class FitEvents: Sendable {
     /// What a start-up recovery did to fits the previous process left running: counted, and one line.
     func recovered(requeued: Int, failed: Int) {
         guard requeued > 0 || failed > 0 else { return }
-        metrics.recordFitTransition(to: FitJob.Status.queued.rawValue, count: requeued)
-        metrics.recordFitTransition(to: FitJob.Status.failed.rawValue, count: failed)
+        metrics.recordFitTransition(to: Job.Status.queued.rawValue, count: requeued)
+        metrics.recordFitTransition(to: Job.Status.failed.rawValue, count: failed)
         logger.info("fits recovered at start", metadata: [
             "event": "fit_recovery", "from": "running",
             "requeued": .stringConvertible(requeued), "failed": .stringConvertible(failed),

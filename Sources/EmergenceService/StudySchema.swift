@@ -1,8 +1,13 @@
-/// The emergence database schema. CHECK constraints repeat the upload rules of docs/method.md §1
-/// (`Evaluation.problems()`), so a bug in a code path that skips validation still cannot store a bad
-/// row. `x < 9e999` reads "finite": SQLite parses 9e999 as +Inf and stores NaN as NULL. Append new migrations; never edit a shipped one.
-public enum Schema {
-    public static let migrations: [Migration] = [
+import Jobs
+import Storage
+
+/// The tables of studies and their evaluations (this module's stores own them). CHECK constraints
+/// repeat the upload rules of docs/method.md §1 (`Evaluation.problems()`), so a bug in a code path
+/// that skips validation still cannot store a bad row. `x < 9e999` reads "finite": SQLite parses 9e999
+/// as +Inf and stores NaN as NULL. Append new migrations; never edit a shipped one. The job table's
+/// parts of the same versions are in Jobs (JobSchema).
+enum StudySchema {
+    static let migrations: [Migration] = [
         Migration(version: 1, script: """
         CREATE TABLE study (
             -- AUTOINCREMENT: an id (and the URL holding it) is never reused after a delete.
@@ -41,31 +46,6 @@ public enum Schema {
         CREATE UNIQUE INDEX evaluation_identity ON evaluation (
             study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
         );
-
-        CREATE TABLE fit (
-            id               INTEGER PRIMARY KEY AUTOINCREMENT,
-            study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
-            status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
-            progress         REAL    NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
-            -- FitOptions as canonical JSON (every field, sorted keys): equal options, equal text.
-            options          TEXT    NOT NULL CHECK (json_valid(options)),
-            data_version     INTEGER NOT NULL CHECK (data_version >= 0),
-            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
-            -- How many times a worker has started it (more than 1 after a restart).
-            attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-            created_at       TEXT    NOT NULL,
-            started_at       TEXT,
-            finished_at      TEXT,
-            result           TEXT    CHECK (result IS NULL OR json_valid(result)),
-            error            TEXT,
-            CHECK ((status = 'succeeded') = (result IS NOT NULL)),
-            CHECK ((status IN ('succeeded', 'failed', 'cancelled')) = (finished_at IS NOT NULL))
-        ) STRICT;
-        CREATE INDEX fit_queue ON fit (status, id);
-        CREATE INDEX fit_by_study ON fit (study_id, id);
-        CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
-
-        PRAGMA user_version = 1;
         """),
 
         // The unique identity index cost an upload about 2 µs a row: its keys (checkpoint names in no
@@ -78,7 +58,6 @@ public enum Schema {
         Migration(version: 2, script: """
         DROP INDEX evaluation_identity;
         CREATE INDEX evaluation_by_study ON evaluation (study_id);
-        PRAGMA user_version = 2;
         """),
 
         // One row per identity is the database's rule again, not only the writer's: under v2 a
@@ -134,7 +113,6 @@ public enum Schema {
         CREATE UNIQUE INDEX evaluation_identity ON evaluation (
             study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
         );
-        PRAGMA user_version = 3;
         """, note: """
         SELECT 'schema v3: ' || count(*) || ' evaluation row(s) duplicated an identity in '
                || count(DISTINCT study_id) || ' stud(ies); the latest copy of each was kept and the older ones moved to '
@@ -142,70 +120,13 @@ public enum Schema {
         FROM evaluation_superseded HAVING count(*) > 0
         """),
 
-        // A fit that runs past its wall-clock limit ends as `timed_out`, a status of its own so a
-        // client can tell "too much work for this server" from a failure of the math. SQLite cannot
-        // change a CHECK in place, so the table is rebuilt (same columns, same order), keeping the
-        // AUTOINCREMENT high-water mark so a deleted fit's id is still never reused.
-        Migration(version: 4, script: """
-        CREATE TABLE fit_v4 (
-            id               INTEGER PRIMARY KEY AUTOINCREMENT,
-            study_id         INTEGER NOT NULL REFERENCES study(id) ON DELETE CASCADE,
-            status           TEXT    NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out')),
-            progress         REAL    NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
-            options          TEXT    NOT NULL CHECK (json_valid(options)),
-            data_version     INTEGER NOT NULL CHECK (data_version >= 0),
-            cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
-            -- How many times a worker has started it; a fit interrupted on its second attempt is failed.
-            attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-            created_at       TEXT    NOT NULL,
-            started_at       TEXT,
-            finished_at      TEXT,
-            result           TEXT    CHECK (result IS NULL OR json_valid(result)),
-            error            TEXT,
-            CHECK ((status = 'succeeded') = (result IS NOT NULL)),
-            CHECK ((status IN ('succeeded', 'failed', 'cancelled', 'timed_out')) = (finished_at IS NOT NULL))
-        ) STRICT;
-        INSERT INTO fit_v4 SELECT id, study_id, status, progress, options, data_version, cancel_requested, attempts,
-                                  created_at, started_at, finished_at, result, error FROM fit;
-        INSERT INTO sqlite_sequence (name, seq)
-            SELECT 'fit_v4', seq FROM sqlite_sequence WHERE name = 'fit'
-            AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit_v4');
-        UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'fit'))
-            WHERE name = 'fit_v4' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'fit');
-        DROP TABLE fit;
-        ALTER TABLE fit_v4 RENAME TO fit;
-        CREATE INDEX fit_queue ON fit (status, id);
-        CREATE INDEX fit_by_study ON fit (study_id, id);
-        CREATE INDEX fit_same_request ON fit (study_id, data_version, options);
-        PRAGMA user_version = 4;
-        """),
-
-        // One job table for every kind of work fits, observations, back-tests,
-        // comparisons, ablations and advice share the queue, its bounds, the timeout, restart
-        // recovery and cancel. The table keeps its name `fit` (its fits keep their ids and URLs);
-        // `kind` says what a row is, and every existing row is a fit. A comparison reads two studies:
-        // `study_b_id` (and the version of it that it saw) cascades like `study_id`, so deleting
-        // either study removes it. `auto` marks a refit queued by a study's `auto_fit` option, of
-        // which at most one waits per study. ADD COLUMN keeps the rows and the AUTOINCREMENT mark.
-        //
         // A study's `auto_fit` holds its refit options (canonical FitOptions JSON; NULL: off), and
         // `auto_fit_due` the Unix time at which uploads' quiet period ends and a refit is queued
         // (NULL: none pending), so a pending refit survives a restart.
         Migration(version: 5, script: """
-        ALTER TABLE fit ADD COLUMN kind TEXT NOT NULL DEFAULT 'fit'
-            CHECK (kind IN ('fit', 'observation', 'backtest', 'comparison', 'ablation', 'advice'));
-        ALTER TABLE fit ADD COLUMN study_b_id INTEGER REFERENCES study(id) ON DELETE CASCADE;
-        ALTER TABLE fit ADD COLUMN data_version_b INTEGER CHECK (data_version_b IS NULL OR data_version_b >= 0);
-        ALTER TABLE fit ADD COLUMN auto INTEGER NOT NULL DEFAULT 0 CHECK (auto IN (0, 1));
-        DROP INDEX fit_same_request;
-        CREATE INDEX fit_same_request ON fit (study_id, kind, data_version, options);
-        CREATE INDEX fit_by_study_kind ON fit (study_id, kind, id);
-        CREATE INDEX fit_by_study_b ON fit (study_b_id, id) WHERE study_b_id IS NOT NULL;
-
         ALTER TABLE study ADD COLUMN auto_fit TEXT CHECK (auto_fit IS NULL OR json_valid(auto_fit));
         ALTER TABLE study ADD COLUMN auto_fit_due REAL CHECK (auto_fit_due IS NULL OR auto_fit_due >= 0);
         CREATE INDEX study_auto_fit_due ON study (auto_fit_due) WHERE auto_fit_due IS NOT NULL;
-        PRAGMA user_version = 5;
         """),
 
         // A row may come without pretrain_loss (public leaderboards report only FLOPs, or parameters
@@ -239,7 +160,14 @@ public enum Schema {
         CREATE UNIQUE INDEX evaluation_identity ON evaluation (
             study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
         );
-        PRAGMA user_version = 6;
         """),
     ]
+}
+
+/// The whole database of the service: every module's migrations, a version's parts in the order
+/// they run (studies first: the job table references them).
+public enum ServiceSchema {
+    public static let migrations: [Migration] = StudySchema.migrations + JobSchema.migrations
+    /// The version a database has once every migration has run.
+    public static var version: Int { migrations.map(\.version).max() ?? 0 }
 }

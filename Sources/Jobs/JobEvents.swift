@@ -1,0 +1,13 @@
+/// Where the pool reports each change of a job's status (the service counts them for /metrics and
+/// writes a log line). Called after the change is committed to the database.
+package protocol JobEvents: Sendable {
+    func transition(_ job: Job, from: Job.Status?, to: Job.Status, seconds: Double?, error: String?)
+    /// What a start-up recovery did to jobs the previous process left running.
+    func recovered(requeued: Int, failed: Int)
+}
+
+extension JobEvents {
+    package func transition(_ job: Job, from: Job.Status?, to: Job.Status) {
+        transition(job, from: from, to: to, seconds: nil, error: nil)
+    }
+}
