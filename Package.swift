@@ -63,7 +63,8 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "EmergenceService"]),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "EmergenceCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts", "EmergenceCore", "Ingestion"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage", "Jobs"],
+        .testTarget(name: "EmergenceServiceTests", dependencies: ["EmergenceService", "EmergenceCore", "Ingestion", "HTTP", "Storage", "Jobs",
+                                                               "CSQLite"],
                     resources: [.copy("Fixtures")]),
     ],
     // Every target, tests included, in Swift 6 language mode (full data-race checking).

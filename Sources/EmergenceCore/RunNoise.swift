@@ -23,7 +23,9 @@ enum RunNoise {
             groups[data.checkpoint[i] * amounts + data.group[i], default: []].append(i)
         }
         var excess = 0.0, dof = 0.0
-        for rows in groups.values where rows.count >= 2 {
+        // In key order: a dictionary's order differs between instances, and the sum must not.
+        for key in groups.keys.sorted() {
+            guard let rows = groups[key], rows.count >= 2 else { continue }
             guard rows.allSatisfy({ data.questions[$0] > 0 }) else { return nil }
             let k = Double(rows.count)
             let mean = rows.map { data.y[$0] }.reduce(0, +) / k

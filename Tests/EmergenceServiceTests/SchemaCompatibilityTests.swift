@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Storage
 import XCTest
@@ -11,8 +12,21 @@ final class SchemaCompatibilityTests: XCTestCase {
     private func copyOfFixture() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("schema-v6-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: FixtureFiles.url("schema-v6-database.sqlite"), to: dir.appendingPathComponent("db.sqlite"))
+        try Self.restore(FixtureFiles.url("schema-v6-database.sql"), into: dir.appendingPathComponent("db.sqlite").path)
         return dir
+    }
+
+    /// The fixture is kept as SQL text (`sqlite3 FILE .dump`, plus its user_version), not as a database
+    /// file: it reads in a diff, and no database is checked in. Run into a fresh file as it was.
+    private static func restore(_ script: URL, into path: String) throws {
+        let sql = try String(contentsOf: script, encoding: .utf8)
+        var handle: OpaquePointer?
+        guard sqlite3_open(path, &handle) == SQLITE_OK, let handle else { throw CocoaError(.fileWriteUnknown) }
+        defer { sqlite3_close(handle) }
+        guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else {
+            XCTFail(String(cString: sqlite3_errmsg(handle)))
+            throw CocoaError(.fileReadCorruptFile)
+        }
     }
 
     /// Every object in the file with its SQL, whatever order the migrations made them in.
