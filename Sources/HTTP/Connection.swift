@@ -23,7 +23,9 @@ final class Connection {
     let remoteAddress: String
     /// False for connections beyond the limit, which only get their 503.
     let counted: Bool
-    unowned let loop: EventLoop
+    /// Unchecked (no reference counting on each use): the loop outlives its connections, which it
+    /// closes before its thread ends.
+    unowned(unsafe) let loop: EventLoop
 
     private(set) var phase = Phase.head
     private var input: [UInt8] = []
@@ -112,6 +114,9 @@ final class Connection {
                     inputStart = 0
                 }
                 input.append(contentsOf: UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: n))
+                // A short read emptied the socket: the level-triggered epoll reports what comes
+                // next (more bytes or the EOF), so skip the recv that would only say EAGAIN.
+                if n < loop.readBuffer.count { return }
             } else if n == 0 {
                 readEOF = true
                 if phase == .lingering { close() }
@@ -129,17 +134,22 @@ final class Connection {
 
     /// Parses as far as the buffered input allows.
     func advance() {
+        // Answers made on the loop (pipelined requests among them) leave together in one send.
+        defer { if !isClosed && outputPending { flush() } }
         do {
             while !isClosed {
                 switch phase {
                 case .head:
-                    guard !outputPending else { return }
+                    if output.count - outputStart >= Connection.outputBatchLimit {
+                        flush()
+                        if isClosed || outputPending { return }
+                    }
                     if inputStart > 0 && (inputStart > 64 * 1024 || inputStart * 2 > input.count) {
                         input.removeSubrange(0..<inputStart)
                         inputStart = 0
                     }
                     if available == 0 {
-                        if readEOF || loop.draining { close() }
+                        if readEOF || loop.draining { closeAfterOutput() }
                         return
                     }
                     if headStartedAt == nil { headStartedAt = loop.now }
@@ -154,7 +164,7 @@ final class Connection {
                         return try parser.parse(buffer)
                     }
                     guard let (head, consumed) = parsed else {
-                        if readEOF { close() }
+                        if readEOF { closeAfterOutput() }
                         return
                     }
                     inputStart += consumed
@@ -162,7 +172,7 @@ final class Connection {
                 case .body:
                     try readBody()
                     if phase == .body {
-                        if readEOF { close() }
+                        if readEOF { closeAfterOutput() }
                         return
                     }
                 case .handling, .closing, .lingering:
@@ -172,6 +182,19 @@ final class Connection {
         } catch {
             fail(error)
         }
+    }
+
+    /// Closes once the answers already queued have been sent (the peer may still read them after
+    /// its own half-close); at once when nothing is queued.
+    private func closeAfterOutput() {
+        guard outputPending else {
+            close()
+            return
+        }
+        pending = nil
+        body = []
+        releaseBody()
+        phase = .closing
     }
 
     /// A complete head: resolve its route once and apply the route's policy before any of the body
@@ -191,7 +214,7 @@ final class Connection {
             return
         }
         let route: Router.Route, parameters: [String: String]
-        switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
+        switch loop.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
             answerFromHead(response, head)
             return
@@ -300,7 +323,8 @@ final class Connection {
         dispatch()
     }
 
-    /// Hands the request to a handler on the pool; the response comes back through the loop's mailbox.
+    /// Runs the handler: on this loop for a route marked `RoutePolicy.nonBlocking`, otherwise on the
+    /// pool, whose response comes back through the loop's mailbox.
     private func dispatch() {
         guard let (route, made, head) = pending else { return }
         pending = nil
@@ -315,6 +339,27 @@ final class Connection {
         let loop = self.loop, id = self.id, router = loop.router
         let threshold = config.compressionThreshold, level = config.compressionLevel
         let cors = config.cors
+        // A gzip body is never inflated on the loop (see `RoutePolicy.encodedBody`).
+        if route.policy.nonBlocking && (!request.bodyIsGzip || route.policy.encodedBody) {
+            var response = route.handler(request)
+            cors?.decorate(&response, origin: request.headers["Origin"])
+            let keep = keepAlive && !response.asksToClose
+            if !ContentNegotiation.needsCompression(&response, requestHeaders: request.headers, threshold: threshold) {
+                answerOnLoop(response, headOnly: headOnly, keepAlive: keep, minorVersion: minorVersion)
+                return
+            }
+            // Compressing takes time the loop's other connections would wait for: the pool does it.
+            let made = response
+            loop.handlerPool.submit {
+                var response = made
+                ContentNegotiation.compress(&response, level: level)
+                let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
+                                                         echoKeepAlive: keep && minorVersion == 0)
+                loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
+                                    requestID: response.headers["X-Request-Id"]))
+            }
+            return
+        }
         loop.handlerPool.submit {
             var response = router.run(route, request)
             cors?.decorate(&response, origin: request.headers["Origin"])
@@ -325,6 +370,24 @@ final class Connection {
             loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
                                 requestID: response.headers["X-Request-Id"]))
         }
+    }
+
+    /// Queues a response made on the loop; `advance` sends it (with any other answers to pipelined
+    /// requests) once it has parsed what is buffered.
+    private func answerOnLoop(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
+        releaseBody()
+        let before = output.count
+        loop.date.withUnsafeBufferPointer { date in
+            ResponseSerializer.serialize(response, into: &output, date: date, headOnly: headOnly, keepAlive: keepAlive,
+                                         echoKeepAlive: keepAlive && minorVersion == 0)
+        }
+        if config.onResponse != nil {
+            report(status: response.status, bytesOut: output.count - before, requestID: response.headers["X-Request-Id"])
+        } else {
+            exchange = nil
+        }
+        requestsServed += 1
+        phase = keepAlive ? .head : .closing
     }
 
     /// Called on the loop thread when the handler's response arrives.
@@ -473,6 +536,9 @@ final class Connection {
             if now > lingerDeadline { close() }
         }
     }
+
+    /// Answers queued at most before they are sent, when pipelined requests are answered on the loop.
+    static let outputBatchLimit = 64 * 1024
 
     /// Bytes of later requests buffered at most while the current one is being handled.
     static let readAheadLimit = 64 * 1024
