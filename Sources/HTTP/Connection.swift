@@ -200,8 +200,11 @@ final class Connection {
     /// A complete head: resolve its route once and apply the route's policy before any of the body
     /// is read (or `100 Continue` sent), so a refused request costs the server only its head.
     private func begin(_ head: RequestHead, headBytes: Int) throws(HTTPParseError) {
-        exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
-                            startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
+        // Only `ServerConfiguration.onResponse` reads the exchange.
+        if config.onResponse != nil {
+            exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
+                                startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
+        }
         headStartedAt = nil
         body = []
         chunked = nil

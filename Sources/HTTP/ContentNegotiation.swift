@@ -41,11 +41,15 @@ enum ContentNegotiation {
     static func needsCompression(_ response: inout HTTPResponse, requestHeaders: HTTPHeaders, threshold: Int) -> Bool {
         guard response.status >= 200, response.status != 204, response.status != 304,
               response.body.count >= threshold, response.headers["Content-Encoding"] == nil else { return false }
-        let vary = response.headers.listValues("Vary").map { $0.lowercased() }
-        if !vary.contains("accept-encoding") && !vary.contains("*") {
-            response.headers.add("Vary", "Accept-Encoding")
+        var varies = false
+        for field in response.headers where asciiCaseInsensitiveEquals(field.name, "Vary") {
+            for element in field.value.split(separator: ",") {
+                let token = trimOWS(element)
+                if token == "*" || asciiCaseInsensitiveEquals(token, "accept-encoding") { varies = true }
+            }
         }
-        return acceptsGzip(requestHeaders)
+        if !varies { response.headers.add("Vary", "Accept-Encoding") }
+        return requestHeaders.contains("Accept-Encoding") && acceptsGzip(requestHeaders)
     }
 
     /// Gzip-encodes the body unless that would not make it smaller.
