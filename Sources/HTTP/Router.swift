@@ -17,12 +17,21 @@ public final class Router: Sendable {
         case parameter(String)
     }
 
-    struct Route: Sendable {
-        var method: String
-        var template: String
-        var segments: [Segment]
-        var policy: RoutePolicy
-        var handler: HTTPHandler
+    /// A class, so that handing a resolved route around costs one reference count, not one per field.
+    final class Route: Sendable {
+        let method: String
+        let template: String
+        let segments: [Segment]
+        let policy: RoutePolicy
+        let handler: HTTPHandler
+
+        init(method: String, template: String, segments: [Segment], policy: RoutePolicy, handler: @escaping HTTPHandler) {
+            self.method = method
+            self.template = template
+            self.segments = segments
+            self.policy = policy
+            self.handler = handler
+        }
     }
 
     /// What a request head resolves to: a route to run, or the answer itself (404, 405, OPTIONS,
