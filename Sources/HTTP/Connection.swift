@@ -239,11 +239,11 @@ final class Connection {
         // Still encoded: the Router (or an encodedBody handler) inflates it on a handler thread.
         request.bodyIsGzip = head.contentCoding == .gzip
         request.maxDecodedBodyBytes = route.policy.maxDecodedBodyBytes ?? config.maxDecompressedBodyBytes
-        pending = (route, request, head)
         guard head.hasBody else {
-            dispatch()
+            run(route, request, head)
             return
         }
+        pending = (route, request, head)
         // The server-wide budget for bodies held in memory: a declared length is reserved whole
         // before a byte is read (chunked bodies reserve as they grow, in readBody).
         if case .length(let length) = head.framing {
@@ -323,46 +323,38 @@ final class Connection {
 
     private func finishBody() {
         chunked = nil
-        dispatch()
+        guard let (route, made, head) = pending else { return }
+        pending = nil
+        var request = made
+        request.body = body
+        body = []
+        run(route, request, head)
     }
 
     /// Runs the handler: on this loop for a route marked `RoutePolicy.nonBlocking`, otherwise on the
     /// pool, whose response comes back through the loop's mailbox.
-    private func dispatch() {
-        guard let (route, made, head) = pending else { return }
-        pending = nil
+    private func run(_ route: Router.Route, _ request: HTTPRequest, _ head: RequestHead) {
         phase = .handling
-        var filled = made
-        filled.body = body
-        body = []
-        let request = filled
         let keepAlive = head.keepAlive && !loop.draining
+        // A gzip body is never inflated on the loop (see `RoutePolicy.encodedBody`).
+        if route.policy.nonBlocking && (!request.bodyIsGzip || route.policy.encodedBody) {
+            var response = route.handler(request)
+            if let cors = config.cors { cors.decorate(&response, origin: request.headers["Origin"]) }
+            let keep = keepAlive && !response.asksToClose
+            if ContentNegotiation.needsCompression(&response, requestHeaders: request.headers,
+                                                   threshold: config.compressionThreshold) {
+                // Compressing takes time the loop's other connections would wait for: the pool does it.
+                finishOnPool(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
+            } else {
+                answerOnLoop(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
+            }
+            return
+        }
         let headOnly = head.method == "HEAD"
         let minorVersion = head.minorVersion
         let loop = self.loop, id = self.id, router = loop.router
         let threshold = config.compressionThreshold, level = config.compressionLevel
         let cors = config.cors
-        // A gzip body is never inflated on the loop (see `RoutePolicy.encodedBody`).
-        if route.policy.nonBlocking && (!request.bodyIsGzip || route.policy.encodedBody) {
-            var response = route.handler(request)
-            cors?.decorate(&response, origin: request.headers["Origin"])
-            let keep = keepAlive && !response.asksToClose
-            if !ContentNegotiation.needsCompression(&response, requestHeaders: request.headers, threshold: threshold) {
-                answerOnLoop(response, headOnly: headOnly, keepAlive: keep, minorVersion: minorVersion)
-                return
-            }
-            // Compressing takes time the loop's other connections would wait for: the pool does it.
-            let made = response
-            loop.handlerPool.submit {
-                var response = made
-                ContentNegotiation.compress(&response, level: level)
-                let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
-                                                         echoKeepAlive: keep && minorVersion == 0)
-                loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
-                                    requestID: response.headers["X-Request-Id"]))
-            }
-            return
-        }
         loop.handlerPool.submit {
             var response = router.run(route, request)
             cors?.decorate(&response, origin: request.headers["Origin"])
@@ -371,6 +363,19 @@ final class Connection {
             let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keep,
                                                      echoKeepAlive: keep && minorVersion == 0)
             loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
+                                requestID: response.headers["X-Request-Id"]))
+        }
+    }
+
+    /// Gzip-encodes and serializes a response made on the loop, on the pool.
+    private func finishOnPool(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
+        let loop = self.loop, id = self.id, level = config.compressionLevel
+        loop.handlerPool.submit {
+            var response = response
+            ContentNegotiation.compress(&response, level: level)
+            let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keepAlive,
+                                                     echoKeepAlive: keepAlive && minorVersion == 0)
+            loop.post(.response(connection: id, bytes: bytes, close: !keepAlive, status: response.status,
                                 requestID: response.headers["X-Request-Id"]))
         }
     }
