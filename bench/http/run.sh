@@ -2,7 +2,8 @@
 # HTTP server benchmark: our release `http-bench-server` beside nginx (and, optionally, a baseline
 # build of ours) in one run, on the same cores, with the same wrk placement for every server.
 #
-#   bench/http/run.sh [seconds-per-row]            (default 6)
+#   bench/http/run.sh [seconds] [rounds]      (defaults 3 and 3: each server is measured 3 times per
+#                                             row, 3 s each, and the median of each figure printed)
 #   HTTP_BENCH_BASELINE=path/to/http-bench-server bench/http/run.sh     adds a baseline column
 #   HTTP_BENCH_BASELINE_REF=main bench/http/run.sh     builds that git ref's server first (a few minutes)
 #
@@ -15,14 +16,17 @@
 # Placement: nginx (2 workers), ours (2 event loops, one per core) and wrk (-t2; -t1 at one
 # connection) all run under `taskset -c $HTTP_BENCH_CPUS` (default: cores 0-1). wrk competes with
 # the server for those cores in the same way for every server. The servers are idle while another
-# is measured; rows alternate servers (ours, nginx, baseline) so drift hits all of them alike.
+# is measured. Each row is measured in rounds that take the servers in turn, in a rotated order
+# (ours, nginx, baseline; then nginx, baseline, ours; ...), and the median of each figure over the
+# rounds is printed, so that other work on the machine, which comes and goes, hits every server alike.
 #
 # Prints one table: req/s, p50 and p99 of each server per row, and ours/nginx ratios; then the
 # targets (ours >= nginx req/s at 64 and 256 connections, p99 <= nginx's at 64, p50 <= 1.2x nginx's
 # at 1 connection, our RSS after the run < 50 MB), each PASS or FAIL. Exit status 0 whatever the result.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-duration="${1:-6}"
+duration="${1:-3}"
+rounds="${2:-3}"
 cpus="${HTTP_BENCH_CPUS:-0-1}"
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -128,7 +132,7 @@ measure() {
   echo "$rps $p50 $p99 ${errors:-0} ${non2xx:-0}"
 }
 
-echo "$(nproc) cores, servers and wrk on cpus $cpus, wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $("$nginx_bin" -v 2>&1 | sed 's/.*\///'), ${duration}s per row"
+echo "$(nproc) cores, servers and wrk on cpus $cpus, wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), $("$nginx_bin" -v 2>&1 | sed 's/.*\///'), median of $rounds rounds of ${duration}s per server and row"
 echo "ours: $ours_bin (pid $ours_pid, RSS $(rss_mb "$ours_pid") MB before)${baseline_bin:+; baseline: $baseline_bin}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -142,18 +146,35 @@ echo "$header"
 echo "$rule"
 results="$work/results"
 : >"$results"
+: >"$work/spread"
 dirty=""
 for route in /small /json4k; do
   name=$([ "$route" = /small ] && echo tiny || echo "4 KiB JSON")
   for conns in 1 64 256; do
-    read -r o_rps o_p50 o_p99 o_err o_non <<<"$(measure "$ours_port" "$route" "$conns")"
-    read -r n_rps n_p50 n_p99 n_err n_non <<<"$(measure "$nginx_port" "$route" "$conns")"
+    # Rounds in rotated order; each server's figures go to its own file, one line per round.
+    servers=(ours nginx)
+    [ -n "$baseline_bin" ] && servers+=(baseline)
+    for s in "${servers[@]}"; do : >"$work/round.$s"; done
+    for ((round = 0; round < rounds; round++)); do
+      for ((k = 0; k < ${#servers[@]}; k++)); do
+        s=${servers[$(( (k + round) % ${#servers[@]} ))]}
+        case $s in ours) port=$ours_port ;; nginx) port=$nginx_port ;; baseline) port=$base_port ;; esac
+        measure "$port" "$route" "$conns" >>"$work/round.$s"
+      done
+    done
+    # Median of each column; errors and non-2xx summed.
+    summary() { sort -n -k"$2" "$work/round.$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
+    total() { awk -v c="$2" '{ t += $c } END { print t + 0 }' "$work/round.$1"; }
+    o_rps=$(summary ours 1) o_p50=$(summary ours 2) o_p99=$(summary ours 3) o_err=$(total ours 4) o_non=$(total ours 5)
+    n_rps=$(summary nginx 1) n_p50=$(summary nginx 2) n_p99=$(summary nginx 3) n_err=$(total nginx 4) n_non=$(total nginx 5)
+    spread() { sort -n -k1 "$work/round.$1" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%\047.0f–%\047.0f", lo, hi }'; }
+    echo "  $name c=$conns: ours $(spread ours), nginx $(spread nginx)${baseline_bin:+, baseline $(spread baseline)}" >>"$work/spread"
     [ "$o_err$o_non$n_err$n_non" = 0000 ] || dirty="$dirty $route@$conns(ours errors $o_err non-2xx $o_non, nginx errors $n_err non-2xx $n_non)"
     line=$(awk -v r="$name" -v c="$conns" -v orps="$o_rps" -v nrps="$n_rps" -v o50="$o_p50" -v n50="$n_p50" -v o99="$o_p99" -v n99="$n_p99" \
       'function lat(us) { return us >= 1000 ? sprintf("%.2f ms", us / 1000) : sprintf("%.0f µs", us) }
        BEGIN { printf "| %s | %d | %\047.0f | %\047.0f | %.2f | %s | %s | %.2f | %s | %s |", r, c, orps, nrps, orps / nrps, lat(o50), lat(n50), o50 / n50, lat(o99), lat(n99) }')
     if [ -n "$baseline_bin" ]; then
-      read -r b_rps b_p50 b_p99 b_err b_non <<<"$(measure "$base_port" "$route" "$conns")"
+      b_rps=$(summary baseline 1) b_p50=$(summary baseline 2) b_p99=$(summary baseline 3)
       line="$line$(awk -v brps="$b_rps" -v nrps="$n_rps" -v b50="$b_p50" -v b99="$b_p99" \
         'function lat(us) { return us >= 1000 ? sprintf("%.2f ms", us / 1000) : sprintf("%.0f µs", us) }
          BEGIN { printf " %\047.0f | %.2f | %s | %s |", brps, brps / nrps, lat(b50), lat(b99) }')"
@@ -165,6 +186,8 @@ done
 ours_rss=$(rss_mb "$ours_pid")
 echo
 echo "RSS after: ours $ours_rss MB${baseline_bin:+, baseline $(rss_mb "$base_pid") MB}; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "req/s range over the rounds (the noise):"
+cat "$work/spread"
 [ -z "$dirty" ] && echo "no socket errors, every answer 2xx" || echo "errors or non-2xx:$dirty"
 echo
 echo "targets:"
