@@ -47,10 +47,6 @@ public struct HTTPResponse: Sendable {
 
 /// Reason phrases for the status line; clients ignore them, people reading logs do not.
 enum StatusPhrase {
-    /// The statuses with a phrase of their own.
-    static let known = [100, 200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405, 406,
-                        408, 409, 410, 411, 412, 413, 414, 415, 417, 422, 429, 431, 500, 501, 502, 503, 504, 505]
-
     static func phrase(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"

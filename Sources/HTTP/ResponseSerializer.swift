@@ -17,7 +17,11 @@ enum ResponseSerializer {
     static func serialize(_ response: HTTPResponse, into bytes: inout [UInt8], date: UnsafeBufferPointer<UInt8>,
                           headOnly: Bool, keepAlive: Bool, echoKeepAlive: Bool) {
         let bodyless = response.status < 200 || response.status == 204 || response.status == 304
-        bytes.append(contentsOf: statusLine(response.status))
+        if let line = staticStatusLine(response.status) {
+            append(line, to: &bytes)
+        } else {
+            bytes.append(contentsOf: "HTTP/1.1 \(response.status) \(StatusPhrase.phrase(response.status))\r\n".utf8)
+        }
         var hasNosniff = false, hasPolicy = false
         for field in response.headers {
             let name = field.name.utf8
@@ -37,22 +41,22 @@ enum ResponseSerializer {
         }
         // Every answer: no MIME sniffing, and (unless the handler set its own, as HTML pages do) a
         // policy that lets a body run or load nothing should a browser render it.
-        if !hasNosniff { bytes.append(contentsOf: nosniffLine) }
-        if !hasPolicy { bytes.append(contentsOf: policyLine) }
-        bytes.append(contentsOf: dateName)
+        if !hasNosniff { append(nosniffLine, to: &bytes) }
+        if !hasPolicy { append(policyLine, to: &bytes) }
+        append(dateName, to: &bytes)
         bytes.append(contentsOf: date)
         bytes.append(0x0D)
         bytes.append(0x0A)
         if !bodyless {
-            bytes.append(contentsOf: contentLengthName)
+            append(contentLengthName, to: &bytes)
             appendDecimal(response.body.count, to: &bytes)
             bytes.append(0x0D)
             bytes.append(0x0A)
         }
         if !keepAlive {
-            bytes.append(contentsOf: closeLine)
+            append(closeLine, to: &bytes)
         } else if echoKeepAlive {
-            bytes.append(contentsOf: keepAliveLine)
+            append(keepAliveLine, to: &bytes)
         }
         bytes.append(0x0D)
         bytes.append(0x0A)
@@ -92,29 +96,45 @@ enum ResponseSerializer {
         }
     }
 
-    /// "HTTP/1.1 <status> <phrase>\r\n", built once per status the server answers with.
-    static func statusLine(_ status: Int) -> [UInt8] {
-        if status == 200 { return ok }
-        if let line = commonStatusLines[status] { return line }
-        return makeStatusLine(status)
+    /// The status line of the statuses the server and the service answer with, as constant bytes;
+    /// nil for others (built when needed).
+    static func staticStatusLine(_ status: Int) -> StaticString? {
+        switch status {
+        case 200: return "HTTP/1.1 200 OK\r\n"
+        case 201: return "HTTP/1.1 201 Created\r\n"
+        case 202: return "HTTP/1.1 202 Accepted\r\n"
+        case 204: return "HTTP/1.1 204 No Content\r\n"
+        case 304: return "HTTP/1.1 304 Not Modified\r\n"
+        case 400: return "HTTP/1.1 400 Bad Request\r\n"
+        case 401: return "HTTP/1.1 401 Unauthorized\r\n"
+        case 403: return "HTTP/1.1 403 Forbidden\r\n"
+        case 404: return "HTTP/1.1 404 Not Found\r\n"
+        case 405: return "HTTP/1.1 405 Method Not Allowed\r\n"
+        case 409: return "HTTP/1.1 409 Conflict\r\n"
+        case 413: return "HTTP/1.1 413 Content Too Large\r\n"
+        case 422: return "HTTP/1.1 422 Unprocessable Content\r\n"
+        case 429: return "HTTP/1.1 429 Too Many Requests\r\n"
+        case 500: return "HTTP/1.1 500 Internal Server Error\r\n"
+        case 503: return "HTTP/1.1 503 Service Unavailable\r\n"
+        default: return nil
+        }
     }
 
-    private static func makeStatusLine(_ status: Int) -> [UInt8] {
-        Array("HTTP/1.1 \(status) \(StatusPhrase.phrase(status))\r\n".utf8)
+    // Constant bytes as StaticStrings: appending them touches no reference count, which both event
+    // loops would otherwise contend for on every response.
+    @inline(__always)
+    private static func append(_ text: StaticString, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    private static let ok = makeStatusLine(200)
-    private static let commonStatusLines: [Int: [UInt8]] = {
-        var lines: [Int: [UInt8]] = [:]
-        for status in StatusPhrase.known { lines[status] = makeStatusLine(status) }
-        return lines
-    }()
-    private static let nosniffLine = Array("X-Content-Type-Options: nosniff\r\n".utf8)
-    private static let policyLine = Array("Content-Security-Policy: \(SecurityHeaders.lockedDown)\r\n".utf8)
-    private static let dateName = Array("Date: ".utf8)
-    private static let contentLengthName = Array("Content-Length: ".utf8)
-    private static let closeLine = Array("Connection: close\r\n".utf8)
-    private static let keepAliveLine = Array("Connection: keep-alive\r\n".utf8)
+    private static let nosniffLine: StaticString = "X-Content-Type-Options: nosniff\r\n"
+    /// `SecurityHeaders.lockedDown` (a test checks they agree).
+    static let policyLine: StaticString =
+        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'\r\n"
+    private static let dateName: StaticString = "Date: "
+    private static let contentLengthName: StaticString = "Content-Length: "
+    private static let closeLine: StaticString = "Connection: close\r\n"
+    private static let keepAliveLine: StaticString = "Connection: keep-alive\r\n"
 
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 }

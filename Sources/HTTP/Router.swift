@@ -47,6 +47,20 @@ public final class Router: Sendable {
     struct Table: Sendable {
         var routes: [Route] = []
         var literal: [String: [String: Route]] = [:]
+
+        /// The same table with route objects of its own: a loop that resolves against it counts
+        /// references on objects no other loop touches (no cache line shared between cores).
+        func ownCopy() -> Table {
+            var copies: [ObjectIdentifier: Route] = [:]
+            func copy(_ route: Route) -> Route {
+                if let made = copies[ObjectIdentifier(route)] { return made }
+                let made = Route(method: route.method, template: route.template, segments: route.segments,
+                                 policy: route.policy, handler: route.handler)
+                copies[ObjectIdentifier(route)] = made
+                return made
+            }
+            return Table(routes: routes.map(copy), literal: literal.mapValues { $0.mapValues(copy) })
+        }
     }
 
     /// An event loop's own copy of the table, so resolving takes no lock; refreshed (`refresh`) when
@@ -110,7 +124,7 @@ public final class Router: Sendable {
     func refresh(_ copy: inout TableCopy) {
         let current = revision.load(ordering: .acquiring)
         guard current != copy.revision else { return }
-        copy.table = table.withLock { $0 }
+        copy.table = table.withLock { $0 }.ownCopy()
         copy.revision = current
     }
 
