@@ -35,6 +35,9 @@ final class Connection {
     private var readEOF = false
     private(set) var isClosed = false
     private(set) var registeredEvents: UInt32 = 0
+    /// The read budget ran out with bytes perhaps still in the socket: the edge-triggered
+    /// registration must be renewed (`updateInterest`) so that epoll reports them again.
+    private var rearm = false
 
     private var parser: RequestParser
     /// The admitted request whose body is being read: its route, the request so far (head, path
@@ -85,7 +88,8 @@ final class Connection {
             return
         }
         if events & EPOLLIN.rawValue != 0 || events & EPOLLHUP.rawValue != 0 {
-            readAvailable()
+            // After the peer's FIN no new edge comes: read on to the EOF instead of stopping at a short read.
+            readAvailable(toEOF: events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0)
             if isClosed { return }
         }
         if events & EPOLLOUT.rawValue != 0 {
@@ -101,7 +105,7 @@ final class Connection {
         updateInterest()
     }
 
-    private func readAvailable() {
+    private func readAvailable(toEOF: Bool) {
         var budget = 256 * 1024  // per wake-up, so one busy client cannot starve the others on this loop
         while budget > 0 {
             let n = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
@@ -114,9 +118,9 @@ final class Connection {
                     inputStart = 0
                 }
                 input.append(contentsOf: UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: n))
-                // A short read emptied the socket: the level-triggered epoll reports what comes
-                // next (more bytes or the EOF), so skip the recv that would only say EAGAIN.
-                if n < loop.readBuffer.count { return }
+                // A short read emptied the socket: epoll reports what comes next (more bytes, or
+                // the FIN as EPOLLRDHUP), so skip the recv that would only say EAGAIN.
+                if n < loop.readBuffer.count && !toEOF { return }
             } else if n == 0 {
                 readEOF = true
                 if phase == .lingering { close() }
@@ -128,6 +132,7 @@ final class Connection {
                 return
             }
         }
+        rearm = true
     }
 
     // MARK: request processing
@@ -510,9 +515,15 @@ final class Connection {
             }
         }
         if outputPending { events |= EPOLLOUT.rawValue }
-        if events != registeredEvents {
-            loop.modify(fd: fd, token: id, events: events)
+        // Edge-triggered: epoll reports a socket when it becomes readable or writable, and need not
+        // look at every socket it reported last time again on each wait. Every read runs until a
+        // short read, EAGAIN or the budget (then `rearm`); every write until done or EAGAIN; and a
+        // modification reports what is ready at once, so nothing waits unseen.
+        if events != registeredEvents || rearm {
+            let edge = EPOLLET.rawValue | (events & EPOLLIN.rawValue != 0 ? EPOLLRDHUP.rawValue : 0)
+            loop.modify(fd: fd, token: id, events: events | edge)
             registeredEvents = events
+            rearm = false
         }
     }
 

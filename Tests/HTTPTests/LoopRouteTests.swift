@@ -173,6 +173,35 @@ final class LoopRouteTests: XCTestCase {
         XCTAssertEqual(try queued.readResponse().text, "hello")
     }
 
+    func testBodiesLargerThanOneWakeUpsReadBudgetArriveWhole() throws {
+        // More than the 256 KiB read per wake-up: the rest must be reported again by epoll.
+        for path in ["/loop/echo", "/echo"] {
+            let client = try fixture.client()
+            try client.send(Array("POST \(path) HTTP/1.1\r\nHost: t\r\nContent-Length: \(TestServer.huge.count)\r\n\r\n".utf8) + TestServer.huge)
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 200)
+            XCTAssertTrue(response.body == TestServer.huge, path)
+        }
+    }
+
+    func testPipelinedInputParkedWhileAHandlerBlocksIsReadAfterwards() throws {
+        // Far more pipelined requests than the read-ahead bound: the connection stops reading while
+        // /block runs, and must be told of the bytes still waiting once it reads again.
+        let client = try fixture.client()
+        let count = 8000
+        let batch = "GET /block HTTP/1.1\r\nHost: t\r\n\r\n" + String(repeating: "GET /loop/hello HTTP/1.1\r\nHost: t\r\n\r\n", count: count)
+        let sent = DispatchSemaphore(value: 0)
+        // Only the sender thread writes and only this one reads: the client is shared on purpose.
+        nonisolated(unsafe) let writer = client
+        let sender = Thread { try? writer.send(batch); sent.signal() }
+        sender.start()
+        usleep(300_000)
+        fixture.gate.signal()
+        XCTAssertEqual(try client.readResponse().text, "unblocked")
+        for _ in 0..<count { XCTAssertEqual(try client.readResponse().text, "loop hello") }
+        XCTAssertEqual(sent.wait(timeout: .now() + 5), .success)
+    }
+
     func testLimitsStillApplyFromTheHead() throws {
         let client = try fixture.client()
         try client.send("POST /loop/echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(64 * 1024 * 1024)\r\n\r\n")
