@@ -205,6 +205,15 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(text.contains("Content-Length: 1\r\n"))
     }
 
+    func testCharacterClassTestsAgreeWithTheTables() {
+        for value in 0...255 {
+            let byte = UInt8(value)
+            XCTAssertEqual(CharacterClasses.isToken(byte), CharacterClasses.token[value], "token \(value)")
+            XCTAssertEqual(CharacterClasses.isFieldValue(byte), CharacterClasses.fieldValue[value], "field value \(value)")
+            XCTAssertEqual(CharacterClasses.isTarget(byte), CharacterClasses.target[value], "target \(value)")
+        }
+    }
+
     func testConstantResponseLinesAgreeWithTheirSources() {
         let policy = ResponseSerializer.policyLine
         XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: policy.utf8Start, count: policy.utf8CodeUnitCount), as: UTF8.self),
