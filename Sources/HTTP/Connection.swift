@@ -23,7 +23,9 @@ final class Connection {
     let remoteAddress: String
     /// False for connections beyond the limit, which only get their 503.
     let counted: Bool
-    unowned let loop: EventLoop
+    /// Unchecked (no reference counting on each use): the loop outlives its connections, which it
+    /// closes before its thread ends.
+    unowned(unsafe) let loop: EventLoop
 
     private(set) var phase = Phase.head
     private var input: [UInt8] = []
@@ -33,6 +35,9 @@ final class Connection {
     private var readEOF = false
     private(set) var isClosed = false
     private(set) var registeredEvents: UInt32 = 0
+    /// The read budget ran out with bytes perhaps still in the socket: the edge-triggered
+    /// registration must be renewed (`updateInterest`) so that epoll reports them again.
+    private var rearm = false
 
     private var parser: RequestParser
     /// The admitted request whose body is being read: its route, the request so far (head, path
@@ -83,7 +88,8 @@ final class Connection {
             return
         }
         if events & EPOLLIN.rawValue != 0 || events & EPOLLHUP.rawValue != 0 {
-            readAvailable()
+            // After the peer's FIN no new edge comes: read on to the EOF instead of stopping at a short read.
+            readAvailable(toEOF: events & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue) != 0)
             if isClosed { return }
         }
         if events & EPOLLOUT.rawValue != 0 {
@@ -99,7 +105,7 @@ final class Connection {
         updateInterest()
     }
 
-    private func readAvailable() {
+    private func readAvailable(toEOF: Bool) {
         var budget = 256 * 1024  // per wake-up, so one busy client cannot starve the others on this loop
         while budget > 0 {
             let n = recv(fd, loop.readBuffer.baseAddress, loop.readBuffer.count, 0)
@@ -112,6 +118,9 @@ final class Connection {
                     inputStart = 0
                 }
                 input.append(contentsOf: UnsafeRawBufferPointer(start: loop.readBuffer.baseAddress, count: n))
+                // A short read emptied the socket: epoll reports what comes next (more bytes, or
+                // the FIN as EPOLLRDHUP), so skip the recv that would only say EAGAIN.
+                if n < loop.readBuffer.count && !toEOF { return }
             } else if n == 0 {
                 readEOF = true
                 if phase == .lingering { close() }
@@ -123,23 +132,29 @@ final class Connection {
                 return
             }
         }
+        rearm = true
     }
 
     // MARK: request processing
 
     /// Parses as far as the buffered input allows.
     func advance() {
+        // Answers made on the loop (pipelined requests among them) leave together in one send.
+        defer { if !isClosed && outputPending { flush() } }
         do {
             while !isClosed {
                 switch phase {
                 case .head:
-                    guard !outputPending else { return }
+                    if output.count - outputStart >= Connection.outputBatchLimit {
+                        flush()
+                        if isClosed || outputPending { return }
+                    }
                     if inputStart > 0 && (inputStart > 64 * 1024 || inputStart * 2 > input.count) {
                         input.removeSubrange(0..<inputStart)
                         inputStart = 0
                     }
                     if available == 0 {
-                        if readEOF || loop.draining { close() }
+                        if readEOF || loop.draining { closeAfterOutput() }
                         return
                     }
                     if headStartedAt == nil { headStartedAt = loop.now }
@@ -154,7 +169,7 @@ final class Connection {
                         return try parser.parse(buffer)
                     }
                     guard let (head, consumed) = parsed else {
-                        if readEOF { close() }
+                        if readEOF { closeAfterOutput() }
                         return
                     }
                     inputStart += consumed
@@ -162,7 +177,7 @@ final class Connection {
                 case .body:
                     try readBody()
                     if phase == .body {
-                        if readEOF { close() }
+                        if readEOF { closeAfterOutput() }
                         return
                     }
                 case .handling, .closing, .lingering:
@@ -174,11 +189,27 @@ final class Connection {
         }
     }
 
+    /// Closes once the answers already queued have been sent (the peer may still read them after
+    /// its own half-close); at once when nothing is queued.
+    private func closeAfterOutput() {
+        guard outputPending else {
+            close()
+            return
+        }
+        pending = nil
+        body = []
+        releaseBody()
+        phase = .closing
+    }
+
     /// A complete head: resolve its route once and apply the route's policy before any of the body
     /// is read (or `100 Continue` sent), so a refused request costs the server only its head.
     private func begin(_ head: RequestHead, headBytes: Int) throws(HTTPParseError) {
-        exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
-                            startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
+        // Only `ServerConfiguration.onResponse` reads the exchange.
+        if config.onResponse != nil {
+            exchange = Exchange(method: head.method, path: head.parsedTarget.path, route: nil,
+                                startedAt: headStartedAt ?? loop.now, bytesIn: headBytes)
+        }
         headStartedAt = nil
         body = []
         chunked = nil
@@ -191,7 +222,7 @@ final class Connection {
             return
         }
         let route: Router.Route, parameters: [String: String]
-        switch loop.router.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
+        switch loop.resolve(method: head.method, rawPath: head.parsedTarget.rawPath, path: head.parsedTarget.path) {
         case .answer(let response):
             answerFromHead(response, head)
             return
@@ -213,11 +244,11 @@ final class Connection {
         // Still encoded: the Router (or an encodedBody handler) inflates it on a handler thread.
         request.bodyIsGzip = head.contentCoding == .gzip
         request.maxDecodedBodyBytes = route.policy.maxDecodedBodyBytes ?? config.maxDecompressedBodyBytes
-        pending = (route, request, head)
         guard head.hasBody else {
-            dispatch()
+            run(route, request, head)
             return
         }
+        pending = (route, request, head)
         // The server-wide budget for bodies held in memory: a declared length is reserved whole
         // before a byte is read (chunked bodies reserve as they grow, in readBody).
         if case .length(let length) = head.framing {
@@ -297,19 +328,33 @@ final class Connection {
 
     private func finishBody() {
         chunked = nil
-        dispatch()
-    }
-
-    /// Hands the request to a handler on the pool; the response comes back through the loop's mailbox.
-    private func dispatch() {
         guard let (route, made, head) = pending else { return }
         pending = nil
-        phase = .handling
-        var filled = made
-        filled.body = body
+        var request = made
+        request.body = body
         body = []
-        let request = filled
+        run(route, request, head)
+    }
+
+    /// Runs the handler: on this loop for a route marked `RoutePolicy.nonBlocking`, otherwise on the
+    /// pool, whose response comes back through the loop's mailbox.
+    private func run(_ route: Router.Route, _ request: HTTPRequest, _ head: RequestHead) {
+        phase = .handling
         let keepAlive = head.keepAlive && !loop.draining
+        // A gzip body is never inflated on the loop (see `RoutePolicy.encodedBody`).
+        if route.policy.nonBlocking && (!request.bodyIsGzip || route.policy.encodedBody) {
+            var response = route.handler(request)
+            if let cors = config.cors { cors.decorate(&response, origin: request.headers["Origin"]) }
+            let keep = keepAlive && !response.asksToClose
+            if ContentNegotiation.needsCompression(&response, requestHeaders: request.headers,
+                                                   threshold: config.compressionThreshold) {
+                // Compressing takes time the loop's other connections would wait for: the pool does it.
+                finishOnPool(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
+            } else {
+                answerOnLoop(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
+            }
+            return
+        }
         let headOnly = head.method == "HEAD"
         let minorVersion = head.minorVersion
         let loop = self.loop, id = self.id, router = loop.router
@@ -325,6 +370,37 @@ final class Connection {
             loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
                                 requestID: response.headers["X-Request-Id"]))
         }
+    }
+
+    /// Gzip-encodes and serializes a response made on the loop, on the pool.
+    private func finishOnPool(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
+        let loop = self.loop, id = self.id, level = config.compressionLevel
+        loop.handlerPool.submit {
+            var response = response
+            ContentNegotiation.compress(&response, level: level)
+            let bytes = ResponseSerializer.serialize(response, headOnly: headOnly, keepAlive: keepAlive,
+                                                     echoKeepAlive: keepAlive && minorVersion == 0)
+            loop.post(.response(connection: id, bytes: bytes, close: !keepAlive, status: response.status,
+                                requestID: response.headers["X-Request-Id"]))
+        }
+    }
+
+    /// Queues a response made on the loop; `advance` sends it (with any other answers to pipelined
+    /// requests) once it has parsed what is buffered.
+    private func answerOnLoop(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, minorVersion: Int) {
+        releaseBody()
+        let before = output.count
+        loop.date.withUnsafeBufferPointer { date in
+            ResponseSerializer.serialize(response, into: &output, date: date, headOnly: headOnly, keepAlive: keepAlive,
+                                         echoKeepAlive: keepAlive && minorVersion == 0)
+        }
+        if config.onResponse != nil {
+            report(status: response.status, bytesOut: output.count - before, requestID: response.headers["X-Request-Id"])
+        } else {
+            exchange = nil
+        }
+        requestsServed += 1
+        phase = keepAlive ? .head : .closing
     }
 
     /// Called on the loop thread when the handler's response arrives.
@@ -439,9 +515,15 @@ final class Connection {
             }
         }
         if outputPending { events |= EPOLLOUT.rawValue }
-        if events != registeredEvents {
-            loop.modify(fd: fd, token: id, events: events)
+        // Edge-triggered: epoll reports a socket when it becomes readable or writable, and need not
+        // look at every socket it reported last time again on each wait. Every read runs until a
+        // short read, EAGAIN or the budget (then `rearm`); every write until done or EAGAIN; and a
+        // modification reports what is ready at once, so nothing waits unseen.
+        if events != registeredEvents || rearm {
+            let edge = EPOLLET.rawValue | (events & EPOLLIN.rawValue != 0 ? EPOLLRDHUP.rawValue : 0)
+            loop.modify(fd: fd, token: id, events: events | edge)
             registeredEvents = events
+            rearm = false
         }
     }
 
@@ -473,6 +555,9 @@ final class Connection {
             if now > lingerDeadline { close() }
         }
     }
+
+    /// Answers queued at most before they are sent, when pipelined requests are answered on the loop.
+    static let outputBatchLimit = 64 * 1024
 
     /// Bytes of later requests buffered at most while the current one is being handled.
     static let readAheadLimit = 64 * 1024

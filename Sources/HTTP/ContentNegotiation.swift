@@ -31,14 +31,30 @@ enum ContentNegotiation {
     /// response whose encoding depends on Accept-Encoding with `Vary`.
     static func compressIfAccepted(_ response: inout HTTPResponse, requestHeaders: HTTPHeaders,
                                    threshold: Int, level: Int32) {
-        guard response.status >= 200, response.status != 204, response.status != 304,
-              response.body.count >= threshold, response.headers["Content-Encoding"] == nil else { return }
-        let vary = response.headers.listValues("Vary").map { $0.lowercased() }
-        if !vary.contains("accept-encoding") && !vary.contains("*") {
-            response.headers.add("Vary", "Accept-Encoding")
+        if needsCompression(&response, requestHeaders: requestHeaders, threshold: threshold) {
+            compress(&response, level: level)
         }
-        guard acceptsGzip(requestHeaders), let compressed = gzipCompress(response.body, level: level),
-              compressed.count < response.body.count else { return }
+    }
+
+    /// The cheap half of `compressIfAccepted`: adds `Vary: Accept-Encoding` where the encoding
+    /// depends on it, and says whether the body is to be gzip-encoded (`compress`).
+    static func needsCompression(_ response: inout HTTPResponse, requestHeaders: HTTPHeaders, threshold: Int) -> Bool {
+        guard response.status >= 200, response.status != 204, response.status != 304,
+              response.body.count >= threshold, response.headers["Content-Encoding"] == nil else { return false }
+        var varies = false
+        for field in response.headers where asciiCaseInsensitiveEquals(field.name, "Vary") {
+            for element in field.value.split(separator: ",") {
+                let token = trimOWS(element)
+                if token == "*" || asciiCaseInsensitiveEquals(token, "accept-encoding") { varies = true }
+            }
+        }
+        if !varies { response.headers.add("Vary", "Accept-Encoding") }
+        return requestHeaders.contains("Accept-Encoding") && acceptsGzip(requestHeaders)
+    }
+
+    /// Gzip-encodes the body unless that would not make it smaller.
+    static func compress(_ response: inout HTTPResponse, level: Int32) {
+        guard let compressed = gzipCompress(response.body, level: level), compressed.count < response.body.count else { return }
         response.body = compressed
         response.headers.set("Content-Encoding", "gzip")
     }

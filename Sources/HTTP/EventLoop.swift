@@ -5,8 +5,14 @@ import Logging
 import Synchronization
 
 /// One epoll loop on its own thread. It accepts from the shared listeners (EPOLLEXCLUSIVE, so a
-/// new connection wakes one loop), owns the connections it accepted, and receives handler
-/// responses and commands through a mailbox signalled by an eventfd.
+/// new connection wakes one loop), keeps each connection it accepted or hands it to a sibling loop
+/// holding fewer (so the loops share the connections evenly however the wake-ups fell), owns the
+/// connections it keeps, and receives handler responses and commands through a mailbox signalled
+/// by an eventfd.
+///
+/// The listeners are shared rather than one per loop with SO_REUSEPORT: with SO_REUSEPORT a second
+/// server started by mistake on the same port would bind without an error and take a share of the
+/// connections.
 ///
 /// `@unchecked Sendable` because it is thread-confined rather than locked: everything but `post`
 /// (whose state is behind a Mutex) and the immutable `let`s is touched only on the loop's own
@@ -14,6 +20,8 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     enum Message {
         case response(connection: UInt64, bytes: [UInt8], close: Bool, status: Int, requestID: String?)
+        /// A connection accepted by a sibling loop, already counted in `assigned`.
+        case adopt(fd: Int32, remoteAddress: String)
         case beginShutdown(DispatchGroup)
         case stop
     }
@@ -37,6 +45,12 @@ final class EventLoop: @unchecked Sendable {
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
     private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
+    /// Connections this loop holds or has been handed and not yet opened: what a sibling compares
+    /// when deciding where a new connection goes.
+    let assigned = Atomic<Int>(0)
+    /// Every loop of the server, this one included; set before the loops start, cleared when this
+    /// one stops (the loops refer to each other).
+    var siblings: [EventLoop] = []
     private var nextConnectionID: UInt64
     private var overflowConnections = 0
     private var stopped = false
@@ -46,6 +60,12 @@ final class EventLoop: @unchecked Sendable {
     /// Monotonic time of the current iteration, so every decision in one wake-up sees one clock.
     private(set) var now = Socket.monotonicNow()
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+    /// The Date field's value (IMF-fixdate) for responses serialized on this loop, refreshed at
+    /// most once a second, when the loop wakes in a new second.
+    /// This loop's copy of the router's table (`Router.refresh`).
+    private var routeTable = Router.TableCopy()
+    private(set) var date: [UInt8] = []
+    private var dateSecond = -1
     private let tick: Double
 
     init(index: Int, configuration: ServerConfiguration, router: Router, handlerPool: HandlerPool,
@@ -70,6 +90,7 @@ final class EventLoop: @unchecked Sendable {
         }
         add(fd: wakeFD, token: EventLoop.wakeToken, events: EPOLLIN.rawValue)
         registerListeners()
+        refreshDate()
     }
 
     deinit {
@@ -104,17 +125,20 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: mailbox
 
-    /// Thread-safe: queues a message and wakes the loop.
-    func post(_ message: Message) {
+    /// Thread-safe: queues a message and wakes the loop. False when the loop has stopped reading
+    /// its mailbox (the message is dropped).
+    @discardableResult
+    func post(_ message: Message) -> Bool {
         mailbox.withLock { box in
             // After the loop stopped, its eventfd number may belong to someone else: never write then.
-            guard box.open else { return }
+            guard box.open else { return false }
             box.messages.append(message)
             // One wake-up per batch: the loop takes every queued message after reading the eventfd.
             if box.messages.count == 1 {
                 var one: UInt64 = 1
                 _ = write(wakeFD, &one, 8)
             }
+            return true
         }
     }
 
@@ -130,6 +154,8 @@ final class EventLoop: @unchecked Sendable {
             switch message {
             case .response(let id, let bytes, let close, let status, let requestID):
                 connections[id]?.deliver(bytes, close: close, status: status, requestID: requestID)
+            case .adopt(let fd, let remoteAddress):
+                open(fd: fd, remoteAddress: remoteAddress)
             case .beginShutdown(let group):
                 draining = true
                 unregisterListeners()
@@ -146,6 +172,14 @@ final class EventLoop: @unchecked Sendable {
     // MARK: run loop
 
     func run() {
+        // The kernel's name for the thread too (top -H, perf), not only Foundation's; Glibc's module
+        // lacks pthread_setname_np.
+        let comm = Glibc.open("/proc/thread-self/comm", O_WRONLY)
+        if comm >= 0 {
+            let name = Array("http-loop-\(index)".utf8)
+            _ = name.withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
+            Glibc.close(comm)
+        }
         let capacity = 256
         var events = [epoll_event](repeating: epoll_event(), count: capacity)
         var nextSweep = Socket.monotonicNow() + tick
@@ -153,6 +187,7 @@ final class EventLoop: @unchecked Sendable {
             let timeoutMs = Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000))
             let count = epoll_wait(epollFD, &events, Int32(capacity), timeoutMs)
             now = Socket.monotonicNow()
+            refreshDate()
             if count < 0 && errno != EINTR {
                 logger.error("epoll_wait failed", metadata: ["error": "\(Socket.errnoDescription)"])
                 break
@@ -176,10 +211,25 @@ final class EventLoop: @unchecked Sendable {
         for connection in Array(connections.values) { connection.close() }
         mailbox.withLock { box in
             box.open = false
+            for case .adopt(let fd, _) in box.messages { Glibc.close(fd) }
             box.messages = []
             Glibc.close(wakeFD)
         }
         Glibc.close(epollFD)
+        siblings = []
+    }
+
+    /// Resolves a request head against this loop's copy of the routes.
+    func resolve(method: String, rawPath: String, path: String) -> Router.Resolution {
+        router.refresh(&routeTable)
+        return router.resolve(method: method, rawPath: rawPath, path: path, in: routeTable.table)
+    }
+
+    private func refreshDate() {
+        let second = time(nil)
+        guard second != dateSecond else { return }
+        dateSecond = second
+        date = Array(HTTPDate.format(second).utf8)
     }
 
     private func sweep() {
@@ -221,32 +271,59 @@ final class EventLoop: @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
-            Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            let admitted = server.admitConnection()
-            if !admitted && overflowConnections >= 64 {
-                // Already answering many refused clients: just close.
-                Glibc.close(fd)
-                continue
+            let remoteAddress = Socket.describe(&storage)
+            // The loop holding the fewest connections takes it; a tie stays here.
+            var target = self
+            var fewest = assigned.load(ordering: .relaxed)
+            for sibling in siblings where sibling !== self {
+                let held = sibling.assigned.load(ordering: .relaxed)
+                if held < fewest { (target, fewest) = (sibling, held) }
             }
-            let id = nextConnectionID
-            nextConnectionID += 1
-            let connection = Connection(id: id, fd: fd, remoteAddress: Socket.describe(&storage),
-                                        counted: admitted, loop: self, now: now)
-            connections[id] = connection
-            // Registered with no events; updateInterest/fail pick the real set.
-            add(fd: fd, token: id, events: 0)
-            if admitted {
-                connection.updateInterest()
-            } else {
-                overflowConnections += 1
-                connection.fail(HTTPParseError(status: 503, detail: "the server is at its limit of \(configuration.maxConnections) connections"))
+            if target !== self {
+                target.assigned.add(1, ordering: .relaxed)
+                if target.post(.adopt(fd: fd, remoteAddress: remoteAddress)) { continue }
+                // That loop has stopped: keep the connection.
+                target.assigned.subtract(1, ordering: .relaxed)
             }
+            assigned.add(1, ordering: .relaxed)
+            open(fd: fd, remoteAddress: remoteAddress)
+        }
+    }
+
+    /// Takes on an accepted connection already counted in `assigned`: admits it (or answers 503)
+    /// and starts reading.
+    private func open(fd: Int32, remoteAddress: String) {
+        if draining {
+            Glibc.close(fd)
+            assigned.subtract(1, ordering: .relaxed)
+            return
+        }
+        Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        let admitted = server.admitConnection()
+        if !admitted && overflowConnections >= 64 {
+            // Already answering many refused clients: just close.
+            Glibc.close(fd)
+            assigned.subtract(1, ordering: .relaxed)
+            return
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection = Connection(id: id, fd: fd, remoteAddress: remoteAddress, counted: admitted, loop: self, now: now)
+        connections[id] = connection
+        // Registered with no events; updateInterest/fail pick the real set.
+        add(fd: fd, token: id, events: 0)
+        if admitted {
+            connection.updateInterest()
+        } else {
+            overflowConnections += 1
+            connection.fail(HTTPParseError(status: 503, detail: "the server is at its limit of \(configuration.maxConnections) connections"))
         }
     }
 
     /// Called by a connection when it closes its descriptor.
     func connectionClosed(_ connection: Connection) {
         connections.removeValue(forKey: connection.id)
+        assigned.subtract(1, ordering: .relaxed)
         if connection.counted { server.releaseConnection() } else { overflowConnections -= 1 }
     }
 }

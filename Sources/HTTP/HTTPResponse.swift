@@ -8,7 +8,12 @@ public struct HTTPResponse: Sendable {
 
     /// The handler asked for the connection to be closed after this response.
     var asksToClose: Bool {
-        headers.listValues("Connection").contains { asciiCaseInsensitiveEquals($0, "close") }
+        for field in headers where asciiCaseInsensitiveEquals(field.name, "Connection") {
+            if field.value.split(separator: ",").contains(where: { asciiCaseInsensitiveEquals(trimOWS($0), "close") }) {
+                return true
+            }
+        }
+        return false
     }
 
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {

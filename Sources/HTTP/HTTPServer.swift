@@ -79,6 +79,7 @@ public final class HTTPServer: Sendable {
             $0.loops = loops
             $0.port = boundPort
         }
+        for loop in loops { loop.siblings = loops }
         stoppedGroup.enter()
         for loop in loops {
             loopThreads.enter()

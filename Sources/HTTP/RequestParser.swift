@@ -140,22 +140,52 @@ struct RequestParser {
         return try interpret(method: method, target: target, minorVersion: minor, headers: headers)
     }
 
+    /// The comma-separated list elements of field lines (RFC 9110 §5.6.1), as `HTTPHeaders.listValues`.
+    static func listElements(_ lines: [String]) -> [String] {
+        if lines.isEmpty { return [] }
+        return lines.flatMap { $0.split(separator: ",").map { trimOWS(Substring($0)) } }.filter { !$0.isEmpty }
+    }
+
     /// Applies the message-framing and semantic rules of RFC 9112 §3.2, §6, §9 and RFC 9110 §10.1.1.
     func interpret(method: String, target: String, minorVersion: Int, headers: HTTPHeaders) throws(HTTPParseError) -> RequestHead {
-        let hosts = headers.values("Host")
-        if hosts.count > 1 { throw .badRequest("more than one Host header field") }
-        if minorVersion == 1 && hosts.isEmpty { throw .badRequest("HTTP/1.1 request without a Host header field") }
-        if let host = hosts.first, host.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x2F || $0 == 0x40 || $0 == 0x2C }) {
+        // One pass over the fields for the ones that frame or qualify the message; most requests
+        // carry only Host of these.
+        var hostCount = 0
+        var host: String?
+        var transferEncoding: [String] = [], contentLength: [String] = [], connection: [String] = []
+        var contentEncoding: [String] = []
+        var expect: String?
+        for field in headers {
+            let name = field.name
+            switch name.utf8.count {
+            case 4 where asciiCaseInsensitiveEquals(name, "Host"):
+                hostCount += 1
+                if host == nil { host = field.value }
+            case 6 where asciiCaseInsensitiveEquals(name, "Expect"):
+                if expect == nil { expect = field.value }
+            case 10 where asciiCaseInsensitiveEquals(name, "Connection"):
+                connection.append(field.value)
+            case 14 where asciiCaseInsensitiveEquals(name, "Content-Length"):
+                contentLength.append(field.value)
+            case 16 where asciiCaseInsensitiveEquals(name, "Content-Encoding"):
+                contentEncoding.append(field.value)
+            case 17 where asciiCaseInsensitiveEquals(name, "Transfer-Encoding"):
+                transferEncoding.append(field.value)
+            default:
+                break
+            }
+        }
+        if hostCount > 1 { throw .badRequest("more than one Host header field") }
+        if minorVersion == 1 && hostCount == 0 { throw .badRequest("HTTP/1.1 request without a Host header field") }
+        if let host, host.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x2F || $0 == 0x40 || $0 == 0x2C }) {
             throw .badRequest("invalid Host header field")
         }
 
-        let transferEncoding = headers.values("Transfer-Encoding")
-        let contentLength = headers.values("Content-Length")
         var framing = BodyFraming.none
         if !transferEncoding.isEmpty {
             if !contentLength.isEmpty { throw .badRequest("both Content-Length and Transfer-Encoding present") }
             if minorVersion == 0 { throw .badRequest("Transfer-Encoding in an HTTP/1.0 request") }
-            let codings = headers.listValues("Transfer-Encoding").map { $0.lowercased() }
+            let codings = RequestParser.listElements(transferEncoding).map { $0.lowercased() }
             guard codings.last == "chunked" else { throw .badRequest("transfer coding list does not end in chunked") }
             if codings.filter({ $0 == "chunked" }).count > 1 { throw .badRequest("chunked applied more than once") }
             if codings.count > 1 { throw HTTPParseError(status: 501, detail: "transfer coding \(codings[0]) is not implemented") }
@@ -189,14 +219,14 @@ struct RequestParser {
         let parsedTarget = try RequestTarget.parse(target, method: method)
 
         var close = false, keepAliveToken = false
-        for token in headers.listValues("Connection") {
+        for token in RequestParser.listElements(connection) {
             let lower = token.lowercased()
             if lower == "close" { close = true } else if lower == "keep-alive" { keepAliveToken = true }
         }
         let keepAlive = !close && (minorVersion == 1 || keepAliveToken)
 
         var expectContinue = false
-        if minorVersion == 1, let expect = headers["Expect"] {
+        if minorVersion == 1, let expect {
             guard expect.lowercased() == "100-continue" else {
                 throw HTTPParseError(status: 417, detail: "only Expect: 100-continue is supported")
             }
@@ -204,7 +234,7 @@ struct RequestParser {
         }
 
         var coding = ContentCoding.identity
-        let codings = headers.listValues("Content-Encoding").map { $0.lowercased() }.filter { $0 != "identity" }
+        let codings = RequestParser.listElements(contentEncoding).map { $0.lowercased() }.filter { $0 != "identity" }
         if !codings.isEmpty, framing != .none, framing != .length(0) {
             guard codings == ["gzip"] || codings == ["x-gzip"] else {
                 throw HTTPParseError(status: 415, detail: "request Content-Encoding \(codings.joined(separator: ", ")) is not supported; use gzip")

@@ -10,6 +10,11 @@ struct RequestTarget {
             guard method == "OPTIONS" else { throw .badRequest("asterisk-form target is only allowed with OPTIONS") }
             return RequestTarget(rawPath: "*", path: "*", queryItems: [])
         }
+        // The common case, an origin-form path with no query, fragment or escape, is its own raw
+        // and decoded path: one scan.
+        if target.utf8.first == 0x2F, !target.utf8.contains(where: { $0 == 0x3F || $0 == 0x25 || $0 == 0x23 }) {
+            return RequestTarget(rawPath: target, path: target, queryItems: [])
+        }
         var pathAndQuery = Substring(target)
         if !target.hasPrefix("/") {
             // absolute-form: scheme "://" authority path-abempty [ "?" query ]

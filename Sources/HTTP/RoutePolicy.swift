@@ -25,12 +25,20 @@ public struct RoutePolicy: Sendable {
     /// must never block (no locks held long, no I/O, no database). A constant-time comparison of a
     /// few tokens is the intended use. A refusal's body should be small: it is not gzip-encoded.
     public var admit: (@Sendable (HTTPRequest) -> HTTPResponse?)?
+    /// The handler never blocks and is quick (a health check, a static document, an answer from
+    /// memory): it runs on the connection's I/O thread, with no hop to the handler pool and back.
+    /// Everything else the I/O thread serves waits while it runs, so a handler that touches a
+    /// database, a file, a lock held for long, or does heavy computation must leave this false
+    /// (the default: the handler runs on the pool). A gzip request body is still inflated on the
+    /// pool, and a response the client gets gzip-encoded is compressed there too.
+    public var nonBlocking: Bool
 
     public init(maxBodyBytes: Int? = nil, maxDecodedBodyBytes: Int? = nil, encodedBody: Bool = false,
-                admit: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil) {
+                nonBlocking: Bool = false, admit: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil) {
         self.maxBodyBytes = maxBodyBytes
         self.maxDecodedBodyBytes = maxDecodedBodyBytes
         self.encodedBody = encodedBody
+        self.nonBlocking = nonBlocking
         self.admit = admit
     }
 }

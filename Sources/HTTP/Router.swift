@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Handler for one request. Runs on a Dispatch worker, never on an I/O thread, so it may block.
+/// Handler for one request. Runs on a Dispatch worker, so it may block, unless its route is marked
+/// `RoutePolicy.nonBlocking` (then on the I/O thread that read the request).
 public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse
 
 /// Method + path-template routing. `{name}` matches exactly one non-empty path segment; literal
@@ -16,12 +17,21 @@ public final class Router: Sendable {
         case parameter(String)
     }
 
-    struct Route: Sendable {
-        var method: String
-        var template: String
-        var segments: [Segment]
-        var policy: RoutePolicy
-        var handler: HTTPHandler
+    /// A class, so that handing a resolved route around costs one reference count, not one per field.
+    final class Route: Sendable {
+        let method: String
+        let template: String
+        let segments: [Segment]
+        let policy: RoutePolicy
+        let handler: HTTPHandler
+
+        init(method: String, template: String, segments: [Segment], policy: RoutePolicy, handler: @escaping HTTPHandler) {
+            self.method = method
+            self.template = template
+            self.segments = segments
+            self.policy = policy
+            self.handler = handler
+        }
     }
 
     /// What a request head resolves to: a route to run, or the answer itself (404, 405, OPTIONS,
@@ -31,7 +41,37 @@ public final class Router: Sendable {
         case answer(HTTPResponse)
     }
 
-    private let table = Mutex<[Route]>([])
+    /// The routes in registration order, and the routes without parameters by method and path
+    /// (the template's segments joined, with one leading "/"): a request whose raw path has no
+    /// percent-encoding and equals one of those paths needs no segment-by-segment search.
+    struct Table: Sendable {
+        var routes: [Route] = []
+        var literal: [String: [String: Route]] = [:]
+
+        /// The same table with route objects of its own: a loop that resolves against it counts
+        /// references on objects no other loop touches (no cache line shared between cores).
+        func ownCopy() -> Table {
+            var copies: [ObjectIdentifier: Route] = [:]
+            func copy(_ route: Route) -> Route {
+                if let made = copies[ObjectIdentifier(route)] { return made }
+                let made = Route(method: route.method, template: route.template, segments: route.segments,
+                                 policy: route.policy, handler: route.handler)
+                copies[ObjectIdentifier(route)] = made
+                return made
+            }
+            return Table(routes: routes.map(copy), literal: literal.mapValues { $0.mapValues(copy) })
+        }
+    }
+
+    /// An event loop's own copy of the table, so resolving takes no lock; refreshed (`refresh`) when
+    /// a route has been added since.
+    struct TableCopy {
+        var revision = -1
+        var table = Table()
+    }
+
+    private let table = Mutex<Table>(Table())
+    private let revision = Atomic<Int>(0)
     /// Headers the application puts on every response, added to every answer decided from the request
     /// head, which no handler sees: the router's own (404, 405, OPTIONS, a malformed path's 400) and a
     /// route's `admit` refusals. Given the request's headers.
@@ -65,12 +105,32 @@ public final class Router: Sendable {
         }
         let route = Route(method: method.uppercased(), template: template, segments: segments, policy: policy,
                           handler: handler)
-        table.withLock { $0.append(route) }
+        table.withLock { table in
+            table.routes.append(route)
+            var parts: [String] = []
+            for segment in segments {
+                guard case .literal(let text) = segment else { return }
+                parts.append(text)
+            }
+            guard !parts.isEmpty else { return }
+            let literalPath = "/" + parts.joined(separator: "/")
+            // The first route registered for a method and template wins, as in the full search.
+            if table.literal[route.method]?[literalPath] == nil { table.literal[route.method, default: [:]][literalPath] = route }
+        }
+        revision.add(1, ordering: .releasing)
+    }
+
+    /// Brings `copy` up to date with the routes added since it was made.
+    func refresh(_ copy: inout TableCopy) {
+        let current = revision.load(ordering: .acquiring)
+        guard current != copy.revision else { return }
+        copy.table = table.withLock { $0 }.ownCopy()
+        copy.revision = current
     }
 
     /// Every registered (method, template), in registration order.
     public var routes: [(method: String, template: String)] {
-        table.withLock { $0.map { (method: $0.method, template: $0.template) } }
+        table.withLock { $0.routes.map { (method: $0.method, template: $0.template) } }
     }
 
     private static func split(_ path: Substring) -> [String] {
@@ -108,15 +168,24 @@ public final class Router: Sendable {
     /// learns what it may do there (RFC 9110 §15.5.6). 501 is left for what the server cannot do
     /// at all (an unknown transfer coding).
     func resolve(method: String, rawPath: String, path: String) -> Resolution {
+        resolve(method: method, rawPath: rawPath, path: path, in: table.withLock { $0 })
+    }
+
+    func resolve(method: String, rawPath: String, path: String, in table: Table) -> Resolution {
+        // A route without parameters, asked with its own method, is the best match there can be
+        // (HEAD falls back to GET only where no HEAD route matches, so it takes the full search).
+        if rawPath.utf8.first == 0x2F, !rawPath.utf8.contains(0x25), let found = table.literal[method]?[rawPath] {
+            return .route(found, parameters: [:])
+        }
+        let routes = table.routes
         if rawPath == "*" {
             guard method == "OPTIONS" else { return .answer(Router.notFound(path)) }
-            let methods = Set(table.withLock { $0.map(\.method) })
+            let methods = Set(routes.map(\.method))
             return .answer(HTTPResponse(status: 204, headers: ["Allow": Router.allowValue(methods)]))
         }
         guard let decoded = Router.decodedSegments(rawPath) else {
             return .answer(.problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path"))
         }
-        let routes = table.withLock { $0 }
         if let found = Router.best(routes, method: method, decoded) {
             return .route(found.route, parameters: found.parameters)
         }
@@ -138,7 +207,7 @@ public final class Router: Sendable {
     func allowedMethods(rawPath: String) -> String? {
         guard rawPath != "*", let decoded = Router.decodedSegments(rawPath) else { return nil }
         var methods = Set<String>()
-        for route in table.withLock({ $0 }) where Router.match(route.segments, decoded) != nil { methods.insert(route.method) }
+        for route in table.withLock({ $0.routes }) where Router.match(route.segments, decoded) != nil { methods.insert(route.method) }
         return methods.isEmpty ? nil : Router.allowValue(methods)
     }
 

@@ -205,6 +205,26 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(text.contains("Content-Length: 1\r\n"))
     }
 
+    func testCharacterClassTestsAgreeWithTheTables() {
+        for value in 0...255 {
+            let byte = UInt8(value)
+            XCTAssertEqual(CharacterClasses.isToken(byte), CharacterClasses.token[value], "token \(value)")
+            XCTAssertEqual(CharacterClasses.isFieldValue(byte), CharacterClasses.fieldValue[value], "field value \(value)")
+            XCTAssertEqual(CharacterClasses.isTarget(byte), CharacterClasses.target[value], "target \(value)")
+        }
+    }
+
+    func testConstantResponseLinesAgreeWithTheirSources() {
+        let policy = ResponseSerializer.policyLine
+        XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: policy.utf8Start, count: policy.utf8CodeUnitCount), as: UTF8.self),
+                       "Content-Security-Policy: \(SecurityHeaders.lockedDown)\r\n")
+        for status in 100...599 {
+            guard let line = ResponseSerializer.staticStatusLine(status) else { continue }
+            XCTAssertEqual(String(decoding: UnsafeBufferPointer(start: line.utf8Start, count: line.utf8CodeUnitCount), as: UTF8.self),
+                           "HTTP/1.1 \(status) \(StatusPhrase.phrase(status))\r\n")
+        }
+    }
+
     func testHTTPDateFormat() {
         XCTAssertEqual(HTTPDate.format(784111777), "Sun, 06 Nov 1994 08:49:37 GMT")
     }

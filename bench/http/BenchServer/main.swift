@@ -21,8 +21,11 @@ let json4k: [UInt8] = {
 var logger = Logger(label: "http-bench")
 logger.logLevel = .warning
 let router = Router()
-router.add("GET", "/small") { _ in .text(200, "ok") }
-router.add("GET", "/json4k") { _ in .json(200, json4k) }
+// Both are static answers, so they run on the event loop (RoutePolicy.nonBlocking).
+let onLoop = RoutePolicy(nonBlocking: true)
+let small = HTTPResponse.text(200, "ok"), document = HTTPResponse.json(200, json4k)
+router.add("GET", "/small", policy: onLoop) { _ in small }
+router.add("GET", "/json4k", policy: onLoop) { _ in document }
 router.add("POST", "/upload") { request in .json(200, Array("{\"received\":\(request.body.count)}".utf8)) }
 
 let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 : 0
