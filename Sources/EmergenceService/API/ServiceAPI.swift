@@ -49,13 +49,17 @@ final class ServiceAPI: Sendable {
         var scope: Scope?
         var handler: @Sendable (HTTPRequest) throws -> HTTPResponse
         var encodedBody = false
+        /// Answered on the event loop that read the request, with no hop to the handler pool: only for
+        /// handlers that touch neither SQLite nor anything else that can block (RoutePolicy.nonBlocking).
+        var nonBlocking = false
 
-        init(_ method: String, _ template: String, _ scope: Scope?, encodedBody: Bool = false,
+        init(_ method: String, _ template: String, _ scope: Scope?, encodedBody: Bool = false, nonBlocking: Bool = false,
              _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
             self.method = method
             self.template = template
             self.scope = scope
             self.encodedBody = encodedBody
+            self.nonBlocking = nonBlocking
             self.handler = handler
         }
     }
@@ -64,9 +68,12 @@ final class ServiceAPI: Sendable {
         // One line a path, its methods side by side.
         let own: [Route] = [
             // Probes and the description of the API: open, but /metrics needs the read scope.
-            Route("GET", "/healthz", nil, health),
+            // Liveness and the API's description are constant answers, given on the loop: a server
+            // whose handler pool is busy with uploads still says it is alive. Readiness reads the
+            // database, so it waits its turn on the pool.
+            Route("GET", "/healthz", nil, nonBlocking: true, health),
             Route("GET", "/readyz", nil, ready),
-            Route("GET", "/openapi.json", nil, openAPI),
+            Route("GET", "/openapi.json", nil, nonBlocking: true, openAPI),
             Route("GET", "/metrics", .read, metricsExposition),
             // Studies (StudyRoutes.swift); deleting one is an admin's.
             Route("POST", "/v1/studies", .write, createStudy), Route("GET", "/v1/studies", .read, listStudies),
@@ -98,12 +105,13 @@ final class ServiceAPI: Sendable {
             let handler = route.handler
             let scope = route.scope
             let encodedBody = route.encodedBody
+            let nonBlocking = route.nonBlocking
             // Everything decided from the head (credentials, the query's shape, the body's declared
             // size) is decided before a body byte is read: `admit` runs on the I/O thread and is cheap
             // (a constant-time compare of a few tokens, a scan of the query).
             let policy = RoutePolicy(maxBodyBytes: encodedBody ? limits.uploadWireBytes : limits.smallBodyBytes,
                                      maxDecodedBodyBytes: encodedBody ? limits.uploadDecodedBytes : limits.smallBodyBytes,
-                                     encodedBody: encodedBody,
+                                     encodedBody: encodedBody, nonBlocking: nonBlocking,
                                      admit: { [self] request in admission(request, scope: scope) })
             router.add(route.method, route.template, policy: policy) { [self] request in
                 let requestID = RequestID.of(request)
