@@ -10,13 +10,17 @@ import Storage
 /// extension); no token is ever taken from a URL or a cookie, so the pages open no new way in.
 extension ServiceAPI {
     /// The most studies the list shows (the JSON list pages through all of them).
-    static let pageStudyLimit = 500
+    static let pageStudyLimit = 100
     /// The most fits a study page lists.
     static let pageHistoryLimit = 20
 
     func homePage(_ request: HTTPRequest) throws -> HTTPResponse {
+        // A page of studies at a time, in creation order, so the page costs the same at 100,000
+        // studies as at 10; `cursor` is the last study id of the page before (as in /v1/studies).
+        let after = try cursor(request, fallback: 0)
+        let page = try studies.list(after: after, limit: Self.pageStudyLimit + 1)
         var entries: [StudyListEntry] = []
-        for s in try studies.list(after: 0, limit: Self.pageStudyLimit) {
+        for s in page.prefix(Self.pageStudyLimit) {
             let last = try jobs.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
             var prediction: (id: Int, result: FitResult)?
             if let id = try jobs.newestSucceededID(studyID: s.id), let r = try storedResult(id: id) { prediction = (id, r) }
@@ -24,7 +28,8 @@ extension ServiceAPI {
             let updated = [s.createdAt, last?.createdAt, last?.startedAt, last?.finishedAt].compactMap { $0 }.max() ?? s.createdAt
             entries.append(StudyListEntry(study: s, lastFit: last, prediction: prediction, updated: updated))
         }
-        return Self.html(StudyPages.index(entries))
+        let next = page.count > Self.pageStudyLimit ? entries.last?.study.id : nil
+        return Self.html(StudyPages.index(entries, next: next, isFirstPage: after == 0))
     }
 
     func studyPage(_ request: HTTPRequest) throws -> HTTPResponse {

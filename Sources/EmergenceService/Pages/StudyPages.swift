@@ -46,13 +46,17 @@ enum StudyPages {
 
     // MARK: GET /
 
-    static func index(_ entries: [StudyListEntry]) -> String {
+    /// - next: the cursor of the next page (the last study id shown), nil on the last page.
+    static func index(_ entries: [StudyListEntry], next: Int? = nil, isFirstPage: Bool = true) -> String {
         var b = "<header><h1>Emergence predictions</h1>\n"
         b += "<p class=\"muted\">When will a capability emerge? Each study fits the emergence law to finetuned checkpoints and converts the emergence loss to pretraining compute. JSON for all of this is under <a href=\"/v1/studies\">/v1/studies</a>; the API is described in <a href=\"/openapi.json\">openapi.json</a>.</p></header>\n<main>\n"
-        if entries.isEmpty {
+        if entries.isEmpty && !isFirstPage {
+            b += "<p>No more studies. <a href=\"/\">Back to the first page</a>.</p>\n"
+        } else if entries.isEmpty {
             b += "<p>No studies yet. Create one with <code>POST /v1/studies</code>, upload evaluations to <code>POST /v1/studies/{name}/evaluations</code> and request a fit with <code>POST /v1/studies/{name}/fits</code> (see the README).</p>\n"
         } else {
-            b += "<table>\n<caption class=\"muted\">\(entries.count) stud\(entries.count == 1 ? "y" : "ies"); predicted FLOPs come from each study's newest succeeded fit.</caption>\n"
+            let shown = "\(entries.count) stud\(entries.count == 1 ? "y" : "ies")" + (next != nil || !isFirstPage ? " on this page" : "")
+            b += "<table>\n<caption class=\"muted\">\(shown); predicted FLOPs come from each study's newest succeeded fit.</caption>\n"
             b += "<thead><tr><th scope=\"col\">Study</th><th scope=\"col\">Rows</th><th scope=\"col\">Last fit</th><th scope=\"col\">Predicted FLOPs (5–95%)</th><th scope=\"col\">Updated</th></tr></thead>\n<tbody>\n"
             for e in entries {
                 b += "<tr data-study=\"\(HTMLText.escape(e.study.name))\">"
@@ -70,6 +74,10 @@ enum StudyPages {
                 b += "</td><td class=\"num\">\(HTMLText.escape(PageNumbers.time(e.updated)))</td></tr>\n"
             }
             b += "</tbody>\n</table>\n"
+            var links: [String] = []
+            if !isFirstPage { links.append("<a href=\"/\">First page</a>") }
+            if let next { links.append("<a href=\"/?cursor=\(next)\" rel=\"next\">Next page</a>") }
+            if !links.isEmpty { b += "<nav aria-label=\"More studies\"><p>" + links.joined(separator: " · ") + "</p></nav>\n" }
         }
         b += "</main>\n"
         return document(title: "Emergence predictions", body: b)
@@ -83,6 +91,10 @@ enum StudyPages {
         }
         if let mle = f.mle, f.reachable {
             return PageNumbers.data(mle, field: "flops.mle", text: PageNumbers.flops(mle)) + " " + interval(f.percentiles, compact: true)
+        }
+        // The curvature not pinned (an α band): no single C*, only the interval over the band.
+        if r.emergence.loss.alphaBand != nil, f.percentiles != nil {
+            return "<span class=\"muted\">curvature not pinned</span> " + interval(f.percentiles, compact: true)
         }
         if let lb = f.lowerBound { return "&gt; " + PageNumbers.data(lb, field: "flops.lower_bound", text: PageNumbers.flops(lb)) }
         return "<span class=\"muted\">unreachable</span>"
