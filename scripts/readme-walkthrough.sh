@@ -7,6 +7,7 @@
 #   scripts/readme-walkthrough.sh [BINARY]      (default .build/debug/emergence)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/listening-port.sh
 root=$PWD
 bin=${1:-.build/debug/emergence}
 case $bin in /*) ;; *) bin=$root/$bin ;; esac
@@ -15,12 +16,7 @@ scratch=$(mktemp -d)
 "$bin" serve --port 0 --db "$scratch/walkthrough.sqlite" --workers 1 >"$scratch/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's/.*emergence listening on [^ ]*:\([0-9]*\) .*/\1/p' "$scratch/server.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(listening_port "$scratch/server.log")
 [ -n "$port" ] || { echo "emergence serve did not start:"; cat "$scratch/server.log"; exit 1; }
 
 # The walkthrough block, from its first line to the closing fence.

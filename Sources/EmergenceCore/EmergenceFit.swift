@@ -288,7 +288,8 @@ public enum EmergenceFit {
             // says the law is not pinned down.
             Identifiability.checkInterval(&identifiability, sorted: sorted)
             if !assessment.alreadyEmerged && !identifiability.identified {
-                identifiability.detectionBound = identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0, upperFromMLE: profileUpper) }
+                // The α band's ceiling, when it was computed, is this same limit.
+                identifiability.detectionBound = identifiability.detectionBound ?? identifiability.fewShotBoundary.map { detectionLimit(model, mle: mle, from: $0, upperFromMLE: profileUpper) }
                 measures = identifiability
                 withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
                 return result

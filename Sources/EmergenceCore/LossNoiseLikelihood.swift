@@ -18,9 +18,10 @@ extension EmergenceModel {
         let a = theta[Self.a], b = theta[Self.b], d = withDelta ? theta[Self.delta] : 0
         let groups = data.groupD.count
         let s2 = sigma * sigma, run = runSD * runSD, shift = a * a * lossSD * lossSD
-        // The four variances: few-shot or finetuned, at the floor or lifted.
-        let variance = [s2 + run, s2 + run + shift, s2, s2 + shift]
-        let logVariance = variance.map { log($0) }
+        // The four variances (finetuned or few-shot, at the floor or lifted) and their logs, once a
+        // call: this runs for every walker at every step, so no array is allocated here.
+        let vFloor = s2 + run, vLifted = s2 + run + shift, vFewFloor = s2, vFewLifted = s2 + shift
+        let lFloor = log(vFloor), lLifted = log(vLifted), lFewFloor = log(vFewFloor), lFewLifted = log(vFewLifted)
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: groups) { e in
             let logBasis = form == .logPower ? data.groupLogLogD : data.groupLogD
             for g in 0..<groups { e[g] = k * exp(alpha * logBasis[g]) + c }
@@ -28,9 +29,10 @@ extension EmergenceModel {
             for i in 0..<data.count {
                 let z = e[data.group[i]] - data.x[i]
                 let r = data.y[i] - (b + d * data.fewShot[i] + (z > 0 ? a * z : 0))
-                let kind = (data.fewShot[i] == 1 ? 2 : 0) + (z > 0 ? 1 : 0)
                 let count = multiplicity?[i] ?? 1
-                s += count * (logVariance[kind] + r * r / variance[kind])
+                let (v, logV) = data.fewShot[i] == 1 ? (z > 0 ? (vFewLifted, lFewLifted) : (vFewFloor, lFewFloor))
+                                                     : (z > 0 ? (vLifted, lLifted) : (vFloor, lFloor))
+                s += count * (logV + r * r / v)
             }
             return -s / 2
         }

@@ -10,6 +10,7 @@
 # Uses .build/release/emergence (built if missing). Run by hand; the PNGs under docs/ are its output.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/listening-port.sh
 out=${1:-docs/screenshots}
 python=${PYTHON:-python3}
 bin=.build/release/emergence
@@ -21,12 +22,7 @@ scratch=$(mktemp -d)
 "$bin" serve --port 0 --db "$scratch/pages.sqlite" --workers 1 --log-format text >"$scratch/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$scratch"' EXIT
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's/.*emergence listening on [^ ]*:\([0-9]*\) .*/\1/p' "$scratch/server.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(listening_port "$scratch/server.log")
 [ -n "$port" ] || { echo "render_pages: the server did not start:"; cat "$scratch/server.log"; exit 1; }
 base="http://127.0.0.1:$port"
 

@@ -10,6 +10,7 @@
 # enforcing integrity; 200,000 without it); upload/poll latency with 2 fits running ~ the idle figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/listening-port.sh
 duration="${1:-5}"
 [ -n "${INGEST_ONLY:-}" ] || command -v wrk >/dev/null || { echo "wrk not found: apt-get install -y wrk" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl not found" >&2; exit 1; }
@@ -26,12 +27,7 @@ python3 bench/service/make_rows.py "$rows" csv | gzip -6 >"$work/rows.csv.gz"
 "$EMERGENCE_BIN" serve --port 0 --db "$work/bench.sqlite" --workers 2 >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's/.*emergence listening on [^ ]*:\([0-9]*\) .*/\1/p' "$work/server.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(listening_port "$work/server.log")
 [ -n "$port" ] || { echo "server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
 base="http://127.0.0.1:$port"
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$pid/status"; }
