@@ -225,9 +225,12 @@ public enum EmergenceFit {
             band = AlphaBand.profile(model, noise: options.noise, mle: mle, ceiling: ceiling, cancel: cancel)
             try cancel.check()
             if band == nil {
-                identifiability.reasons.append(.notPinned)
+                // Not "E* not pinned" (the profile of E* may well close): the curvature could not be
+                // bounded at all, which the alpha_at_bound warning says.
                 measures = identifiability
                 withhold(identifiability, options: options, law: lawFit?.law ?? options.scalingLaw, result: &result)
+                result.warnings.append(Identifiability.collapseWarning(identifiability, band: nil, form: options.form,
+                                                                       d0: result.d0 ?? 2))
                 return result
             }
         }

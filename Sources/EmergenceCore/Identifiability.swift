@@ -151,15 +151,22 @@ public enum Identifiability {
         }
     }
 
-    static func collapseWarning(_ m: Measures, band: AlphaBand, form: FitOptions.Form, d0: Double) -> FitResult.Warning {
+    /// `band` nil: no grid α other than the collapsed one fitted inside the band, and the answer is
+    /// withheld.
+    static func collapseWarning(_ m: Measures, band: AlphaBand?, form: FitOptions.Form, d0: Double) -> FitResult.Warning {
         let smallest = m.dataAmounts.first ?? d0
         let suggestion = max((smallest / 4).rounded(), d0 + 1)
+        let advice = "Finetune with smaller data amounts, down to about \(count(suggestion)) examples (the smallest now is \(count(smallest))), so the curve towards D0 = \(count(d0)) is seen"
+        let lead = String(format: "the law's curvature is not identified (α̂ = %.2f, at its bound %.2f): a nearly flat law in %@ fits best",
+                          m.alpha, m.alphaLowerBound, form == .logPower ? "ln D" : "D")
+        guard let band else {
+            return .init(code: "alpha_at_bound", message: lead + ", and refitting at fixed curvatures found no range of them the data allow, so only a bound is given. " + advice)
+        }
         let which = band.ceiling.map { String(format: "every α whose best fit, every other parameter refitted, keeps E* below %.3f, the lowest few-shot loss plus what the noise could hide", $0) }
             ?? "the values the data do not rule out at 90%, every other parameter refitted"
-        return .init(code: "alpha_at_bound", message: String(format:
-            "the law's curvature is not identified (α̂ = %.2f, at its bound %.2f): a nearly flat law in %@ fits best, but steeper ones fit almost as well; for α between %.2f and %.2f (%@) the data put E* between %.3f and %.3f, so no single estimate is given; the percentiles are those of the bootstrap with α drawn uniformly in ln α across that band. Finetune with smaller data amounts, down to about %@ examples (the smallest now is %@), so the curve towards D0 = %@ is seen",
-            m.alpha, m.alphaLowerBound, form == .logPower ? "ln D" : "D", band.alphaLow, band.alphaHigh, which,
-            band.lossLow, band.lossHigh, count(suggestion), count(smallest), count(d0)))
+        return .init(code: "alpha_at_bound", message: lead + String(format:
+            ", but steeper ones fit almost as well; for α between %.2f and %.2f (%@) the data put E* between %.3f and %.3f, so no single estimate is given; the percentiles are those of the bootstrap with α drawn uniformly in ln α across that band. ",
+            band.alphaLow, band.alphaHigh, which, band.lossLow, band.lossHigh) + advice)
     }
 
     static func weakSignalMessage(_ m: Measures) -> String {
