@@ -133,27 +133,49 @@ enum Bootstrap {
                     let e = resampled.prediction(best.theta)
                     if e.isFinite {
                         let draw = Draw(prediction: e, checkpoints: drawn)
-                        shared.draws.withLock { $0[b] = draw }
+                        shared.record(draw, at: b)
                     }
                 }
                 progress?(shared.done.add(1, ordering: .relaxed).newValue)
             }
         }
         try cancel.check()
-        return Outcome(draws: shared.draws.withLock { $0 })
+        return Outcome(draws: shared.all())
     }
 }
 
 /// What the bootstrap's threads share: the next draw to hand out, how many are done, and the
 /// results, one slot per draw (each draw writes only its own, so the lock is never contended for
 /// long; a refit costs milliseconds, the lock nanoseconds).
+///
+/// The atomic hand-over inside the lock is for the thread sanitizer (a CI step), as in
+/// Storage/Lock.swift, which this pure module cannot import: on Linux a contended `Mutex` passes to
+/// the next thread inside the kernel, where the sanitizer sees no order, and it reported two threads'
+/// slot writes as a race. A load-acquire after locking and a store-release before unlocking state
+/// the order where it can see it (plain moves on x86-64).
 final class SharedDraws: Sendable {
     let next = Atomic<Int>(0)
     let done = Atomic<Int>(0)
-    let draws: Mutex<[Bootstrap.Draw?]>
+    private let draws: Mutex<[Bootstrap.Draw?]>
+    private let handOver = Atomic<UInt8>(0)
 
     init(_ count: Int) {
         draws = Mutex([Bootstrap.Draw?](repeating: nil, count: max(count, 0)))
+    }
+
+    func record(_ draw: Bootstrap.Draw, at slot: Int) {
+        draws.withLock { d in
+            _ = handOver.load(ordering: .acquiring)
+            d[slot] = draw
+            handOver.store(0, ordering: .releasing)
+        }
+    }
+
+    func all() -> [Bootstrap.Draw?] {
+        draws.withLock { d in
+            _ = handOver.load(ordering: .acquiring)
+            return d
+        }
     }
 }
 
