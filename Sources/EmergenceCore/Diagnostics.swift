@@ -15,17 +15,14 @@ enum Diagnostics {
         var liftSNR = 0.0
         /// The likelihood-ratio statistic of the lift against the floor-only model.
         var signalStatistic = 0.0
+        /// Its test against this study's own null distribution (SignalTest.swift); nil when no
+        /// finetuned row is lifted at all (nothing to test).
+        var signalTest: SignalTest.Outcome? = nil
         var warnings: [FitResult.Warning] = []
     }
 
-    /// Likelihood-ratio statistic 2·(log L_full − log L_floor) below which the ReLU's lift is treated as
-    /// noise. The lift adds four parameters (k, α, C, A) whose null distribution is not χ² (the elbow
-    /// is not identified when A = 0), so the threshold was set from simulated no-signal studies:
-    /// pure noise gave 1–15 there (the `no_signal` warning quotes the statistic), while identifiable
-    /// studies give hundreds.
-    static let signalThreshold = 30.0
-
-    static func assess(_ model: EmergenceModel, mle: MaximumLikelihoodFit, noise: FitOptions.Noise) -> Assessment {
+    /// seed: the null simulations' (SignalTest), so a fit stays deterministic given its seed.
+    static func assess(_ model: EmergenceModel, mle: MaximumLikelihoodFit, noise: FitOptions.Noise, seed: UInt64) -> Assessment {
         var out = Assessment()
         let data = model.data
         let theta = mle.theta
@@ -62,7 +59,12 @@ enum Diagnostics {
 
         out.liftSNR = out.liftSNR.squareRoot()
         out.signalStatistic = statistic
-        if statistic < signalThreshold || liftedFinetuned.isEmpty {
+        // The likelihood-ratio test against this study's own null (SignalTest.swift), run only when
+        // some finetuned row stands above the floor at all.
+        if !liftedFinetuned.isEmpty {
+            out.signalTest = SignalTest.run(model, noise: noise, statistic: statistic, seed: seed)
+        }
+        if liftedFinetuned.isEmpty || out.signalTest?.signal != true {
             // The warning itself needs the bound (EmergenceFit.detectionLimit): `noSignalWarning`.
             out.noSignal = true
             return out
@@ -97,9 +99,19 @@ enum Diagnostics {
     /// The `no_signal` warning: the statistic, and the bound (the lowest loss plus what the noise could hide).
     static func noSignalWarning(_ a: Assessment, data: FitData, lowest: Double, bound: Double, slopeFloor: Double) -> FitResult.Warning {
         .init(code: "no_signal", message: String(format:
-            "no finetuned run has left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f): emergence has not shown yet; if it has begun, it began below loss %.3f (the lowest loss seen, %.3f, plus %.3f nats: the largest shift of the elbow these data cannot rule out at 95%% for a slope of at least %.2f accuracy per nat), so only that bound is given. Finetune lower-loss checkpoints (below %.3f) or with larger data amounts (above %@ examples), where the lift shows",
-            a.signalStatistic, signalThreshold, bound, lowest, bound - lowest, slopeFloor, lowest,
+            "no finetuned run has left the floor distinguishably (%@): emergence has not shown yet; if it has begun, it began below loss %.3f (the lowest loss seen, %.3f, plus %.3f nats: the largest shift of the elbow these data cannot rule out at 95%% for a slope of at least %.2f accuracy per nat), so only that bound is given. Finetune lower-loss checkpoints (below %.3f) or with larger data amounts (above %@ examples), where the lift shows",
+            signalEvidence(a), bound, lowest, bound - lowest, slopeFloor, lowest,
             Identifiability.count(data.dataAmounts.last ?? 0)))
+    }
+
+    /// The test's figures in words, for the `no_signal` warning.
+    static func signalEvidence(_ a: Assessment) -> String {
+        guard let test = a.signalTest, let exceeding = test.exceeding else {
+            return "no finetuned row stands more than 2 noise SDs above the floor"
+        }
+        let p95 = test.nullP95.map { String(format: ", 95th percentile %.1f", $0) } ?? ""
+        return String(format: "likelihood-ratio statistic %.1f against the floor-only model; %d of %d studies simulated from that model with this design reached it%@, so a lift this size is what noise alone gives",
+                      test.statistic, exceeding, SignalTest.replicates, p95)
     }
 
     /// log L of the floor-only model μ = B + Δ·fewShot (A = 0), at its own MLE.

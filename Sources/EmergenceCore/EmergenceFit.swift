@@ -143,8 +143,13 @@ public enum EmergenceFit {
         try cancel.check()
         if let priorWarning { result.warnings.append(priorWarning) }
 
-        let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise)
+        let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise, seed: options.seed)
         result.warnings.append(contentsOf: assessment.warnings)
+        if let test = assessment.signalTest {
+            result.fit?.signalTest = .init(statistic: test.statistic, exceeding: test.exceeding,
+                                           replicates: test.exceeding == nil ? nil : SignalTest.replicates,
+                                           nullP95: test.nullP95, signal: test.signal)
+        }
         if assessment.noSignal {
             // Only a bound exists (docs/method.md §6): if emergence has begun, it began below the lowest
             // loss plus what the noise could hide. No point estimate, and none of the warnings that

@@ -70,10 +70,29 @@ public struct FitResult: Codable, Sendable, Equatable {
         /// The run-to-run SD of finetuned accuracies beyond the binomial, from replicate subsets
         /// (RunNoise); absent without replicates with n_questions.
         public var runNoiseSD: Double? = nil
+        /// The test of "has any finetuned run left the floor" (SignalTest); absent when no row was lifted.
+        public var signalTest: SignalTestSummary? = nil
         enum CodingKeys: String, CodingKey {
             case points, rss, rmse, aic, bic
             case logLikelihood = "log_likelihood"
             case runNoiseSD = "run_noise_sd"
+            case signalTest = "signal_test"
+        }
+    }
+
+    /// The likelihood-ratio statistic of the lift against the floor-only model, and its null
+    /// distribution simulated for this study (absent where the statistic was beyond doubt).
+    public struct SignalTestSummary: Codable, Sendable, Equatable {
+        public var statistic: Double
+        /// Simulated floor-only studies (of `replicates`) whose statistic reached this one's.
+        public var exceeding: Int? = nil
+        public var replicates: Int? = nil
+        /// The simulated null's 95th percentile.
+        public var nullP95: Double? = nil
+        public var signal: Bool
+        enum CodingKeys: String, CodingKey {
+            case statistic, exceeding, replicates, signal
+            case nullP95 = "null_p95"
         }
     }
 
