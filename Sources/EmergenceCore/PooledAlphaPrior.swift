@@ -125,6 +125,13 @@ public enum PooledAlphaPrior {
     static let tauFloor = 0.02, tauCeiling = 2.0, tauCount = 40
     /// χ²₁'s 90% point.
     static let cutoff = 2.71
+    /// The scale of τ's half-normal prior in the predictive average (nil: flat on [0, 2]).
+    static let tauPriorScale: Double? = 0.5
+
+    static func tauPrior(_ tau: Double) -> Double {
+        guard let s = tauPriorScale else { return 1 }
+        return exp(-0.5 * tau * tau / (s * s))
+    }
 
     /// Why a member cannot feed a pool of laws of `form`; nil when it can.
     public static func exclusion(_ m: Member, form: FitOptions.Form) -> String? {
@@ -183,10 +190,10 @@ public enum PooledAlphaPrior {
         let muInside = (0..<n).filter { muProfile[$0] >= floor }
         let tauInside = (0..<tauCount).filter { tauProfile[$0] >= floor }
 
-        // The predictive prior: weights ∝ exp(M) · Δτ (flat in τ on the log grid), flat in μ.
+        // The predictive prior: weights ∝ exp(M) · π(τ) · Δτ (Δτ: the log grid's spacing), flat in μ.
         var weight = 0.0, sumMu = 0.0, sumMu2 = 0.0, sumTau2 = 0.0
         for k in 0..<tauCount {
-            let dTau = (taus[min(k + 1, tauCount - 1)] - taus[max(k - 1, 0)]) / 2
+            let dTau = (taus[min(k + 1, tauCount - 1)] - taus[max(k - 1, 0)]) / 2 * tauPrior(taus[k])
             for j in 0..<n {
                 let w = exp(marginal[k][j] - best.value) * dTau
                 weight += w; sumMu += w * xs[j]; sumMu2 += w * xs[j] * xs[j]; sumTau2 += w * taus[k] * taus[k]

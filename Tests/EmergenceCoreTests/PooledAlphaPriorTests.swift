@@ -98,7 +98,11 @@ final class PooledAlphaPriorTests: XCTestCase {
         let plain = try EmergenceFit.run(rows, options: o, threads: 1)
         let p = try XCTUnwrap(plain.alphaProfile)
         XCTAssertGreaterThan(p.lnAlpha.count, 10)
-        XCTAssertEqual(p.deviance.min() ?? 1, 0, accuracy: 1e-9)
+        // Against the MLE (off the grid), so the least deviance on the grid is small but need not be 0.
+        XCTAssertTrue(p.deviance.allSatisfy { $0 >= 0 })
+        XCTAssertLessThan(p.deviance.min() ?? 9, 1)
+        let alphaHat = try XCTUnwrap(plain.parameters?.alpha)
+        XCTAssertEqual(try XCTUnwrap(p.mode), log(alphaHat), accuracy: 0.21)
         XCTAssertNil(plain.alphaPrior)
         o.alphaPrior = AlphaPrior(median: 1.5, logSD: 0.2)
         let prior = try EmergenceFit.run(rows, options: o, threads: 1)
