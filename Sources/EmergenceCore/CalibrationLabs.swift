@@ -34,6 +34,8 @@ extension Calibration {
         /// prior's central 90% (the prior's own calibration).
         public var medianPriorLogSD: Double?
         public var priorCoverage90: Double?
+        /// The scale of τ's half-normal prior the pooled estimates used (nil: flat).
+        public var tauPriorScale: Double?
 
         enum CodingKeys: String, CodingKey {
             case kind, labs, split, plain, pooled
@@ -42,6 +44,7 @@ extension Calibration {
             case withPrior = "with_prior"
             case medianPriorLogSD = "median_prior_log_sd"
             case priorCoverage90 = "prior_coverage_90"
+            case tauPriorScale = "tau_prior_scale"
         }
     }
 
@@ -78,6 +81,7 @@ extension Calibration {
     public static func runLabs(kind: LabKind, size: Int, labs: Int, seed: UInt64, options: FitOptions,
                                maxFlops: Double = 2e22, split: String = "custom",
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                               tauPriorScale: Double? = PooledAlphaPrior.tauPriorScale,
                                onStudy: ((Int, Int, FitResult?, FitResult?) -> Void)? = nil) -> LabReport {
         var options = options
         options.maxFlops = maxFlops
@@ -101,7 +105,8 @@ extension Calibration {
             }
             for (i, study) in studies.enumerated() {
                 var result = plain[i]
-                if let estimate = PooledAlphaPrior.estimate(members, form: options.form, excluding: "\(i)") {
+                if let estimate = PooledAlphaPrior.estimate(members, form: options.form, excluding: "\(i)",
+                                                                 tauPriorScale: tauPriorScale) {
                     var o = options
                     o.seed = UInt64(lab * size + i)
                     o.alphaPrior = estimate.resolved(excluded: "\(i)")
@@ -126,6 +131,7 @@ extension Calibration {
                          pooled: score(pooledRecords, family: family, split: split, seed: seed, options: pooledOptions),
                          withPrior: priorSDs.count,
                          medianPriorLogSD: priorSDs.isEmpty ? nil : Percentile.of(sorted: priorSDs.sorted(), 50),
-                         priorCoverage90: priorSDs.isEmpty ? nil : Double(priorHits) / Double(priorSDs.count))
+                         priorCoverage90: priorSDs.isEmpty ? nil : Double(priorHits) / Double(priorSDs.count),
+                         tauPriorScale: tauPriorScale)
     }
 }

@@ -23,8 +23,8 @@ import Foundation
 ///
 /// **The prior handed to a fit** is the predictive distribution of a new study's ln α, not the
 /// plug-in N(μ̂, τ̂²): with ten studies or fewer τ̂ is often 0 when the true spread is not, and a plug-in
-/// prior would then be confident and wrong. Averaging over (μ, τ) with weights ∝ exp(M) (flat in μ,
-/// flat in τ on [0, 2]),
+/// prior would then be confident and wrong. Averaging over (μ, τ) with weights ∝ exp(M)·π(τ) (flat in
+/// μ; π a half-normal of scale 0.5 on τ ∈ [0, 2], chosen on the development labs),
 ///
 ///     mean  m = E[μ],        variance  v = E[τ²] + Var[μ],
 ///
@@ -125,11 +125,12 @@ public enum PooledAlphaPrior {
     static let tauFloor = 0.02, tauCeiling = 2.0, tauCount = 40
     /// χ²₁'s 90% point.
     static let cutoff = 2.71
-    /// The scale of τ's half-normal prior in the predictive average (nil: flat on [0, 2]).
-    static let tauPriorScale: Double? = 0.5
+    /// The scale of τ's half-normal prior in the predictive average (nil: flat on [0, 2]); chosen on
+    /// the development labs (docs/method.md §5.6).
+    public static let tauPriorScale: Double? = 0.5
 
-    static func tauPrior(_ tau: Double) -> Double {
-        guard let s = tauPriorScale else { return 1 }
+    static func tauPrior(_ tau: Double, scale: Double?) -> Double {
+        guard let s = scale else { return 1 }
         return exp(-0.5 * tau * tau / (s * s))
     }
 
@@ -144,8 +145,10 @@ public enum PooledAlphaPrior {
 
     /// The estimate from `members` whose laws are of `form`, leaving out `excluding` (the study being
     /// fitted: its own data must not count twice); nil when fewer than `minimumStudies` can feed it.
+    /// - tauPriorScale: τ's prior in the predictive average; other than the default only to measure
+    ///   how much the answer depends on it (`emergence calibrate --lab … --tau-prior-scale`).
     public static func estimate(_ members: [Member], form: FitOptions.Form = .logPower,
-                                excluding: String? = nil) -> Estimate? {
+                                excluding: String? = nil, tauPriorScale: Double? = Self.tauPriorScale) -> Estimate? {
         var used: [(Member, AlphaProfile)] = [], leftOut: [LeftOut] = []
         for m in members {
             if m.study == excluding { leftOut.append(.init(study: m.study, reason: "excluded")); continue }
@@ -193,7 +196,7 @@ public enum PooledAlphaPrior {
         // The predictive prior: weights ∝ exp(M) · π(τ) · Δτ (Δτ: the log grid's spacing), flat in μ.
         var weight = 0.0, sumMu = 0.0, sumMu2 = 0.0, sumTau2 = 0.0
         for k in 0..<tauCount {
-            let dTau = (taus[min(k + 1, tauCount - 1)] - taus[max(k - 1, 0)]) / 2 * tauPrior(taus[k])
+            let dTau = (taus[min(k + 1, tauCount - 1)] - taus[max(k - 1, 0)]) / 2 * tauPrior(taus[k], scale: tauPriorScale)
             for j in 0..<n {
                 let w = exp(marginal[k][j] - best.value) * dTau
                 weight += w; sumMu += w * xs[j]; sumMu2 += w * xs[j] * xs[j]; sumTau2 += w * taus[k] * taus[k]

@@ -32,6 +32,8 @@ struct CalibrateCommand: ParsableCommand {
     var lab: String?
     @Option(help: "Studies per lab (with --lab).") var labSize: Int = 10
     @Option(help: "Number of labs (with --lab).") var labs: Int = 40
+    @Option(help: "With --lab: the scale of the half-normal prior on τ in the pooled prior (0: flat), to measure how much the figures depend on it; default the engine's.")
+    var tauPriorScale: Double?
     @Flag(help: "Print one line per study on stderr.") var verbose = false
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var fit: FitFlags
@@ -60,8 +62,10 @@ struct CalibrateCommand: ParsableCommand {
             guard export == nil && results == nil else { throw ValidationError("--lab cannot be combined with --export or --results") }
             let total = labs * labSize
             var done = 0
+            if let t = tauPriorScale, !(t.isFinite && t >= 0 && t <= 10) { throw ValidationError("--tau-prior-scale must be in 0...10") }
+            let scale = tauPriorScale.map { $0 == 0 ? nil : $0 } ?? PooledAlphaPrior.tauPriorScale
             let report = Calibration.runLabs(kind: kind, size: labSize, labs: labs, seed: seed, options: options,
-                                             maxFlops: maxFlops, split: splitName) { lab, i, plain, pooled in
+                                             maxFlops: maxFlops, split: splitName, tauPriorScale: scale) { lab, i, plain, pooled in
                 done += 1
                 if verbose {
                     let f = { (r: FitResult?) in
