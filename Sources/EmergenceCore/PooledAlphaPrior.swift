@@ -136,7 +136,10 @@ public enum PooledAlphaPrior {
 
     /// Why a member cannot feed a pool of laws of `form`; nil when it can.
     public static func exclusion(_ m: Member, form: FitOptions.Form) -> String? {
-        guard let p = m.profile, p.lnAlpha.count >= 2, let status = m.status else { return "no_fit" }
+        guard let p = m.profile, p.lnAlpha.count >= 2, p.lnAlpha.count == p.deviance.count,
+              p.lnAlpha.allSatisfy(\.isFinite), p.deviance.allSatisfy({ $0.isFinite && $0 >= 0 }),
+              zip(p.lnAlpha, p.lnAlpha.dropFirst()).allSatisfy({ $0 < $1 }), let status = m.status
+        else { return "no_fit" }
         if status == "no_signal" || status == "insufficient_data" { return "no_signal" }
         if p.form != form { return "other_form" }
         if p.range < 1 { return "flat_profile" }

@@ -74,6 +74,10 @@ final class PooledPriors: Sendable {
     /// Fit options with `"pooled"` resolved for `study` (canonical JSON), or the reason it cannot be.
     func resolve(_ options: FitOptions, study: Study) throws -> Result<String, ValidationErrorText> {
         guard options.alphaPriorPooled && options.alphaPrior == nil else { return .success(try JobOptions.canonicalJSON(options)) }
+        // The pool is of log-power laws: under the power form α is another quantity.
+        guard options.form == .logPower else {
+            return .failure(.init(reason: "the pooled prior is of the log_power form's α; under form \(options.form.rawValue) α is another quantity: fit with form log_power, or give alpha_prior as {median, log_sd}"))
+        }
         let (prior, snap) = try prior(for: study)
         guard let prior else {
             let usable = (snap.estimate?.studies) ?? snap.inputs.filter {

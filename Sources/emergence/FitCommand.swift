@@ -86,7 +86,7 @@ struct FitFlags: ParsableArguments {
             o.scalingLaw = ScalingLaw(lInf: l, a: a, b: b)
         }
         if let s = alphaPrior, s.hasPrefix("pooled:") {
-            o.alphaPrior = try PoolAlphaCommand.prior(from: String(s.dropFirst("pooled:".count)))
+            o.alphaPrior = try PoolAlphaCommand.prior(from: String(s.dropFirst("pooled:".count)), form: o.form)
             o.alphaPriorPooled = true
         } else if let s = alphaPrior {
             let parts = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }

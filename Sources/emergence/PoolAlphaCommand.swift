@@ -61,13 +61,18 @@ struct PoolAlphaCommand: ParsableCommand {
     }
 
     /// The prior saved in `path` by `--out`, with where it came from.
-    static func prior(from path: String) throws -> AlphaPrior {
+    static func prior(from path: String, form: FitOptions.Form) throws -> AlphaPrior {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("--alpha-prior pooled:\(path): cannot read the file")
         }
         do {
             let d = try JSONDecoder().decode(Document.self, from: data)
+            guard d.estimate.form == form else {
+                throw ValidationError("--alpha-prior pooled:\(path): the prior is of the \(d.estimate.form.rawValue) form's α, and this fit's form is \(form.rawValue)")
+            }
             return d.estimate.resolved(estimatedAt: d.estimatedAt)
+        } catch let e as ValidationError {
+            throw e
         } catch {
             throw ValidationError("--alpha-prior pooled:\(path): not a file written by `emergence pool-alpha --out` (\(error))")
         }

@@ -49,9 +49,12 @@ final class PooledAlphaPriorTests: XCTestCase {
             .init(study: "none", status: nil, profile: nil),
             .init(study: "quiet", status: "no_signal", profile: profile(0, sd: 0.1)),
             .init(study: "power", status: "ok", profile: AlphaProfile(form: .power, lnAlpha: [-3, -2], deviance: [0, 5])),
+            // A stored profile that is not one (unsorted, NaN) is read as no profile at all.
+            .init(study: "bad", status: "ok", profile: AlphaProfile(form: .logPower, lnAlpha: [0, -1, 1], deviance: [0, .nan, 4])),
         ]
         let all = try XCTUnwrap(PooledAlphaPrior.estimate(sharp + others, excluding: "s0"))
         XCTAssertEqual(Set(all.leftOut.map(\.reason)), ["no_fit", "no_signal", "other_form", "excluded"])
+        XCTAssertEqual(all.leftOut.first { $0.study == "bad" }?.reason, "no_fit")
         XCTAssertEqual(all.studies, 4)
         // Too few: no estimate.
         XCTAssertNil(PooledAlphaPrior.estimate(Array(sharp.prefix(2))))

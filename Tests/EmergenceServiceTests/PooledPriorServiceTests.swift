@@ -111,6 +111,10 @@ final class PooledPriorServiceTests: XCTestCase {
         let refused = try t.request("POST", "/v1/studies/lonely/fits", body: #"{"alpha_prior": "pooled"}"#)
         XCTAssertEqual(refused.status, 409, refused.text)
         XCTAssertEqual(refused.errors.first?["field"] as? String, "alpha_prior")
+        // Under the power form α is another quantity: no pooled prior for it.
+        let power = try t.request("POST", "/v1/studies/task-1/fits", body: #"{"alpha_prior": "pooled", "form": "power"}"#)
+        XCTAssertEqual(power.status, 409, power.text)
+        XCTAssertEqual(power.errors.first?["field"] as? String, "alpha_prior")
         // A hand-made provenance is not an option a client may send.
         let forged = try t.request("POST", "/v1/studies/lonely/fits", body: #"{"alpha_prior": {"median": 1, "log_sd": 0.3, "pooled": {}}}"#)
         XCTAssertEqual(forged.status, 422, forged.text)
