@@ -50,23 +50,37 @@ final class AutoFitScheduler: Sendable {
 
     /// After a fit of `studyID` succeeded: its profile may have moved the pooled prior of the studies
     /// that pool with it (its own pool's, and the untagged studies', which pool with every study).
-    /// Those with a pooled `auto_fit` whose prior would now differ materially are made due.
     func noteFitSucceeded(studyID: Int) {
         queue.async { [self] in
             if stopped.withLock({ $0 }) { return }
             do {
                 guard let fitted = try studies.find(id: studyID) else { return }
-                var due: [Int] = []
-                for (id, used) in try priors.pooledAutoFitStudies(affectedBy: fitted.pool) {
-                    guard let study = try studies.find(id: id), let now = try priors.prior(for: study).0 else { continue }
-                    if used.map({ PooledPriors.materially($0, now) }) ?? true { due.append(id) }
-                }
-                for id in due {
-                    logger.info("study \(id): the lab's pooled α prior moved; auto refit due")
-                    if try studies.markAutoFitDue(studyID: id, at: Date().timeIntervalSince1970 + quiet) { schedule(after: quiet) }
-                }
+                try checkPooledPriors(affectedBy: [fitted.pool])
             } catch {
                 logger.error("pooled prior check after a fit of study \(studyID): \(error)")
+            }
+        }
+    }
+
+    /// After a study left pool `old` for `new`, or was deleted (`new` nil): both pools' studies may get
+    /// another prior now.
+    func notePoolChanged(from old: String?, to new: String?) {
+        queue.async { [self] in
+            if stopped.withLock({ $0 }) { return }
+            do { try checkPooledPriors(affectedBy: [old, new]) } catch { logger.error("pooled prior check after a pool change: \(error)") }
+        }
+    }
+
+    /// Makes due the studies with a pooled `auto_fit` in the pools touched whose prior would now
+    /// differ materially from the one their newest fit used (or that have none yet and can get one).
+    private func checkPooledPriors(affectedBy pools: [String?]) throws {
+        var seen = Set<Int>()
+        for pool in pools {
+            for (id, used) in try priors.pooledAutoFitStudies(affectedBy: pool) where seen.insert(id).inserted {
+                guard let study = try studies.find(id: id), let now = try priors.prior(for: study).0 else { continue }
+                guard used.map({ PooledPriors.materially($0, now) }) ?? true else { continue }
+                logger.info("study \(id): the lab's pooled α prior moved; auto refit due")
+                if try studies.markAutoFitDue(studyID: id, at: Date().timeIntervalSince1970 + quiet) { schedule(after: quiet) }
             }
         }
     }

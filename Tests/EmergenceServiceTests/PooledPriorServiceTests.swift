@@ -139,6 +139,25 @@ final class PooledPriorServiceTests: XCTestCase {
         // Settled: the refit itself moves nothing, so no further refit is queued.
         Thread.sleep(forTimeInterval: 0.6)
         XCTAssertEqual(try jobs(t, "task-0").count, before + 1)
+
+        // The 13th study itself, with the lab's prior: its own data disagree with the lab, and the page
+        // says so in words.
+        let odd = try t.request("POST", "/v1/studies/task-12/fits", body: #"{"alpha_prior": "pooled", "uncertainty": "none"}"#)
+        XCTAssertEqual(odd.status, 202, odd.text)
+        XCTAssertEqual(try t.waitForFit(try XCTUnwrap(odd.json["id"] as? Int))["status"] as? String, "succeeded")
+        let oddPage = try t.request("GET", "/studies/task-12").text
+        XCTAssertTrue(oddPage.contains("The two disagree"), oddPage)
+        XCTAssertTrue(oddPage.contains("From this study alone: E* = "), oddPage)
+
+        // Leaving the pool is a change of task-0's prior too: a study moved out refits task-0 again.
+        let moved = try t.request("PATCH", "/v1/studies/task-12", body: #"{"pool": "lab-b"}"#)
+        XCTAssertEqual(moved.status, 200, moved.text)
+        XCTAssertEqual(moved.json["pool"] as? String, "lab-b")
+        let until = Date().addingTimeInterval(10)
+        var after = try jobs(t, "task-0")
+        while after.count == before + 1 && Date() < until { Thread.sleep(forTimeInterval: 0.02); after = try jobs(t, "task-0") }
+        XCTAssertEqual(after.count, before + 2, "the prior moved back when task-12 left the pool")
+        XCTAssertEqual(try t.request("GET", "/v1/priors/alpha?pool=lab-a").json["studies"] as? Int, 12)
     }
 
     private func jobs(_ t: TestService, _ study: String) throws -> [[String: Any]] {

@@ -24,7 +24,10 @@ extension ServiceAPI {
         let options = try autoFit.map { try StudyDraft.autoFit($0) }
         let tag = try pool.map { try StudyDraft.pool($0) }
         if let options, !(try studies.setAutoFit(id: s.id, options)) { throw APIError.notFound("no study with id \(s.id)") }
-        if let tag, !(try studies.setPool(id: s.id, tag)) { throw APIError.notFound("no study with id \(s.id)") }
+        if let tag {
+            guard try studies.setPool(id: s.id, tag) else { throw APIError.notFound("no study with id \(s.id)") }
+            if tag != s.pool { self.autoFit.notePoolChanged(from: s.pool, to: tag) }
+        }
         guard let updated = try studies.find(id: s.id) else { throw APIError.notFound("no study with id \(s.id)") }
         return try json(200, updated)
     }
