@@ -115,6 +115,10 @@ final class PooledPriorServiceTests: XCTestCase {
         let power = try t.request("POST", "/v1/studies/task-1/fits", body: #"{"alpha_prior": "pooled", "form": "power"}"#)
         XCTAssertEqual(power.status, 409, power.text)
         XCTAssertEqual(power.errors.first?["field"] as? String, "alpha_prior")
+        // A workflow job cannot ask for it (its options are not resolved): refused, naming the option.
+        let workflow = try t.request("POST", "/v1/studies/task-1/observations", body: #"{"alpha_prior": "pooled"}"#)
+        XCTAssertEqual(workflow.status, 422, workflow.text)
+        XCTAssertEqual(workflow.errors.first?["field"] as? String, "alpha_prior")
         // A hand-made provenance is not an option a client may send.
         let forged = try t.request("POST", "/v1/studies/lonely/fits", body: #"{"alpha_prior": {"median": 1, "log_sd": 0.3, "pooled": {}}}"#)
         XCTAssertEqual(forged.status, 422, forged.text)
