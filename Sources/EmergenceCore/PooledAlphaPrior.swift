@@ -178,9 +178,11 @@ public enum PooledAlphaPrior {
             for L in likelihoods {
                 for j in 0..<n {
                     var s = L[j] * kernel[0]
-                    for d in 1...max(width, 1) where d <= width {
-                        if j - d >= 0 { s += L[j - d] * kernel[d] }
-                        if j + d < n { s += L[j + d] * kernel[d] }
+                    if width >= 1 {
+                        for d in 1...width {
+                            if j - d >= 0 { s += L[j - d] * kernel[d] }
+                            if j + d < n { s += L[j + d] * kernel[d] }
+                        }
                     }
                     marginal[k][j] += log(max(s, 1e-300))
                 }

@@ -91,6 +91,25 @@ final class PooledAlphaPriorTests: XCTestCase {
         }
     }
 
+    /// A simulated lab: every study fitted plain and pooled, the same studies in both reports, the
+    /// prior handed to each (one lab of four: about 9 s in a debug build).
+    func testSimulatedLabScoresBothFitsOnTheSameStudies() throws {
+        var o = FitOptions()
+        o.uncertainty = .none
+        let a = Calibration.runLabs(kind: .coherent, size: 4, labs: 1, seed: 3, options: o, threads: 1)
+        XCTAssertEqual(a.plain.studies, 4)
+        XCTAssertEqual(a.pooled.studies, 4)
+        XCTAssertEqual(a.withPrior, 4, "each study had 3 neighbours")
+        XCTAssertTrue(a.pooled.options.alphaPriorPooled)
+        XCTAssertNotNil(a.medianPriorLogSD)
+        XCTAssertEqual(a.pooled.statuses.values.reduce(0, +), 4)
+        // Incoherent labs draw two clusters a factor 2.5 apart.
+        var rng = SeededRandom(seed: 1)
+        let alphas = Calibration.labAlphas(&rng, kind: .incoherent, size: 200).map(log)
+        let centre = alphas.reduce(0, +) / 200
+        XCTAssertGreaterThan(alphas.filter { abs($0 - centre) > 0.25 }.count, 150)
+    }
+
     /// A fit records its α profile (the plain likelihood's), and under a prior the prior it used and
     /// the plain answer beside it.
     func testFitRecordsProfileAndPrior() throws {
