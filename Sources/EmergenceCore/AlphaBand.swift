@@ -47,35 +47,13 @@ struct AlphaBand: Sendable {
                         cancel: Cancellation) -> AlphaBand? {
         let range = EmergenceModel.alphaRange(model.form)
         let lo = log(range.lowerBound), hi = log(range.upperBound)
-        var fits: [(alpha: Double, theta: [Double], objective: Double)] = []
-        var previous: [Double]? = nil
-        for i in 0..<gridSize {
-            if cancel.isCancelled { return nil }
-            let alpha = exp(lo + (hi - lo) * Double(i) / Double(gridSize - 1))
-            var fixed = model
-            fixed.fixedAlpha = alpha
-            // Starts: the MLE and the neighbour's solution, each moved to this α with its elbows at the
-            // smallest and largest data amounts kept.
-            let starts = ([mle.theta] + (previous.map { [$0] } ?? [])).compactMap { model.retarget($0, alpha: alpha) }
-            var best: (objective: Double, theta: [Double])? = nil
-            for start in starts {
-                guard let theta = MaximumLikelihood.localFit(fixed, noise: noise, start: start, smooth: true, cancel: cancel)
-                else { continue }
-                let objective = MaximumLikelihood.objective(fixed, noise: noise, theta)
-                if objective.isFinite && objective < (best?.objective ?? .infinity) { best = (objective, theta) }
-            }
-            guard let best else { continue }
-            previous = best.theta
-            fits.append((alpha, best.theta, best.objective))
-        }
-        let floor = min(fits.map(\.objective).min() ?? .infinity, mle.optima.first?.objective ?? .infinity)
-        guard floor.isFinite else { return nil }
-        let n = model.observationCount
-        let phi = noise == .quasiBinomial ? max(mle.dispersion ?? 1, 1) : 1
-        let points = fits.map { f -> Point in
-            let deviance = noise == .gaussian ? n * log(max(f.objective, 1e-300) / max(floor, 1e-300))
-                                              : 2 * (f.objective - floor) / phi
-            return Point(alpha: f.alpha, theta: f.theta, deviance: max(deviance, 0), prediction: model.prediction(f.theta))
+        let alphas = (0..<gridSize).map { exp(lo + (hi - lo) * Double($0) / Double(gridSize - 1)) }
+        let fits = AlphaProfile.constrainedFits(model, noise: noise, mle: mle, alphas: alphas, cancel: cancel)
+        if cancel.isCancelled { return nil }
+        guard let deviances = AlphaProfile.deviances(model, noise: noise, mle: mle, objectives: fits.map(\.objective))
+        else { return nil }
+        let points = zip(fits, deviances).map { f, deviance in
+            Point(alpha: f.alpha, theta: f.theta, deviance: deviance, prediction: model.prediction(f.theta))
         }
         let inside: [Point]
         if let ceiling {

@@ -23,13 +23,16 @@ public struct AlphaPrior: Codable, Sendable, Equatable, Hashable {
     public var median: Double
     /// The standard deviation of ln α.
     public var logSD: Double
+    /// Where the prior came from when it was pooled from the lab's studies (nil: given by hand), so a
+    /// result says exactly which prior it used and an old one stays reproducible.
+    public var pooled: PooledAlphaPrior.Provenance?
 
-    public init(median: Double, logSD: Double) {
-        self.median = median; self.logSD = logSD
+    public init(median: Double, logSD: Double, pooled: PooledAlphaPrior.Provenance? = nil) {
+        self.median = median; self.logSD = logSD; self.pooled = pooled
     }
 
     enum CodingKeys: String, CodingKey {
-        case median
+        case median, pooled
         case logSD = "log_sd"
     }
 

@@ -55,6 +55,9 @@ public enum EmergenceFit {
         if options.noise.isBinomial, let i = evaluations.firstIndex(where: { $0.nQuestions == nil }) {
             problems.append(.init(field: "noise", reason: "\(options.noise.rawValue) needs n_questions on every row (row \(i) has none)"))
         }
+        if options.alphaPriorPooled && options.alphaPrior == nil {
+            problems.append(.init(field: "alpha_prior", reason: "\"pooled\" must be resolved from the lab's studies before the fit runs (the service does so when it queues the fit; the CLI takes pooled:FILE from `emergence pool-alpha`)"))
+        }
         guard problems.isEmpty else { throw FitError.invalidOptions(problems) }
         try cancel.check()
 
@@ -104,7 +107,14 @@ public enum EmergenceFit {
         var fitted = MaximumLikelihood.fit(plainModel, noise: options.noise, starts: starts, cancel: cancel)
         try cancel.check()
         var priorWarning: FitResult.Warning? = nil
+        // What the data alone say of α, for the lab's pooled prior (always the plain likelihood's).
+        if let plain = fitted {
+            result.alphaProfile = AlphaProfile.measure(plainModel, noise: options.noise, mle: plain, cancel: cancel)
+            try cancel.check()
+        }
         if let prior = options.alphaPrior, let plain = fitted {
+            result.alphaPrior = prior
+            result.withoutPrior = .init(alpha: plain.theta[EmergenceModel.alpha], emergenceLoss: plain.prediction)
             // The posterior mode under the α prior (AlphaPrior.swift): the same multi-start, plus the
             // plain optima as starts, on the penalised objective. σ̂ (or φ̂) is the plain MLE's.
             let weight: Double

@@ -54,6 +54,10 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
     public var scalingLaw: ScalingLaw? = nil
     /// A prior on the law's curvature α (AlphaPrior.swift); nil = plain maximum likelihood.
     public var alphaPrior: AlphaPrior? = nil
+    /// `alpha_prior: "pooled"`: the prior is to come from the lab's other studies (PooledAlphaPrior.swift).
+    /// Whoever runs the fit resolves it into `alphaPrior` (with its provenance) first: the service when
+    /// it queues the fit, the CLI from a saved estimate. The engine refuses one left unresolved.
+    public var alphaPriorPooled: Bool = false
 
     public init() {}
 
@@ -87,7 +91,18 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         maxFlops = try c.decodeIfPresent(Double.self, forKey: .maxFlops)
         scalingLaw = try c.decodeIfPresent(ScalingLaw.self, forKey: .scalingLaw)
-        alphaPrior = try c.decodeIfPresent(AlphaPrior.self, forKey: .alphaPrior)
+        // alpha_prior: an object {median, log_sd} (with `pooled` when resolved from the lab's studies),
+        // or the string "pooled".
+        if let text = try? c.decodeIfPresent(String.self, forKey: .alphaPrior) {
+            guard text == "pooled" else {
+                throw DecodingError.dataCorruptedError(forKey: .alphaPrior, in: c, debugDescription:
+                    "alpha_prior must be an object {median, log_sd} or the string \"pooled\", not \"\(text)\"")
+            }
+            alphaPriorPooled = true
+        } else {
+            alphaPrior = try c.decodeIfPresent(AlphaPrior.self, forKey: .alphaPrior)
+            alphaPriorPooled = alphaPrior?.pooled != nil
+        }
     }
 
     /// Every field is written, absent ones as null: the encoding is canonical (with sorted keys, equal
@@ -107,7 +122,11 @@ public struct FitOptions: Codable, Sendable, Equatable, Hashable {
         try c.encode(seed, forKey: .seed)
         try c.encode(maxFlops, forKey: .maxFlops)
         try c.encode(scalingLaw, forKey: .scalingLaw)
-        try c.encode(alphaPrior, forKey: .alphaPrior)
+        if alphaPrior == nil && alphaPriorPooled {
+            try c.encode("pooled", forKey: .alphaPrior)
+        } else {
+            try c.encode(alphaPrior, forKey: .alphaPrior)
+        }
     }
 
     /// The number of coordinates the MCMC samples: θ = (k, α, C, A, B) plus Δ when fitted, plus log σ

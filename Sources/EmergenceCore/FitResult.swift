@@ -231,10 +231,30 @@ public struct FitResult: Codable, Sendable, Equatable {
     public var emergence: Emergence
     public var uncertainty: UncertaintySummary
     public var scalingLaw: ScalingLawSummary?
+    /// The prior on α this fit used (nil: none, the plain maximum likelihood), with its provenance when pooled.
+    public var alphaPrior: AlphaPrior? = nil
+    /// What the data alone say about α (the plain likelihood's profile; AlphaProfile.swift): what a
+    /// lab's pooled prior is estimated from. nil when there was no plain fit to profile.
+    public var alphaProfile: AlphaProfile? = nil
+    /// Under a prior: E* and α of the plain maximum likelihood, from the study's data alone, shown
+    /// beside the answer with the prior.
+    public var withoutPrior: WithoutPrior? = nil
+
+    public struct WithoutPrior: Codable, Sendable, Equatable {
+        public var alpha: Double
+        public var emergenceLoss: Double
+        enum CodingKeys: String, CodingKey {
+            case alpha
+            case emergenceLoss = "emergence_loss"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case status, warnings, form, d0, delta, noise, seed, data, parameters, fit, emergence, uncertainty
         case scalingLaw = "scaling_law"
+        case alphaPrior = "alpha_prior"
+        case alphaProfile = "alpha_profile"
+        case withoutPrior = "without_prior"
     }
 
     /// The encoder that makes the JSON byte-for-byte reproducible (sorted keys).

@@ -42,14 +42,18 @@ public final class EmergenceService: Sendable {
         for note in database.migrationNotes { logger.warning("\(note)") }
         let evaluations = EvaluationStore(database: database,
                                           identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
+        let events = JobEventLog(metrics: metrics, logger: logger)
         pool = JobWorkerPool(database: database, workers: configuration.workers,
                              limits: JobStore.QueueLimits(overall: configuration.maxQueuedFits,
                                                           perStudy: configuration.maxQueuedFitsPerStudy),
                              timeout: configuration.fitTimeout, logger: logger,
-                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: JobEventLog(metrics: metrics, logger: logger),
+                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: events,
                              rows: { try evaluations.all(studyID: $0).rows })
-        api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
-                         metrics: metrics)
+        let api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
+                             metrics: metrics)
+        self.api = api
+        let autoFit = api.autoFit
+        events.fitSucceeded.withLock { $0 = { autoFit.noteFitSucceeded(studyID: $0) } }
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)

@@ -17,9 +17,12 @@ public struct Study: Codable, Sendable, Equatable {
     public var createdAt: String
     /// Refit options: new evaluations queue one refit with these after a quiet period (null: off).
     public var autoFit: FitOptions? = nil
+    /// Which of the lab's studies pool their α together (PooledAlphaPrior; `GET /v1/priors/alpha?pool=`);
+    /// nil: the pool of every study.
+    public var pool: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, name, task, chance, shots, description, evaluations
+        case id, name, task, chance, shots, description, evaluations, pool
         case dataVersion = "data_version"
         case createdAt = "created_at"
         case autoFit = "auto_fit"
@@ -39,6 +42,7 @@ public struct Study: Codable, Sendable, Equatable {
         try c.encode(dataVersion, forKey: .dataVersion)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(autoFit, forKey: .autoFit)
+        try c.encodeIfPresent(pool, forKey: .pool)
     }
 }
 
@@ -50,10 +54,12 @@ public struct StudyDraft: Sendable, Equatable {
     public var shots: Int?
     public var description: String?
     public var autoFit: FitOptions?
+    public var pool: String?
 
     public init(name: String, task: String? = nil, chance: Double? = nil, shots: Int? = nil, description: String? = nil,
-                autoFit: FitOptions? = nil) {
+                autoFit: FitOptions? = nil, pool: String? = nil) {
         self.autoFit = autoFit
+        self.pool = pool
         self.name = name
         self.task = task
         self.chance = chance
@@ -61,7 +67,7 @@ public struct StudyDraft: Sendable, Equatable {
         self.description = description
     }
 
-    static let fields: Set<String> = ["name", "task", "chance", "shots", "description", "auto_fit"]
+    static let fields: Set<String> = ["name", "task", "chance", "shots", "description", "auto_fit", "pool"]
 
     /// Reads and validates a JSON body; every problem is reported.
     static func decode(_ body: [UInt8]) throws -> StudyDraft {
@@ -104,6 +110,8 @@ public struct StudyDraft: Sendable, Equatable {
                     bad("shots", "must be an integer in 0...1000000"); continue
                 }
                 draft.shots = i
+            case "pool":
+                do { draft.pool = try StudyDraft.pool(value) } catch let e as ValidationError { problems += e.problems }
             case "auto_fit":
                 do { draft.autoFit = try StudyDraft.autoFit(value) } catch let e as ValidationError { problems += e.problems }
             default:
@@ -117,6 +125,26 @@ public struct StudyDraft: Sendable, Equatable {
 }
 
 extension StudyDraft {
+    /// A study's `pool` tag: 1–100 characters of letters, digits, '.', '_' and '-' (it goes in a
+    /// query string and a page unescaped), or null for none (the pool of every study).
+    static func pool(_ value: JSONValue) throws -> String? {
+        if case .null = value { return nil }
+        guard case .string(let s) = value else {
+            throw ValidationError(field: "pool", reason: "must be a string or null (got \(value.kindName))")
+        }
+        guard isPoolTag(s) else {
+            throw ValidationError(field: "pool", reason: "must be 1 to 100 characters of letters, digits, '.', '_' and '-'")
+        }
+        return s
+    }
+
+    static func isPoolTag(_ s: String) -> Bool {
+        let bytes = Array(s.utf8)
+        return !bytes.isEmpty && bytes.count <= 100 && bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+        }
+    }
+
     /// A study's `auto_fit` value: fit options, read and checked as `POST …/fits` reads its body,
     /// with every problem's field under `auto_fit.`; `null` turns auto-refit off.
     static func autoFit(_ value: JSONValue) throws -> FitOptions? {

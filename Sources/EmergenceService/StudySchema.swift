@@ -161,6 +161,14 @@ enum StudySchema {
             study_id, checkpoint, setting, ifnull(shots, -1), ifnull(finetune_examples, -1), ifnull(subset, '')
         );
         """),
+
+        // A study's `pool` tag says which studies pool their α for the lab's prior (NULL: none given,
+        // the pool of every study). Checked as the API checks it: 1–100 of [A-Za-z0-9._-].
+        Migration(version: 7, script: """
+        ALTER TABLE study ADD COLUMN pool TEXT CHECK (pool IS NULL OR (length(pool) BETWEEN 1 AND 100
+                                                                    AND pool NOT GLOB '*[^A-Za-z0-9._-]*'));
+        CREATE INDEX study_by_pool ON study (pool) WHERE pool IS NOT NULL;
+        """),
     ]
 }
 

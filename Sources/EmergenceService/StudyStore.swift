@@ -14,8 +14,8 @@ struct StudyStore {
             let taken = try c.queryOne("SELECT 1 FROM study WHERE name = ?", [.text(d.name)]) { _ in true } ?? false
             if taken { throw CreateError.nameTaken }
             let s = try c.prepare("""
-                INSERT INTO study (name, task, chance, shots, description, created_at, auto_fit)
-                VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)
+                INSERT INTO study (name, task, chance, shots, description, created_at, auto_fit, pool)
+                VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?)
                 """)
             s.bind(1, d.name)
             s.bind(2, d.task)
@@ -23,6 +23,7 @@ struct StudyStore {
             s.bind(4, d.shots)
             s.bind(5, d.description)
             s.bind(6, try d.autoFit.map { try JobOptions.canonicalJSON($0) })
+            s.bind(7, d.pool)
             try s.run()
             return c.lastInsertRowID
         }
@@ -35,14 +36,14 @@ struct StudyStore {
         // Columns are NOT NULL in the schema; the fallbacks only keep a corrupt row from trapping.
         Study(id: s.int(0) ?? 0, name: s.text(1) ?? "", task: s.text(2), chance: s.double(3), shots: s.int(4),
               description: s.text(5), dataVersion: s.int(6) ?? 0, evaluations: s.int(7) ?? 0, createdAt: s.text(8) ?? "",
-              autoFit: s.text(9).flatMap { try? JSONDecoder().decode(FitOptions.self, from: Data($0.utf8)) })
+              autoFit: s.text(9).flatMap { try? JSONDecoder().decode(FitOptions.self, from: Data($0.utf8)) }, pool: s.text(10))
     }
 
     func find(id: Int) throws -> Study? {
         try database.read { c in
             try c.queryOne("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at, auto_fit
+                       evaluation_count, created_at, auto_fit, pool
                 FROM study WHERE id = ?
                 """, [.integer(Int64(id))], row: Self.row)
         }
@@ -56,7 +57,7 @@ struct StudyStore {
         return try database.read { c in
             try c.queryOne("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at, auto_fit
+                       evaluation_count, created_at, auto_fit, pool
                 FROM study WHERE name = ?
                 """, [.text(reference)], row: Self.row)
         }
@@ -66,7 +67,7 @@ struct StudyStore {
         try database.read { c in
             try c.query("""
                 SELECT id, name, task, chance, shots, description, data_version,
-                       evaluation_count, created_at, auto_fit
+                       evaluation_count, created_at, auto_fit, pool
                 FROM study WHERE id > ? ORDER BY id LIMIT ?
                 """, [.integer(Int64(after)), .integer(Int64(limit))], row: Self.row)
         }
@@ -84,6 +85,14 @@ struct StudyStore {
             s.bind(1, text)
             s.bind(2, id)
             try s.run()
+            return c.changes == 1
+        }
+    }
+
+    /// Sets or clears (nil) a study's pool tag. False when the study is absent.
+    func setPool(id: Int, _ pool: String?) throws -> Bool {
+        try database.write { c in
+            try c.run("UPDATE study SET pool = ? WHERE id = ?", pool.map { .text($0) } ?? .null, .integer(Int64(id)))
             return c.changes == 1
         }
     }

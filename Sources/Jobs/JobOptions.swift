@@ -27,6 +27,11 @@ package struct JobOptions: Sendable {
     /// reads itself (a comparison's `a` and `b`), passed over here.
     package init(_ kind: JobKind, members: [(String, JSONValue)], allowed: Set<String> = []) throws {
         self.kind = kind
+        // The lab's pooled prior is resolved for fits only (when the service queues one); a workflow
+        // job would carry "pooled" unresolved to the engine, which refuses it only when it runs.
+        if kind != .fit, members.contains(where: { $0.0 == "alpha_prior" && $0.1 == .string("pooled") }) {
+            throw ValidationError(field: "alpha_prior", reason: "\"pooled\" is for fits (POST /v1/studies/{study}/fits); give the prior as {median, log_sd} here (GET /v1/priors/alpha shows the lab's)")
+        }
         switch kind {
         case .fit: (value, json) = try Self.read(FitOptions(), members, allowed) { $0.problems() }
         case .observation: (value, json) = try Self.read(ObserveOptions(), members, allowed) { $0.problems(budget: .default) }

@@ -14,7 +14,9 @@ struct CalibrateCommand: ParsableCommand {
         Rules are tuned on the development split only; report the held-out split (the default). \
         To score another engine on the same studies: --export DIR writes study-N.csv; fit each into \
         DIR/result-N.json (with --max-flops and --seed N); then --results DIR scores them. \
-        See docs/calibration.md.
+        --lab coherent|incoherent simulates labs of --lab-size studies whose α share one distribution \
+        and fits each study plain and with the prior pooled from the lab's other studies (leave-one-out), \
+        scoring both on the same studies. See docs/calibration.md.
         """)
 
     @Option(help: "Number of simulated studies.") var studies: Int = 100
@@ -26,6 +28,12 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Write each study as DIR/study-N.csv (and its truth as DIR/truth-N.json) and do not fit.") var export: String?
     @Option(help: "Score result documents DIR/result-N.json (from any engine) instead of fitting.") var results: String?
     @Option(help: "Also write each fit's result document as DIR/result-N.json.") var saveResults: String?
+    @Option(help: "Simulated labs instead of single studies: coherent (the lab's α agree) or incoherent (two clusters).")
+    var lab: String?
+    @Option(help: "Studies per lab (with --lab).") var labSize: Int = 10
+    @Option(help: "Number of labs (with --lab).") var labs: Int = 40
+    @Option(help: "With --lab: the scale of the half-normal prior on τ in the pooled prior (0: flat), to measure how much the figures depend on it; default the engine's.")
+    var tauPriorScale: Double?
     @Flag(help: "Print one line per study on stderr.") var verbose = false
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @OptionGroup var fit: FitFlags
@@ -45,6 +53,41 @@ struct CalibrateCommand: ParsableCommand {
         let seed = studySeed ?? chosen.seed
         let splitName = studySeed == nil ? chosen.rawValue : "custom"
         let started = Date()
+        if let lab {
+            guard let kind = Calibration.LabKind(rawValue: lab) else {
+                throw ValidationError("--lab must be coherent or incoherent, not '\(lab)'")
+            }
+            guard labSize >= 4 && labSize <= 1000 else { throw ValidationError("--lab-size must be in 4...1000 (a study's prior needs 3 others)") }
+            guard labs >= 1 && labs <= 100_000 else { throw ValidationError("--labs must be in 1...100000") }
+            guard export == nil && results == nil else { throw ValidationError("--lab cannot be combined with --export or --results") }
+            let total = labs * labSize
+            var done = 0
+            if let t = tauPriorScale, !(t.isFinite && t >= 0 && t <= 10) { throw ValidationError("--tau-prior-scale must be in 0...10") }
+            let scale = tauPriorScale.map { $0 == 0 ? nil : $0 } ?? PooledAlphaPrior.tauPriorScale
+            let report = Calibration.runLabs(kind: kind, size: labSize, labs: labs, seed: seed, options: options,
+                                             maxFlops: maxFlops, split: splitName, tauPriorScale: scale) { lab, i, plain, pooled in
+                done += 1
+                if verbose {
+                    let f = { (r: FitResult?) in
+                        String(format: "%@ %@ [%@, %@] α %@", r?.status.rawValue ?? "error",
+                               r?.emergence.loss.mle.map { String(format: "%.3f", $0) } ?? "-",
+                               r?.emergence.loss.percentiles?["5"].map { String(format: "%.3f", $0) } ?? "-",
+                               r?.emergence.loss.percentiles?["95"].map { String(format: "%.3f", $0) } ?? "-",
+                               r?.parameters.map { String(format: "%.2f", $0.alpha) } ?? "-")
+                    }
+                    FileHandle.standardError.write(Data("lab \(lab) study \(i): plain \(f(plain))  pooled \(f(pooled))\n".utf8))
+                }
+                if !quiet && (done % 10 == 0 || done == total) {
+                    FileHandle.standardError.write(Data(String(format: "calibrate: %d/%d studies of %@ labs of %d (%@), %.0f s\n",
+                        done, total, kind.rawValue, labSize, splitName, Date().timeIntervalSince(started)).utf8))
+                }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            FileHandle.standardOutput.write(try encoder.encode(report))
+            print("")
+            return
+        }
         let progress = { (done: Int) in
             guard !quiet, done % 10 == 0 || done == studies else { return }
             let line = String(format: "calibrate: %d/%d %@ studies (%@), %.0f s\n", done, studies, family, splitName,

@@ -51,7 +51,7 @@ struct FitFlags: ParsableArguments {
     @Option(help: "Random seed: the same data, options and seed give the same JSON.") var seed: UInt64 = 0
     @Option(help: "A given compute scaling law L(C) = L∞ + a·C^-b as LINF,A,B (default: fitted to the checkpoints).")
     var scalingLaw: String?
-    @Option(help: "A prior on the law's curvature: ln α ~ N(ln MEDIAN, LOG_SD²), as MEDIAN,LOG_SD (e.g. 1.4,0.35: α mostly within 0.8–2.5). The point estimate becomes the posterior mode. Default: none (plain maximum likelihood).")
+    @Option(help: "A prior on the law's curvature: ln α ~ N(ln MEDIAN, LOG_SD²), as MEDIAN,LOG_SD (e.g. 1.4,0.35: α mostly within 0.8–2.5), or pooled:FILE for a lab's prior saved by `emergence pool-alpha --out FILE`. The point estimate becomes the posterior mode. Default: none (plain maximum likelihood).")
     var alphaPrior: String?
 
     func options() throws -> FitOptions {
@@ -85,7 +85,10 @@ struct FitFlags: ParsableArguments {
             }
             o.scalingLaw = ScalingLaw(lInf: l, a: a, b: b)
         }
-        if let s = alphaPrior {
+        if let s = alphaPrior, s.hasPrefix("pooled:") {
+            o.alphaPrior = try PoolAlphaCommand.prior(from: String(s.dropFirst("pooled:".count)), form: o.form)
+            o.alphaPriorPooled = true
+        } else if let s = alphaPrior {
             let parts = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2, let median = parts[0], let sd = parts[1] else {
                 throw ValidationError("--alpha-prior must be two numbers MEDIAN,LOG_SD, not '\(s)'")

@@ -43,7 +43,8 @@ final class SchemaCompatibilityTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let t = try TestService(dir: dir)
         defer { t.close() }
-        XCTAssertEqual(try t.service.database.settings().userVersion, 6)
+        // Migrated to the current version (v7 adds the study's pool tag), and nothing it stored changed.
+        XCTAssertEqual(try t.service.database.settings().userVersion, ServiceSchema.version)
         let fit = try t.request("GET", "/v1/fits/1")
         XCTAssertEqual(fit.status, 200)
         XCTAssertEqual(fit.body, try FixtureFiles.bytes("schema-v6-fit-1.json"))

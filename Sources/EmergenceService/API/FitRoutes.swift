@@ -12,7 +12,16 @@ extension ServiceAPI {
             throw APIError(status: 409, title: "Conflict", detail: "study \(s.id) has no evaluations yet; upload some before fitting")
         }
         if let noise = options.fit?.noise, noise.isBinomial { try checkQuestionCounts(study: s, noise: noise.rawValue) }
-        let (job, created) = try pool.enqueue(JobStore.Request(studyID: s.id, optionsJSON: options.json))
+        // `alpha_prior: "pooled"`: the prior is fixed now, from the lab's other studies, and stored in the
+        // job's options (with where it came from), so the result records exactly which prior it used.
+        var json = options.json
+        if let fit = options.fit, fit.alphaPriorPooled {
+            switch try priors.resolve(fit, study: s) {
+            case .success(let resolved): json = resolved
+            case .failure(let why): throw APIError(status: 409, title: "Conflict", detail: why.reason, errors: [("alpha_prior", why.reason)])
+            }
+        }
+        let (job, created) = try pool.enqueue(JobStore.Request(studyID: s.id, optionsJSON: json))
         var r = HTTPResponse.json(created ? 202 : 200, document(job, studyName: s.name))
         r.headers.set("Location", "/v1/fits/\(job.id)")
         return r

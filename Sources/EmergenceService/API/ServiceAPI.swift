@@ -21,6 +21,8 @@ final class ServiceAPI: Sendable {
     let autoFit: AutoFitScheduler
     /// Counters and histograms for `GET /metrics`.
     let metrics: ServiceMetrics
+    /// The lab's pooled α priors, from the studies' stored fits (PooledPriors.swift).
+    let priors: PooledPriors
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
     private let documents = Lock<[Int: [UInt8]]>([:])
 
@@ -36,7 +38,9 @@ final class ServiceAPI: Sendable {
         limits = configuration.bodyLimits
         uploadSlots = UploadSlots(limit: configuration.maxConcurrentUploads)
         self.logger = logger
-        autoFit = AutoFitScheduler(studies: studies, pool: pool, quiet: configuration.autoFitQuiet, logger: logger)
+        let priors = PooledPriors(database: database)
+        self.priors = priors
+        autoFit = AutoFitScheduler(studies: studies, pool: pool, quiet: configuration.autoFitQuiet, logger: logger, priors: priors)
     }
 
     /// A route: method, path template, the scope it needs (nil: open even when tokens are
@@ -94,7 +98,7 @@ final class ServiceAPI: Sendable {
             Route("GET", "/", .read, homePage),
             Route("GET", "/studies/{study}", .read, studyPage),
         ]
-        return own + jobRoutes + jobPlotRoutes + autoFitRoutes
+        return own + jobRoutes + jobPlotRoutes + autoFitRoutes + priorRoutes
     }
 
     func register(on router: Router) {

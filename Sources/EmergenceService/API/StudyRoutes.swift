@@ -37,6 +37,7 @@ extension ServiceAPI {
         guard try studies.delete(id: s.id) else { throw APIError.notFound("no study with id \(s.id)") }
         _ = evaluations.identities.take(s.id)  // its cached identities: ids are never reused, so only memory
         forgetDocuments()
+        autoFit.notePoolChanged(from: s.pool, to: nil)  // its α profile no longer feeds its pool
         return HTTPResponse(status: 204)
     }
 }

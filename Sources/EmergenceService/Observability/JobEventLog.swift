@@ -1,4 +1,5 @@
 import Jobs
+import Storage
 import Logging
 
 /// Every change of a job's status, counted for `/metrics` and written as one log line
@@ -8,6 +9,9 @@ import Logging
 final class JobEventLog: JobEvents {
     let metrics: ServiceMetrics
     let logger: Logger
+    /// Told of each fit that succeeded (the study's id): the pooled α prior's auto refits listen here.
+    /// Set once the service is built (the log exists before the API that listens).
+    let fitSucceeded = Lock<(@Sendable (Int) -> Void)?>(nil)
 
     init(metrics: ServiceMetrics, logger: Logger) {
         self.metrics = metrics
@@ -16,6 +20,7 @@ final class JobEventLog: JobEvents {
 
     func transition(_ job: Job, from: Job.Status?, to: Job.Status, seconds: Double? = nil, error: String? = nil) {
         metrics.recordFitTransition(to: to.rawValue, finishedAfter: seconds)
+        if to == .succeeded && job.kind == .fit, let hook = fitSucceeded.withLock({ $0 }) { hook(job.studyID) }
         var metadata: Logger.Metadata = [
             "event": "fit",
             "fit_id": .stringConvertible(job.id),

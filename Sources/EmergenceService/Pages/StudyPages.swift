@@ -125,6 +125,7 @@ enum StudyPages {
         if let (job, r) = m.prediction {
             b += "<p class=\"prediction\" data-fit=\"\(job.id)\">\(predictionSentence(r, largest: m.largestCheckpointFlops))</p>\n"
             b += "<p>\(lossSentence(r))</p>\n"
+            if let lines = priorLines(r) { b += lines }
             b += "<p class=\"muted\">From fit <a href=\"/v1/fits/\(job.id)\">\(job.id)</a>, finished \(HTMLText.escape(PageNumbers.time(job.finishedAt ?? job.createdAt))) on data version \(job.dataVersion). JSON: <a href=\"\(apiPath(s.name))/prediction\">prediction</a>.</p>\n"
             if let last = m.lastFit, last.id != job.id {
                 b += "<p class=\"muted\">A newer fit (\(last.id)) is \(badge(last.status.rawValue)); this prediction is from the last one that succeeded.</p>\n"
@@ -219,6 +220,43 @@ enum StudyPages {
         t += "; \(r.data.checkpoints) checkpoints, \(r.data.rows) rows, finetuning amounts "
         t += r.data.dataAmounts.map { HTMLText.escape(String(format: "%g", $0)) }.joined(separator: ", ")
         return t + "."
+    }
+
+    /// Under a prior on α: the answer with it beside the study's own, as two lines, and a conflict
+    /// between them said in words (the fit's `alpha_prior_conflict`).
+    static func priorLines(_ r: FitResult) -> String? {
+        guard let prior = r.alphaPrior else { return nil }
+        let source: String
+        if let p = prior.pooled {
+            source = "the lab's prior, pooled from \(p.studies) stud\(p.studies == 1 ? "y" : "ies")"
+                + (p.pool.map { " of pool " + HTMLText.escape($0) } ?? "")
+                + (p.estimatedAt.map { " on " + HTMLText.escape(PageNumbers.time($0)) } ?? "")
+        } else {
+            source = "the given prior"
+        }
+        let median = HTMLText.escape(String(format: "%.2f", prior.median)), sd = HTMLText.escape(String(format: "%.2f", prior.logSD))
+        var withPrior = "With \(source) (α around \(median), log-sd \(sd)): "
+        if let mle = r.emergence.loss.mle {
+            withPrior += "E* = " + PageNumbers.data(mle, field: "loss.mle", text: PageNumbers.loss(mle)) + " nats"
+            if let p = r.emergence.loss.percentiles, let lo = p["5"], let hi = p["95"] {
+                withPrior += " (5–95%: " + PageNumbers.loss(lo) + "–" + PageNumbers.loss(hi) + ")"
+            }
+            if let a = r.parameters?.alpha { withPrior += ", α = " + HTMLText.escape(String(format: "%.2f", a)) }
+        } else {
+            withPrior += "no single E* (see above)"
+        }
+        var alone = "From this study alone: "
+        if let w = r.withoutPrior {
+            alone += "E* = " + PageNumbers.data(w.emergenceLoss, field: "without_prior.emergence_loss", text: PageNumbers.loss(w.emergenceLoss))
+                + " nats, α = " + HTMLText.escape(String(format: "%.2f", w.alpha)) + " (plain maximum likelihood)"
+        } else {
+            alone += "no plain fit was possible"
+        }
+        var t = "<p class=\"prior\">\(withPrior).<br>\(alone).</p>\n"
+        if r.warnings.contains(where: { $0.code == "alpha_prior_conflict" }) {
+            t += "<p class=\"prior-conflict\"><strong>The two disagree:</strong> this study's own data put the law's curvature outside the central 95% of \(prior.pooled == nil ? "the prior" : "the lab's prior"), so the answer above leans on \(prior.pooled == nil ? "the prior" : "the other studies") more than on these measurements. This task may bend differently from the lab's others; compare the two lines, and trust the second if the task is unlike them.</p>\n"
+        }
+        return t
     }
 
     /// What a person can do next, when the prediction is not a plain `ok` or no fit succeeded.
@@ -326,7 +364,9 @@ enum StudyPages {
         if o["scaling_law"] is [String: Any] { parts.append("given scaling law") }
         if let p = o["alpha_prior"] as? [String: Any], let m = (p["median"] as? NSNumber)?.doubleValue,
            let sd = (p["log_sd"] as? NSNumber)?.doubleValue {
-            parts.append("α prior: median \(String(format: "%g", m)), log-sd \(String(format: "%g", sd))")
+            parts.append("α prior\(p["pooled"] is [String: Any] ? " (the lab's, pooled)" : ""): median \(String(format: "%.3g", m)), log-sd \(String(format: "%.3g", sd))")
+        } else if o["alpha_prior"] as? String == "pooled" {
+            parts.append("α prior: the lab's, pooled")
         }
         return parts.joined(separator: " · ")
     }

@@ -303,7 +303,10 @@ class Client:
 
         ``options`` are the CLI's (``seed``, ``max_flops``, ``form``, ``d0``, ``delta``, ``noise``,
         ``uncertainty``, ``bootstrap``, ``resample``, ``mcmc_steps``, ``mcmc_walkers``,
-        ``mcmc_burn_in``, ``scaling_law``); the server checks them (422 naming the field).  The same
+        ``mcmc_burn_in``, ``scaling_law``, ``alpha_prior``); the server checks them (422 naming the
+        field).  ``alpha_prior="pooled"`` fits with the lab's prior on α, pooled from the other
+        studies of the study's pool (see ``pooled_alpha``); the result's ``alpha_prior`` records the
+        exact prior used.  ``alpha_prior={"median": m, "log_sd": s}`` gives one by hand.  The same
         options on unchanged data return the existing fit.  Returns the fit document (``result`` is
         the ``emergence fit`` JSON once it succeeded).  A fit that ends failed, cancelled or
         timed_out raises ``FitFailed`` unless ``raise_on_failure`` is False.
@@ -353,6 +356,14 @@ class Client:
         if etag:
             self._etags[path] = (etag, doc)
         return doc
+
+    def pooled_alpha(self, pool: Optional[str] = None) -> Dict[str, Any]:
+        """``GET /v1/priors/alpha``: the lab's pooled prior on the curvature α (``mu``, ``tau``
+        with their 90% intervals, the ``prior`` a new study's fit gets), the studies ``used`` (with
+        what each one's own data say of α) and those ``left_out``, with why.  ``pool``: only the
+        studies tagged so (``create_study(..., pool=TAG)``); none: every study.  ``mu`` and
+        ``prior`` are None while fewer than ``minimum_studies`` studies can feed it."""
+        return self._request("GET", "/v1/priors/alpha", query={"pool": pool}).json()
 
     # ------------------------------------------------------------------ workflow jobs
 

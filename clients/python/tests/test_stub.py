@@ -207,6 +207,17 @@ class RequestTests(unittest.TestCase):
         with open(os.path.join(FIXTURES, "pythia-160m-5shot-step143000.json"), "rb") as f:
             self.assertEqual(r["body"], f.read())
 
+    def test_pooled_alpha_and_the_pooled_fit_option(self) -> None:
+        doc = {"pool": "llama", "studies": 12, "mu": 0.4, "tau": 0.1, "prior": {"median": 1.5, "log_sd": 0.15}}
+        with Stub([ok(doc), ok(doc), ok({"id": 7, "status": "queued"}, status=202)]) as s:
+            c, _ = client(s.url)
+            self.assertEqual(c.pooled_alpha("llama")["tau"], 0.1)
+            c.pooled_alpha()
+            c.fit("m", wait=False, alpha_prior="pooled")
+        self.assertEqual(s.requests[0]["path"], "/v1/priors/alpha?pool=llama")
+        self.assertEqual(s.requests[1]["path"], "/v1/priors/alpha")
+        self.assertEqual(json.loads(s.requests[2]["body"]), {"alpha_prior": "pooled"})
+
     def test_upload_kinds(self) -> None:
         with Stub([ok({"inserted": 1})]) as s:
             c, _ = client(s.url)
