@@ -117,6 +117,54 @@ final class NoiseModelTests: XCTestCase {
         XCTAssertEqual(flatPlain, flatNoisy, accuracy: 1e-12)
     }
 
+    /// The rows of one checkpoint share its loss error: the likelihood equals the multivariate
+    /// normal density with covariance diag(σ² + τ²·finetuned) + σ_x²·u uᵀ per checkpoint (u_i = A on
+    /// lifted rows), computed here densely by Cholesky, not by the rank-one identities.
+    func testLossNoiseLikelihoodIsTheCheckpointsJointDensity() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        let rows = Simulator.simulate(s, seed: 4).evaluations.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
+        let model = EmergenceModel(data: FitData(rows, d0: 5), form: .logPower, withDelta: true)
+        let theta = [0.02, 1.5, 1.8, 1.2, 0.25, 0.0]
+        let sigma = 0.02, lossSD = 0.01, runSD = 0.008
+        let fast = theta.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: lossSD, runSD: runSD) }
+        let data = model.data
+        let mean = model.mean(theta)
+        var elbows = [Double](repeating: 0, count: data.groupD.count)
+        model.elbows(theta, into: &elbows)
+        var dense = 0.0, sharedRows = 0
+        for cp in 0..<data.checkpointCount {
+            let idx = (0..<data.count).filter { data.checkpoint[$0] == cp }
+            let m = idx.count
+            guard m > 0 else { continue }
+            var cov = [Double](repeating: 0, count: m * m)
+            let u = idx.map { elbows[data.group[$0]] > data.x[$0] ? theta[EmergenceModel.a] : 0 }
+            sharedRows += u.filter { $0 > 0 }.count > 1 ? 1 : 0
+            for a in 0..<m {
+                for b in 0..<m { cov[a * m + b] = lossSD * lossSD * u[a] * u[b] }
+                cov[a * m + a] += sigma * sigma + (data.fewShot[idx[a]] == 0 ? runSD * runSD : 0)
+            }
+            let r = idx.map { data.y[$0] - mean[$0] }
+            // Cholesky L Lᵀ = cov; log det = 2 Σ ln L_ii; rᵀ cov⁻¹ r = |L⁻¹ r|².
+            var l = [Double](repeating: 0, count: m * m)
+            for i in 0..<m {
+                for j in 0...i {
+                    var sum = cov[i * m + j]
+                    for k in 0..<j { sum -= l[i * m + k] * l[j * m + k] }
+                    l[i * m + j] = i == j ? sum.squareRoot() : sum / l[j * m + j]
+                }
+            }
+            var z = [Double](repeating: 0, count: m)
+            for i in 0..<m {
+                var sum = r[i]
+                for k in 0..<i { sum -= l[i * m + k] * z[k] }
+                z[i] = sum / l[i * m + i]
+            }
+            dense += -0.5 * ((0..<m).map { 2 * log(l[$0 * m + $0]) }.reduce(0, +) + z.map { $0 * $0 }.reduce(0, +))
+        }
+        XCTAssertGreaterThan(sharedRows, 2, "the test needs checkpoints with several lifted rows")
+        XCTAssertEqual(fast, dense, accuracy: 1e-9 * abs(dense))
+    }
+
     /// Replicate subsets with binomial scatter plus a run-to-run SD of 0.015: the estimate is near
     /// 0.015; without replicates (one subset) or without n_questions there is none.
     func testRunNoiseIsEstimatedFromReplicateSubsets() throws {
