@@ -40,16 +40,17 @@ public final class EmergenceService: Sendable {
                                     migrations: ServiceSchema.migrations)
         self.database = database
         for note in database.migrationNotes { logger.warning("\(note)") }
+        let predictions = PredictionIndex(capacityBytes: configuration.predictionCacheBytes)
         let evaluations = EvaluationStore(database: database,
                                           identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
         pool = JobWorkerPool(database: database, workers: configuration.workers,
                              limits: JobStore.QueueLimits(overall: configuration.maxQueuedFits,
                                                           perStudy: configuration.maxQueuedFitsPerStudy),
                              timeout: configuration.fitTimeout, logger: logger,
-                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: JobEventLog(metrics: metrics, logger: logger),
+                             runner: jobRunner ?? JobEngine.runner(fit: runner), events: JobEventLog(metrics: metrics, logger: logger, predictions: predictions),
                              rows: { try evaluations.all(studyID: $0).rows })
         api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
-                         metrics: metrics)
+                         metrics: metrics, predictions: predictions)
         router = Router()
         api.register(on: router)
         var http = ServerConfiguration(host: configuration.host, port: configuration.port)
