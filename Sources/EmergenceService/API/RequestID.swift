@@ -2,7 +2,7 @@ import HTTP
 import Synchronization
 
 /// The id that ties a response to its log lines: the client's `X-Request-Id` when it is a plain token
-/// (1–64 of `A-Z a-z 0-9 - _ . :`, so it cannot forge log structure), else a fresh random one.
+/// (1–64 of `A-Z a-z 0-9 - _ . :`, so it cannot forge log structure), else a fresh one (`fresh`).
 enum RequestID {
     static func of(_ request: HTTPRequest) -> String { of(request.headers) }
 
