@@ -89,6 +89,25 @@ final class PredictionIndexTests: XCTestCase {
         XCTAssertEqual(api.predictions.usage.studies, 0)
     }
 
+    func testAHeldAnswerStillNeedsTheReadScope() throws {
+        let reader = ("Authorization", "Bearer prediction-read-token-01")
+        let writer = ("Authorization", "Bearer prediction-write-token-1")
+        let t = try TestService(tokens: TokenSet(entries: [("prediction-read-token-01", .read), ("prediction-write-token-1", .write)]))
+        defer { t.close() }
+        XCTAssertEqual(try t.request("POST", "/v1/studies", body: #"{"name": "mmlu"}"#, headers: [writer]).status, 201)
+        XCTAssertEqual(try t.request("POST", "/v1/studies/mmlu/evaluations", body: csv, headers: [writer, ("Content-Type", "text/csv")]).status, 200)
+        let fit = try t.request("POST", "/v1/studies/mmlu/fits", body: "{}", headers: [writer]).json["id"] as! Int
+        let deadline = Date().addingTimeInterval(30)
+        while try t.request("GET", "/v1/fits/\(fit)", headers: [reader]).json["status"] as? String != "succeeded", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/prediction", headers: [reader]).status, 200)
+        XCTAssertEqual(t.service.api.predictions.usage.studies, 1, "held")
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/prediction").status, 401)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/prediction", headers: [("Authorization", "Bearer wrong-token-000000000")]).status, 401)
+        XCTAssertEqual(try t.request("GET", "/v1/studies/mmlu/prediction", headers: [reader]).json["id"] as? Int, fit)
+    }
+
     func testAnAnswerReadBeforeAChangeIsNeverHeldAfterIt() {
         let index = PredictionIndex(capacityBytes: 1 << 20)
         let old = PredictionIndex.Answer(etag: "\"fit-1\"", body: Array("old".utf8))
