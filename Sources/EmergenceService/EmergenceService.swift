@@ -40,9 +40,10 @@ public final class EmergenceService: Sendable {
                                     migrations: ServiceSchema.migrations)
         self.database = database
         for note in database.migrationNotes { logger.warning("\(note)") }
+        let predictions = PredictionIndex(capacityBytes: configuration.predictionCacheBytes)
         let evaluations = EvaluationStore(database: database,
                                           identities: IdentityCache(capacityBytes: configuration.identityCacheBytes))
-        let events = JobEventLog(metrics: metrics, logger: logger)
+        let events = JobEventLog(metrics: metrics, logger: logger, predictions: predictions)
         pool = JobWorkerPool(database: database, workers: configuration.workers,
                              limits: JobStore.QueueLimits(overall: configuration.maxQueuedFits,
                                                           perStudy: configuration.maxQueuedFitsPerStudy),
@@ -50,7 +51,7 @@ public final class EmergenceService: Sendable {
                              runner: jobRunner ?? JobEngine.runner(fit: runner), events: events,
                              rows: { try evaluations.all(studyID: $0).rows })
         let api = ServiceAPI(database: database, evaluations: evaluations, pool: pool, configuration: configuration, logger: logger,
-                             metrics: metrics)
+                             metrics: metrics, predictions: predictions)
         self.api = api
         let autoFit = api.autoFit
         events.fitSucceeded.withLock { $0 = { autoFit.noteFitSucceeded(studyID: $0) } }

@@ -35,6 +35,10 @@ public struct ServiceConfiguration: Sendable {
     /// studies are dropped first; a dropped study's identities are re-read from the database).
     public var identityCacheBytes = IdentityCache.defaultCapacityBytes
 
+    /// The most memory the event loop's answers of `/prediction` may take (documents of the newest
+    /// succeeded fit by study; a study left out is answered from the database, on the handler pool).
+    public var predictionCacheBytes = PredictionIndex.defaultCapacityBytes
+
     /// The server log on stderr: one JSON object per line (the default, for log collectors) or text
     /// (`--log-format`, `EMERGENCE_LOG_FORMAT`). Request and fit lines carry the same fields in both.
     public var logFormat: LogFormat = .json

@@ -342,17 +342,14 @@ final class Connection {
         phase = .handling
         let keepAlive = head.keepAlive && !loop.draining
         // A gzip body is never inflated on the loop (see `RoutePolicy.encodedBody`).
-        if route.policy.nonBlocking && (!request.bodyIsGzip || route.policy.encodedBody) {
-            var response = route.handler(request)
-            if let cors = config.cors { cors.decorate(&response, origin: request.headers["Origin"]) }
-            let keep = keepAlive && !response.asksToClose
-            if ContentNegotiation.needsCompression(&response, requestHeaders: request.headers,
-                                                   threshold: config.compressionThreshold) {
-                // Compressing takes time the loop's other connections would wait for: the pool does it.
-                finishOnPool(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
-            } else {
-                answerOnLoop(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
-            }
+        let loopMayRead = !request.bodyIsGzip || route.policy.encodedBody
+        if route.policy.nonBlocking && loopMayRead {
+            respondFromLoop(route.handler(request), request, head, keepAlive: keepAlive)
+            return
+        }
+        // A cached answer (`RoutePolicy.fromMemory`) is sent from here; a miss goes to the pool below.
+        if loopMayRead, let fromMemory = route.policy.fromMemory, let response = fromMemory(request) {
+            respondFromLoop(response, request, head, keepAlive: keepAlive)
             return
         }
         let headOnly = head.method == "HEAD"
@@ -369,6 +366,21 @@ final class Connection {
                                                      echoKeepAlive: keep && minorVersion == 0)
             loop.post(.response(connection: id, bytes: bytes, close: !keep, status: response.status,
                                 requestID: response.headers["X-Request-Id"]))
+        }
+    }
+
+    /// Sends a response made on this loop: serialized here, or compressed and serialized on the pool
+    /// when the client takes it gzip-encoded.
+    private func respondFromLoop(_ response: HTTPResponse, _ request: HTTPRequest, _ head: RequestHead, keepAlive: Bool) {
+        var response = response
+        if let cors = config.cors { cors.decorate(&response, origin: request.headers["Origin"]) }
+        let keep = keepAlive && !response.asksToClose
+        if ContentNegotiation.needsCompression(&response, requestHeaders: request.headers,
+                                               threshold: config.compressionThreshold) {
+            // Compressing takes time the loop's other connections would wait for: the pool does it.
+            finishOnPool(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
+        } else {
+            answerOnLoop(response, headOnly: head.method == "HEAD", keepAlive: keep, minorVersion: head.minorVersion)
         }
     }
 

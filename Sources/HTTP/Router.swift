@@ -47,6 +47,9 @@ public final class Router: Sendable {
     struct Table: Sendable {
         var routes: [Route] = []
         var literal: [String: [String: Route]] = [:]
+        /// The routes in registration order by their number of segments: a path is matched only
+        /// against templates as long as it is (the rest cannot match).
+        var bySegmentCount: [Int: [Route]] = [:]
 
         /// The same table with route objects of its own: a loop that resolves against it counts
         /// references on objects no other loop touches (no cache line shared between cores).
@@ -59,7 +62,8 @@ public final class Router: Sendable {
                 copies[ObjectIdentifier(route)] = made
                 return made
             }
-            return Table(routes: routes.map(copy), literal: literal.mapValues { $0.mapValues(copy) })
+            return Table(routes: routes.map(copy), literal: literal.mapValues { $0.mapValues(copy) },
+                         bySegmentCount: bySegmentCount.mapValues { $0.map(copy) })
         }
     }
 
@@ -107,6 +111,7 @@ public final class Router: Sendable {
                           handler: handler)
         table.withLock { table in
             table.routes.append(route)
+            table.bySegmentCount[segments.count, default: []].append(route)
             var parts: [String] = []
             for segment in segments {
                 guard case .literal(let text) = segment else { return }
@@ -134,7 +139,9 @@ public final class Router: Sendable {
     }
 
     private static func split(_ path: Substring) -> [String] {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        // By UTF-8 byte: "/" is one byte and never part of another character, and splitting the
+        // characters would cost a grapheme-break check per character on every request.
+        var parts = path.utf8.split(separator: 0x2F, omittingEmptySubsequences: false).map { String(Substring($0)) }
         if parts.first == "" { parts.removeFirst() }
         return parts
     }
@@ -143,8 +150,8 @@ public final class Router: Sendable {
 
     /// Answers `request` in one call, as the server would: resolves it, applies the route's policy
     /// (`admit`, then `maxBodyBytes` against the body held; a nil decoded limit keeps
-    /// `request.maxDecodedBodyBytes`), inflates a gzip body unless the route takes it encoded, and
-    /// runs the handler.
+    /// `request.maxDecodedBodyBytes`), tries the route's answer from memory (`RoutePolicy.fromMemory`),
+    /// inflates a gzip body unless the route takes it encoded, and runs the handler.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         var request = request
         switch resolve(method: request.method, rawPath: request.rawPath, path: request.path) {
@@ -159,6 +166,10 @@ public final class Router: Sendable {
                 return Router.tooLarge(request.body.count, limit)
             }
             if let decoded = route.policy.maxDecodedBodyBytes { request.maxDecodedBodyBytes = decoded }
+            if !request.bodyIsGzip || route.policy.encodedBody, let fromMemory = route.policy.fromMemory,
+               let answer = fromMemory(request) {
+                return answer
+            }
             return run(route, request)
         }
     }
@@ -186,7 +197,7 @@ public final class Router: Sendable {
         guard let decoded = Router.decodedSegments(rawPath) else {
             return .answer(.problem(status: 400, title: "Bad Request", detail: "malformed percent-encoding in path"))
         }
-        if let found = Router.best(routes, method: method, decoded) {
+        if let found = Router.best(table.bySegmentCount[decoded.count] ?? [], method: method, decoded) {
             return .route(found.route, parameters: found.parameters)
         }
         // No handler for this method: 404, or 405/OPTIONS listing the methods the path has.

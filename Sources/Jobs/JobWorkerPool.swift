@@ -183,7 +183,9 @@ package final class JobWorkerPool: Sendable {
                     return live.cancelled
                 }
             })
-            try jobs.succeed(id: job.id, resultJSON: String(decoding: result, as: UTF8.self))
+            try events.committing(job, to: .succeeded) {
+                try jobs.succeed(id: job.id, resultJSON: String(decoding: result, as: UTF8.self))
+            }
             events.transition(job, from: .running, to: .succeeded, seconds: Date().timeIntervalSince(started), error: nil)
         } catch FitError.cancelled {
             stopped(job, started: started)

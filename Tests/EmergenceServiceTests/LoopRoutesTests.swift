@@ -2,13 +2,17 @@ import XCTest
 @testable import EmergenceService
 
 /// Which routes the event loop answers itself (RoutePolicy.nonBlocking): only constant answers that
-/// touch no database, so a slow query or a long upload on the pool can never stall a loop.
+/// touch no database, so a slow query or a long upload on the pool can never stall a loop; and which
+/// it answers from memory when it can (RoutePolicy.fromMemory).
 final class LoopRoutesTests: XCTestCase {
     func testOnlyConstantAnswersRunOnTheLoop() throws {
         let t = try TestService()
         defer { t.close() }
         let onLoop = t.service.api.routeTable.filter(\.nonBlocking).map { "\($0.method) \($0.template)" }
         XCTAssertEqual(Set(onLoop), ["GET /healthz", "GET /openapi.json"])
+        // A held prediction is answered from memory on the loop; a study not held goes to the pool.
+        let fromMemory = t.service.api.routeTable.filter { $0.fromMemory != nil }.map { "\($0.method) \($0.template)" }
+        XCTAssertEqual(fromMemory, ["GET /v1/studies/{study}/prediction"])
         XCTAssertEqual(try t.request("GET", "/healthz").status, 200)
         XCTAssertEqual(try t.request("GET", "/openapi.json").status, 200)
     }

@@ -173,6 +173,44 @@ final class LoopRouteTests: XCTestCase {
         XCTAssertEqual(try queued.readResponse().text, "hello")
     }
 
+    func testAnswerFromMemoryIsGivenOnTheLoopAndAMissGoesToThePool() throws {
+        let bounded = try TestServer { $0.handlerConcurrency = 1; $0.eventLoopCount = 1 }
+        defer { bounded.stop() }
+        // A hit when the query asks for one; a miss hands the request to the handler on the pool.
+        let policy = RoutePolicy(fromMemory: { request in
+            request.query("cached") == nil ? nil
+                : HTTPResponse(status: 200, headers: ["X-Thread": threadName()], body: Array("from memory".utf8))
+        })
+        bounded.router.add("GET", "/cached", policy: policy) { _ in
+            HTTPResponse(status: 200, headers: ["X-Thread": threadName()], body: Array("from the pool".utf8))
+        }
+        let client = try bounded.client()
+        try client.send("GET /cached?cached=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let hit = try client.readResponse()
+        XCTAssertEqual(hit.text, "from memory")
+        XCTAssertTrue(hit.headers["X-Thread"]?.hasPrefix("http-loop-") ?? false)
+        try client.send("GET /cached HTTP/1.1\r\nHost: t\r\n\r\n")
+        let miss = try client.readResponse()
+        XCTAssertEqual(miss.text, "from the pool")
+        XCTAssertFalse(miss.headers["X-Thread"]?.hasPrefix("http-loop-") ?? true)
+        // With the pool's one handler blocked, a miss waits and hits are still answered.
+        let blocked = try bounded.client()
+        try blocked.send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n")
+        let queued = try bounded.client()
+        try queued.send("GET /cached HTTP/1.1\r\nHost: t\r\n\r\n")
+        for _ in 0..<5 {
+            try client.send("GET /cached?cached=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().text, "from memory")
+        }
+        XCTAssertFalse(queued.isReadable(within: 100), "the pool is full: the miss waits")
+        bounded.gate.signal()
+        XCTAssertEqual(try blocked.readResponse().text, "unblocked")
+        XCTAssertEqual(try queued.readResponse().text, "from the pool")
+        // In process, the router answers the same way.
+        XCTAssertEqual(bounded.router.handle(try HTTPRequest(method: "GET", target: "/cached?cached=1")).body, Array("from memory".utf8))
+        XCTAssertEqual(bounded.router.handle(try HTTPRequest(method: "GET", target: "/cached")).body, Array("from the pool".utf8))
+    }
+
     func testBodiesLargerThanOneWakeUpsReadBudgetArriveWhole() throws {
         // More than the 256 KiB read per wake-up: the rest must be reported again by epoll.
         for path in ["/loop/echo", "/echo"] {

@@ -82,8 +82,11 @@ extension ServiceAPI {
         }
     }
 
-    /// The newest succeeded fit of a study, with a strong ETag (fit ids are never reused).
+    /// The newest succeeded fit of a study, with a strong ETag (fit ids are never reused). The answer
+    /// fills the prediction index, from which the event loop gives the next ones.
     func prediction(_ request: HTTPRequest) throws -> HTTPResponse {
+        // Taken before the first read: a fit that succeeds (or a deletion) after it keeps this answer out.
+        let generation = predictions.generation
         let s = try study(request)
         guard let id = try jobs.newestSucceededID(studyID: s.id) else {
             let pending = try jobs.list(studyID: s.id, status: nil, before: Int.max, limit: 1).first
@@ -97,11 +100,35 @@ extension ServiceAPI {
         }
         let etag = "\"fit-\(id)\""
         if let inm = request.headers["If-None-Match"], Self.matches(ifNoneMatch: inm, etag: etag) {
-            return HTTPResponse(status: 304, headers: ["ETag": etag, "Cache-Control": "no-cache"])
+            return Self.predictionResponse(request, PredictionIndex.Answer(etag: etag, body: []))
         }
         guard let body = try succeededDocument(id: id, studyName: s.name) else { throw APIError.notFound("the fit was deleted") }
-        var r = HTTPResponse.json(200, body)
-        r.headers.set("ETag", etag)
+        let answer = PredictionIndex.Answer(etag: etag, body: body)
+        // Held under the study's own spellings only (its id, its name), so clients cannot grow the index.
+        let reference = request.pathParameters["study"] ?? ""
+        if reference == s.name || reference == String(s.id) {
+            predictions.store(answer, studyID: s.id, reference: reference, seenAt: generation)
+        }
+        return Self.predictionResponse(request, answer)
+    }
+
+    /// The event loop's answer of `/prediction` when the index holds the study; nil sends the request
+    /// to `prediction` on the pool.
+    func predictionFromMemory(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let reference = request.pathParameters["study"], let answer = predictions.answer(reference: reference) else {
+            return nil
+        }
+        return Self.predictionResponse(request, answer)
+    }
+
+    /// 304 when If-None-Match names the answer's ETag, else the document: the same bytes from the
+    /// pool and from the loop.
+    static func predictionResponse(_ request: HTTPRequest, _ answer: PredictionIndex.Answer) -> HTTPResponse {
+        if let inm = request.headers["If-None-Match"], matches(ifNoneMatch: inm, etag: answer.etag) {
+            return HTTPResponse(status: 304, headers: ["ETag": answer.etag, "Cache-Control": "no-cache"])
+        }
+        var r = HTTPResponse.json(200, answer.body)
+        r.headers.set("ETag", answer.etag)
         r.headers.set("Cache-Control", "no-cache")
         return r
     }

@@ -25,11 +25,14 @@ final class ServiceAPI: Sendable {
     let priors: PooledPriors
     /// Encoded documents of succeeded fits (immutable, and ids are never reused), for `/prediction`.
     private let documents = Lock<[Int: [UInt8]]>([:])
+    /// Each study's `/prediction` answer, given by the event loop (PredictionIndex).
+    let predictions: PredictionIndex
 
     init(database: Database, evaluations: EvaluationStore, pool: JobWorkerPool, configuration: ServiceConfiguration,
-         logger: Logger, metrics: ServiceMetrics) {
+         logger: Logger, metrics: ServiceMetrics, predictions: PredictionIndex) {
         self.database = database
         self.metrics = metrics
+        self.predictions = predictions
         studies = StudyStore(database: database)
         self.evaluations = evaluations
         jobs = pool.jobs
@@ -56,14 +59,19 @@ final class ServiceAPI: Sendable {
         /// Answered on the event loop that read the request, with no hop to the handler pool: only for
         /// handlers that touch neither SQLite nor anything else that can block (RoutePolicy.nonBlocking).
         var nonBlocking = false
+        /// The answer from memory the event loop gives when it has one (RoutePolicy.fromMemory); nil
+        /// from it runs `handler` on the pool.
+        var fromMemory: (@Sendable (HTTPRequest) -> HTTPResponse?)?
 
         init(_ method: String, _ template: String, _ scope: Scope?, encodedBody: Bool = false, nonBlocking: Bool = false,
+             fromMemory: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil,
              _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
             self.method = method
             self.template = template
             self.scope = scope
             self.encodedBody = encodedBody
             self.nonBlocking = nonBlocking
+            self.fromMemory = fromMemory
             self.handler = handler
         }
     }
@@ -87,7 +95,8 @@ final class ServiceAPI: Sendable {
             Route("GET", "/v1/studies/{study}/evaluations", .read, listEvaluations),
             // Fits (FitRoutes.swift).
             Route("POST", "/v1/studies/{study}/fits", .write, createFit), Route("GET", "/v1/studies/{study}/fits", .read, listFits),
-            Route("GET", "/v1/studies/{study}/prediction", .read, prediction),
+            // A study's prediction is answered by the loop from memory (PredictionIndex), else on the pool.
+            Route("GET", "/v1/studies/{study}/prediction", .read, fromMemory: predictionFromMemory, prediction),
             Route("GET", "/v1/fits/{id}", .read, getFit), Route("DELETE", "/v1/fits/{id}", .write, cancelFit),
             // SVG plots of a succeeded fit, and of a study's newest (PlotRoutes.swift).
             Route("GET", "/v1/fits/{id}/plots/fit.svg", .read, fitPlotSVG),
@@ -110,13 +119,22 @@ final class ServiceAPI: Sendable {
             let scope = route.scope
             let encodedBody = route.encodedBody
             let nonBlocking = route.nonBlocking
+            // An answer from memory carries the request id like every handler's.
+            var fromMemory: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil
+            if let answer = route.fromMemory {
+                fromMemory = { request in
+                    guard var response = answer(request) else { return nil }
+                    response.headers.set("X-Request-Id", RequestID.of(request))
+                    return response
+                }
+            }
             // Everything decided from the head (credentials, the query's shape, the body's declared
             // size) is decided before a body byte is read: `admit` runs on the I/O thread and is cheap
             // (a constant-time compare of a few tokens, a scan of the query).
             let policy = RoutePolicy(maxBodyBytes: encodedBody ? limits.uploadWireBytes : limits.smallBodyBytes,
                                      maxDecodedBodyBytes: encodedBody ? limits.uploadDecodedBytes : limits.smallBodyBytes,
                                      encodedBody: encodedBody, nonBlocking: nonBlocking,
-                                     admit: { [self] request in admission(request, scope: scope) })
+                                     admit: { [self] request in admission(request, scope: scope) }, fromMemory: fromMemory)
             router.add(route.method, route.template, policy: policy) { [self] request in
                 let requestID = RequestID.of(request)
                 var response = answer(request, handler: handler, requestID: requestID)

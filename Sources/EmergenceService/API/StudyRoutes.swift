@@ -34,7 +34,10 @@ extension ServiceAPI {
         let s = try study(request)
         // Running jobs of the study (a comparison's second study too) are told to stop; their rows go with the study.
         for job in try jobs.list(studyID: s.id, kind: nil, status: .running, before: Int.max, limit: 1000) { pool.cancel(job.id) }
-        guard try studies.delete(id: s.id) else { throw APIError.notFound("no study with id \(s.id)") }
+        // Its prediction must not outlive it: the event loop's answer stands aside while the row goes.
+        guard try predictions.changing(studyID: s.id, { try studies.delete(id: s.id) }) else {
+            throw APIError.notFound("no study with id \(s.id)")
+        }
         _ = evaluations.identities.take(s.id)  // its cached identities: ids are never reused, so only memory
         forgetDocuments()
         autoFit.notePoolChanged(from: s.pool, to: nil)  // its α profile no longer feeds its pool

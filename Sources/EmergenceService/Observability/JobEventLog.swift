@@ -5,17 +5,27 @@ import Logging
 /// Every change of a job's status, counted for `/metrics` and written as one log line
 /// (`"event":"fit"`, the job and study ids, `from` and `to` statuses, the kind when it is not a fit,
 /// and for finished jobs the seconds it ran; the names are from when every job was a fit, and
-/// dashboards read them). Called after the change is committed to the database.
+/// dashboards read them). Called after the change is committed to the database. A fit's success is
+/// also written through the prediction index (`committing`), which must never answer the study's
+/// previous fit once the new one is committed.
 final class JobEventLog: JobEvents {
     let metrics: ServiceMetrics
     let logger: Logger
     /// Told of each fit that succeeded (the study's id): the pooled α prior's auto refits listen here.
     /// Set once the service is built (the log exists before the API that listens).
     let fitSucceeded = Lock<(@Sendable (Int) -> Void)?>(nil)
+    let predictions: PredictionIndex
 
-    init(metrics: ServiceMetrics, logger: Logger) {
+    init(metrics: ServiceMetrics, logger: Logger, predictions: PredictionIndex) {
         self.metrics = metrics
         self.logger = logger
+        self.predictions = predictions
+    }
+
+    func committing(_ job: Job, to: Job.Status, _ write: () throws -> Void) throws {
+        // Only a fit's success changes a prediction (comparisons and backtests are not served there).
+        guard job.kind == .fit, to == .succeeded else { return try write() }
+        try predictions.changing(studyID: job.studyID, write)
     }
 
     func transition(_ job: Job, from: Job.Status?, to: Job.Status, seconds: Double? = nil, error: String? = nil) {
