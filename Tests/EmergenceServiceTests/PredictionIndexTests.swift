@@ -199,19 +199,11 @@ final class PredictionIndexTests: XCTestCase {
 
     /// Connects and sends `request` without reading the answer.
     private func sendOnly(port: Int, _ request: String) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw WireClient.Failure(description: "socket failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let fd = try WireClient.connected(port: port)
         let bytes = Array(request.utf8)
-        guard rc == 0, bytes.withUnsafeBufferPointer({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+        guard bytes.withUnsafeBufferPointer({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
             Glibc.close(fd)
-            throw WireClient.Failure(description: "connect or send failed")
+            throw WireClient.Failure(description: "send failed")
         }
         return fd
     }

@@ -7,13 +7,10 @@ import HTTP
 enum WireClient {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    static func send(port: Int, _ method: String, _ target: String, body: [UInt8] = [],
-                     headers: [(String, String)] = []) throws -> Reply {
+    /// A TCP socket connected to 127.0.0.1:port (the caller closes it).
+    static func connected(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -21,7 +18,19 @@ enum WireClient {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { throw Failure(description: "connect failed") }
+        guard rc == 0 else {
+            close(fd)
+            throw Failure(description: "connect failed")
+        }
+        return fd
+    }
+
+    static func send(port: Int, _ method: String, _ target: String, body: [UInt8] = [],
+                     headers: [(String, String)] = []) throws -> Reply {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
         for (n, v) in headers { head += "\(n): \(v)\r\n" }
         head += "\r\n"
