@@ -155,11 +155,7 @@ public enum EmergenceFit {
 
         let assessment = Diagnostics.assess(model, mle: mle, noise: options.noise, seed: options.seed)
         result.warnings.append(contentsOf: assessment.warnings)
-        if let test = assessment.signalTest {
-            result.fit?.signalTest = .init(statistic: test.statistic, exceeding: test.exceeding,
-                                           replicates: test.exceeding == nil ? nil : SignalTest.replicates,
-                                           nullP95: test.nullP95, signal: test.signal)
-        }
+        result.fit?.signalTest = assessment.signalTest.map(FitResult.SignalTestSummary.init)
         if assessment.noSignal {
             // Only a bound exists (docs/method.md §6): if emergence has begun, it began below the lowest
             // loss plus what the noise could hide. No point estimate, and none of the warnings that

@@ -75,11 +75,14 @@ enum SignalTest {
         let data = model.data
         let zero = [Double](repeating: 0, count: data.count)
         guard let (b, d, _, rss) = MaximumLikelihood.linearFloorAndSlope(data, z: zero, withDelta: model.withDelta) else { return nil }
-        let mean = (0..<data.count).map { min(max(b + (model.withDelta ? d : 0) * data.fewShot[$0], 0.001), 0.999) }
+        // Each row's floor and its residual from it.
+        let floor = (0..<data.count).map { b + (model.withDelta ? d : 0) * data.fewShot[$0] }
+        let residual = (0..<data.count).map { data.y[$0] - floor[$0] }
+        let mean = floor.map { min(max($0, 0.001), 0.999) }
         var squares = [0.0, 0.0], counts = [0.0, 0.0]
         for i in 0..<data.count {
             let s = data.fewShot[i] == 1 ? 1 : 0
-            squares[s] += (data.y[i] - (b + (model.withDelta ? d : 0) * data.fewShot[i])) * (data.y[i] - (b + (model.withDelta ? d : 0) * data.fewShot[i]))
+            squares[s] += residual[i] * residual[i]
             counts[s] += 1
         }
         let pooled = (rss / Double(max(data.count, 1))).squareRoot()
@@ -87,20 +90,20 @@ enum SignalTest {
         var sigma = (0..<2).map { counts[$0] >= 3 ? (squares[$0] / counts[$0]).squareRoot() : pooled }
         // One-way random-effects ANOVA of the finetuned rows' residuals by checkpoint (Searle, Casella &
         // McCulloch 1992, §3.5): σ_c² = max((MSB − MSW)/m₀, 0), and the rows' own σ² = MSW.
+        let finetuned = (0..<data.count).filter { data.fewShot[$0] == 0 && data.checkpoint[$0] >= 0 && data.checkpoint[$0] < data.checkpointCount }
         var sums = [Double](repeating: 0, count: data.checkpointCount), sizes = sums
         var total = 0.0, n = 0.0
-        for i in 0..<data.count where data.fewShot[i] == 0 && data.checkpoint[i] >= 0 && data.checkpoint[i] < sums.count {
-            let r = data.y[i] - b
-            sums[data.checkpoint[i]] += r; sizes[data.checkpoint[i]] += 1
-            total += r; n += 1
+        for i in finetuned {
+            sums[data.checkpoint[i]] += residual[i]; sizes[data.checkpoint[i]] += 1
+            total += residual[i]; n += 1
         }
         var checkpointSD = 0.0
         let groups = sizes.filter { $0 > 0 }.count
         if groups >= 3 && n > Double(groups) {
             var within = 0.0
-            for i in 0..<data.count where data.fewShot[i] == 0 && data.checkpoint[i] >= 0 && data.checkpoint[i] < sums.count {
+            for i in finetuned {
                 let c = data.checkpoint[i]
-                let d = data.y[i] - b - sums[c] / sizes[c]
+                let d = residual[i] - sums[c] / sizes[c]
                 within += d * d
             }
             let msw = within / (n - Double(groups))
@@ -120,5 +123,13 @@ enum SignalTest {
         let phi = MaximumLikelihood.dispersion(y: data.y, mean: mean, questions: data.questions, multiplicity: nil,
                                                parameters: model.withDelta ? 2 : 1)
         return (mean, sigma, checkpointSD, phi.squareRoot())
+    }
+}
+
+extension FitResult.SignalTestSummary {
+    /// The test as the result reports it (replicates only where they were drawn).
+    init(_ test: SignalTest.Outcome) {
+        self.init(statistic: test.statistic, exceeding: test.exceeding,
+                  replicates: test.exceeding == nil ? nil : SignalTest.replicates, nullP95: test.nullP95, signal: test.signal)
     }
 }
