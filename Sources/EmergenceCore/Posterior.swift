@@ -2,8 +2,9 @@ import Foundation
 
 /// The Bayesian posterior sampled by the ensemble MCMC (docs/method.md §5).
 ///
-///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ), or with the loss noise σ_x
-///                      the likelihood of LossNoiseLikelihood.swift in place of the first two terms
+///     Gaussian:        log p = −n·log σ − RSS(θ) / (2σ²) + log π(θ), or with the loss noise σ_x,
+///                      the run noise τ or the rows' binomial variance (n_questions known) the
+///                      likelihood of LossNoiseLikelihood.swift in place of the first two terms
 ///     binomial:        log p = Σ log Binomial(y_i n_i | n_i, μ_i(θ)) + log π(θ)
 ///     quasi-binomial:  log p = (1/φ̂) · Σ log Binomial(…) + log π(θ)   (φ̂ from the MLE, fixed)
 ///
@@ -56,6 +57,10 @@ enum Posterior {
         let form = model.form
         let n = Double(model.data.count)
         let dispersion = noise == .quasiBinomial ? max(mle.dispersion ?? 1, 1) : 1
+        // The rows' binomial variance at the MLE's means (LossNoiseLikelihood.swift): the Gaussian
+        // likelihood's σ² is then what the binomial leaves over.
+        let binomialVariance = gaussian ? model.binomialVariance(at: mle.theta) : []
+        let heteroscedastic = binomialVariance.contains { $0 > 0 }
         // u → θ; nil outside the support.
         let toTheta: ([Double], UnsafeMutableBufferPointer<Double>) -> Bool = { u, theta in
             let alpha = u[2]
@@ -81,11 +86,13 @@ enum Posterior {
                 if gaussian {
                     let logSigma = u[p]
                     guard logSigma >= log(1e-5) && logSigma <= 0 else { return -.infinity }
-                    if lossSD > 0 || runSD > 0 {
-                        // The loss measurement noise the bootstrap jitters by, and the runs' own scatter,
-                        // in the likelihood too (LossNoiseLikelihood.swift).
-                        return model.gaussianLogLikelihood(UnsafeBufferPointer(theta), sigma: exp(logSigma), lossSD: lossSD,
-                                                           runSD: runSD) + logJacobian
+                    if lossSD > 0 || runSD > 0 || heteroscedastic {
+                        // The loss measurement noise the bootstrap jitters by, the runs' own scatter and
+                        // the binomial's, in the likelihood too (LossNoiseLikelihood.swift).
+                        return binomialVariance.withUnsafeBufferPointer { b in
+                            model.gaussianLogLikelihood(UnsafeBufferPointer(theta), sigma: exp(logSigma), lossSD: lossSD,
+                                                        runSD: runSD, binomialVariance: heteroscedastic ? b : nil)
+                        } + logJacobian
                     }
                     return -n * logSigma - model.rss(UnsafeBufferPointer(theta)) / (2 * exp(2 * logSigma)) + logJacobian
                 }

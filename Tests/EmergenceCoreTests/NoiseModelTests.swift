@@ -119,7 +119,8 @@ final class NoiseModelTests: XCTestCase {
 
     /// The rows of one checkpoint share its loss error: the likelihood equals the multivariate
     /// normal density with covariance diag(σ² + τ²·finetuned) + σ_x²·u uᵀ per checkpoint (u_i = A on
-    /// lifted rows), computed here densely by Cholesky, not by the rank-one identities.
+    /// lifted rows), computed here densely by Cholesky, not by the rank-one identities; and with
+    /// each row's binomial variance added to the diagonal.
     func testLossNoiseLikelihoodIsTheCheckpointsJointDensity() throws {
         let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
         let rows = Simulator.simulate(s, seed: 4).evaluations.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
@@ -127,42 +128,75 @@ final class NoiseModelTests: XCTestCase {
         let theta = [0.02, 1.5, 1.8, 1.2, 0.25, 0.0]
         let sigma = 0.02, lossSD = 0.01, runSD = 0.008
         let fast = theta.withUnsafeBufferPointer { model.gaussianLogLikelihood($0, sigma: sigma, lossSD: lossSD, runSD: runSD) }
+        let binomial = model.binomialVariance(at: theta)
+        XCTAssertGreaterThan(binomial.filter { $0 > 0 }.count, model.data.count / 2, "rows with n_questions and a mean inside (0, 1)")
+        let weighted = theta.withUnsafeBufferPointer { t in
+            binomial.withUnsafeBufferPointer { model.gaussianLogLikelihood(t, sigma: sigma, lossSD: lossSD, runSD: runSD, binomialVariance: $0) }
+        }
         let data = model.data
         let mean = model.mean(theta)
         var elbows = [Double](repeating: 0, count: data.groupD.count)
         model.elbows(theta, into: &elbows)
-        var dense = 0.0, sharedRows = 0
-        for cp in 0..<data.checkpointCount {
-            let idx = (0..<data.count).filter { data.checkpoint[$0] == cp }
-            let m = idx.count
-            guard m > 0 else { continue }
-            var cov = [Double](repeating: 0, count: m * m)
-            let u = idx.map { elbows[data.group[$0]] > data.x[$0] ? theta[EmergenceModel.a] : 0 }
-            sharedRows += u.filter { $0 > 0 }.count > 1 ? 1 : 0
-            for a in 0..<m {
-                for b in 0..<m { cov[a * m + b] = lossSD * lossSD * u[a] * u[b] }
-                cov[a * m + a] += sigma * sigma + (data.fewShot[idx[a]] == 0 ? runSD * runSD : 0)
-            }
-            let r = idx.map { data.y[$0] - mean[$0] }
-            // Cholesky L Lᵀ = cov; log det = 2 Σ ln L_ii; rᵀ cov⁻¹ r = |L⁻¹ r|².
-            var l = [Double](repeating: 0, count: m * m)
-            for i in 0..<m {
-                for j in 0...i {
-                    var sum = cov[i * m + j]
-                    for k in 0..<j { sum -= l[i * m + k] * l[j * m + k] }
-                    l[i * m + j] = i == j ? sum.squareRoot() : sum / l[j * m + j]
+        func dense(binomial: [Double]?) -> (Double, Int) {
+            var dense = 0.0, sharedRows = 0
+            for cp in 0..<data.checkpointCount {
+                let idx = (0..<data.count).filter { data.checkpoint[$0] == cp }
+                let m = idx.count
+                guard m > 0 else { continue }
+                var cov = [Double](repeating: 0, count: m * m)
+                let u = idx.map { elbows[data.group[$0]] > data.x[$0] ? theta[EmergenceModel.a] : 0 }
+                sharedRows += u.filter { $0 > 0 }.count > 1 ? 1 : 0
+                for a in 0..<m {
+                    for b in 0..<m { cov[a * m + b] = lossSD * lossSD * u[a] * u[b] }
+                    cov[a * m + a] += sigma * sigma + (data.fewShot[idx[a]] == 0 ? runSD * runSD : 0) + (binomial?[idx[a]] ?? 0)
                 }
+                let r = idx.map { data.y[$0] - mean[$0] }
+                // Cholesky L Lᵀ = cov; log det = 2 Σ ln L_ii; rᵀ cov⁻¹ r = |L⁻¹ r|².
+                var l = [Double](repeating: 0, count: m * m)
+                for i in 0..<m {
+                    for j in 0...i {
+                        var sum = cov[i * m + j]
+                        for k in 0..<j { sum -= l[i * m + k] * l[j * m + k] }
+                        l[i * m + j] = i == j ? sum.squareRoot() : sum / l[j * m + j]
+                    }
+                }
+                var z = [Double](repeating: 0, count: m)
+                for i in 0..<m {
+                    var sum = r[i]
+                    for k in 0..<i { sum -= l[i * m + k] * z[k] }
+                    z[i] = sum / l[i * m + i]
+                }
+                dense += -0.5 * ((0..<m).map { 2 * log(l[$0 * m + $0]) }.reduce(0, +) + z.map { $0 * $0 }.reduce(0, +))
             }
-            var z = [Double](repeating: 0, count: m)
-            for i in 0..<m {
-                var sum = r[i]
-                for k in 0..<i { sum -= l[i * m + k] * z[k] }
-                z[i] = sum / l[i * m + i]
-            }
-            dense += -0.5 * ((0..<m).map { 2 * log(l[$0 * m + $0]) }.reduce(0, +) + z.map { $0 * $0 }.reduce(0, +))
+            return (dense, sharedRows)
         }
+        let (plainDense, sharedRows) = dense(binomial: nil)
         XCTAssertGreaterThan(sharedRows, 2, "the test needs checkpoints with several lifted rows")
-        XCTAssertEqual(fast, dense, accuracy: 1e-9 * abs(dense))
+        XCTAssertEqual(fast, plainDense, accuracy: 1e-9 * abs(plainDense))
+        // With each row's binomial variance on the diagonal as well.
+        let weightedDense = dense(binomial: binomial).0
+        XCTAssertEqual(weighted, weightedDense, accuracy: 1e-9 * abs(weightedDense))
+        XCTAssertNotEqual(weighted, fast)
+    }
+
+    /// The binomial variance is μ̂(1 − μ̂)/n at the fitted means, 0 where the floor is 0 and where
+    /// n_questions is unknown (the likelihood is then the homoscedastic one).
+    func testBinomialVarianceFollowsTheFittedMeans() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        let rows = Simulator.simulate(s, seed: 4).evaluations.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
+        let theta = [0.02, 1.5, 1.8, 1.2, 0.0, 0.0]   // floor B = 0
+        let model = EmergenceModel(data: FitData(rows, d0: 5), form: .logPower, withDelta: true)
+        let mean = model.mean(theta)
+        let v = model.binomialVariance(at: theta)
+        for i in 0..<model.data.count {
+            let m = min(max(mean[i], 0), 1)
+            XCTAssertEqual(v[i], m * (1 - m) / model.data.questions[i], accuracy: 1e-15)
+        }
+        XCTAssertTrue(v.contains(0), "rows at the floor 0 have no binomial scatter")
+        XCTAssertTrue(v.contains { $0 > 0 }, "lifted rows have")
+        let unknown = rows.map { r -> Evaluation in var r = r; r.nQuestions = nil; return r }
+        let blind = EmergenceModel(data: FitData(unknown, d0: 5), form: .logPower, withDelta: true)
+        XCTAssertTrue(blind.binomialVariance(at: theta).allSatisfy { $0 == 0 })
     }
 
     /// Replicate subsets with binomial scatter plus a run-to-run SD of 0.015: the estimate is near
