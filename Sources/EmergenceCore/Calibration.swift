@@ -38,6 +38,9 @@ public enum Calibration {
         public var liftSD: Double
         /// The extrapolation from the smallest data amount to D0 is longer (in ln D) than the data's span.
         public var longExtrapolation: Bool
+        /// The same design and truth simulated under another noise seed (replicate r = 0, 1, …), for
+        /// the replicate yardstick (CalibrationReplicates.swift).
+        public var resimulate: (@Sendable (UInt64) -> [Evaluation])? = nil
     }
 
     /// The family's studies one by one, in a fixed order for a seed.
@@ -54,10 +57,13 @@ public enum Calibration {
         public mutating func next() -> Study {
             defer { index += 1 }
             let rows: [Evaluation], truth: SimulationTruth, subsetNoise: Double
+            let resimulate: @Sendable (UInt64) -> [Evaluation]
             if family == "designs" {
                 let design = StudyDesign.random(&rng, index: index, cutoff: maxFlops)
-                (rows, truth) = design.simulate(seed: rng.next())
+                let seed = rng.next()
+                (rows, truth) = design.simulate(seed: seed)
                 subsetNoise = design.subsetNoise
+                resimulate = { r in design.simulate(seed: Calibration.replicateSeed(seed, r)).evaluations }
             } else {
                 let scenario: SimulationScenario
                 switch family {
@@ -65,16 +71,25 @@ public enum Calibration {
                 case "weak": scenario = .weak(&rng, index: index)
                 default: scenario = .random(&rng, index: index)
                 }
-                (rows, truth) = Simulator.simulate(scenario, seed: rng.next())
+                let seed = rng.next()
+                (rows, truth) = Simulator.simulate(scenario, seed: seed)
                 subsetNoise = scenario.subsetNoise
+                resimulate = { r in Simulator.simulate(scenario, seed: Calibration.replicateSeed(seed, r)).evaluations }
             }
             let kept = rows.filter { ($0.effectiveFlops ?? .infinity) <= maxFlops }
             return Study(index: index, evaluations: rows, truth: truth,
                          cramerRaoSD: truth.emergenceLoss == nil ? nil
                             : CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: subsetNoise),
                          liftSD: Calibration.liftSD(truth: truth, rows: kept, subsetNoise: subsetNoise),
-                         longExtrapolation: Calibration.longExtrapolation(rows: kept, d0: truth.D0))
+                         longExtrapolation: Calibration.longExtrapolation(rows: kept, d0: truth.D0),
+                         resimulate: resimulate)
         }
+    }
+
+    /// Replicate r's noise seed for a study simulated with `seed`: its own stream, never the study's.
+    static func replicateSeed(_ seed: UInt64, _ r: UInt64) -> UInt64 {
+        var rng = SeededRandom(seed: seed, stream: r &+ 0x5EED)
+        return rng.next()
     }
 
     static func liftSD(truth: SimulationTruth, rows: [Evaluation], subsetNoise: Double) -> Double {
@@ -112,6 +127,8 @@ public enum Calibration {
         public var reasons: [String]
         /// The answer warned that its interval is wide (`wide_interval`): a miss then is not a confident one.
         public var wide: Bool
+        /// The plain MLE's error over re-simulations of the design (nil: not measured).
+        public var replicates: ReplicateSpread? = nil
 
         public init(study: Study, result: FitResult?, reasons: [String] = []) {
             truth = study.truth.emergenceLoss
@@ -180,6 +197,11 @@ public enum Calibration {
         /// Studies whose Cramér–Rao SD of E* is under 0.05 nats, and the share answered with an interval.
         public var wellPinned: Int
         public var wellPinnedAnswered: Double?
+        /// With replicates: studies the plain MLE pins over fresh noise (ReplicateSpread.pinned), the
+        /// share answered with an interval, and how many replicates each study had.
+        public var pinnedByReplicates: Int? = nil
+        public var pinnedByReplicatesAnswered: Double? = nil
+        public var replicates: Int? = nil
         /// Over every study with a truth: an interval that covers it or a bound that holds counts.
         public var combinedCoverage90: Double
         /// Which identifiability rules fired, over withheld studies (in-process runs only).
@@ -201,15 +223,21 @@ public enum Calibration {
             case confidentMisses = "confident_misses"
             case wellPinned = "well_pinned"
             case wellPinnedAnswered = "well_pinned_answered"
+            case pinnedByReplicates = "pinned_by_replicates"
+            case pinnedByReplicatesAnswered = "pinned_by_replicates_answered"
+            case replicates
             case combinedCoverage90 = "combined_coverage_90"
         }
     }
 
     /// Fits `studies` studies of the family in-process and scores them.
     /// - onStudy: after each study (index, the study, its result, what the identifiability rules measured).
+    /// - replicates: with R > 0, each study's design is also re-simulated R times and refitted by the
+    ///   plain MLE, for the replicate yardstick (CalibrationReplicates.swift); R times the fits.
     public static func run(studies: Int, seed: UInt64, options: FitOptions, maxFlops: Double = 2e22, family: String = "jittered",
                            split: String = "custom", threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                           onStudy: ((Study, FitResult?, Identifiability.Measures?) -> Void)? = nil) -> Report {
+                           replicates: Int = 0,
+                           onStudy: ((Study, FitResult?, Identifiability.Measures?, ReplicateSpread?) -> Void)? = nil) -> Report {
         var options = options
         options.maxFlops = maxFlops
         var generator = Generator(family: family, seed: seed, maxFlops: maxFlops)
@@ -219,9 +247,12 @@ public enum Calibration {
             options.seed = UInt64(i)
             var measures: Identifiability.Measures? = nil
             let result = try? EmergenceFit.run(study.evaluations, options: options, threads: threads, measures: &measures)
-            onStudy?(study, result, measures)
+            let spread = replicateSpread(study, replicates: replicates, options: options, threads: threads)
+            onStudy?(study, result, measures, spread)
             let reasons = result?.status == .notIdentified ? (measures?.reasons.map(\.rawValue) ?? []) : []
-            records.append(Record(study: study, result: result, reasons: reasons))
+            var record = Record(study: study, result: result, reasons: reasons)
+            record.replicates = spread
+            records.append(record)
         }
         return score(records, family: family, split: split, seed: seed, options: options)
     }
@@ -277,7 +308,9 @@ public enum Calibration {
         let pinned = withTruth.filter { ($0.cramerRaoSD ?? .infinity) < 0.05 }
         func mean(_ v: [Double]) -> Double? { v.isEmpty ? nil : v.reduce(0, +) / Double(v.count) }
         func median(_ v: [Double]) -> Double? { v.isEmpty ? nil : Percentile.of(sorted: v.sorted(), 50) }
-        return Report(
+        let replicated = withTruth.compactMap { r in r.replicates.map { (r, $0) } }
+        let replicatePinned = replicated.filter { $0.1.pinned }.map(\.0)
+        var report = Report(
             family: family, split: split, studySeed: seed, studies: records.count, statuses: statuses,
             intervalAnswers: intervals.count, coverage: coverage, strata: strata,
             intervalScore90: mean(scores), crps: mean(crps), medianAbsoluteError: median(errors),
@@ -288,6 +321,12 @@ public enum Calibration {
             confidentMisses: intervals.filter { !$0.wide && !covers($0, "5", "95") }.count,
             wellPinned: pinned.count, wellPinnedAnswered: share(pinned.filter(\.isInterval).count, pinned.count),
             combinedCoverage90: share(covered, withTruth.count) ?? 0, reasons: reasons, options: options)
+        if let r = replicated.first?.1.replicates {
+            report.replicates = r
+            report.pinnedByReplicates = replicatePinned.count
+            report.pinnedByReplicatesAnswered = share(replicatePinned.filter(\.isInterval).count, replicatePinned.count)
+        }
+        return report
     }
 
     /// CRPS(F, y) = 2 ∫₀¹ QS_τ(F⁻¹(τ), y) dτ, with the pinball loss QS_τ(q, y) = (1{y < q} − τ)(q − y),

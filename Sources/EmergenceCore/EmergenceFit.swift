@@ -290,7 +290,7 @@ public enum EmergenceFit {
             try runBootstrap(options.bootstrap > 0 ? options.bootstrap : FitOptions().bootstrap, progress: nil)
         }
         if !samples.isEmpty {
-            var sorted = samples.sorted()
+            let sorted = samples.sorted()
             if let band {
                 // No single best E*: the band, and the interval its bootstrap gives (or the MCMC's,
                 // whose posterior spans α by itself).

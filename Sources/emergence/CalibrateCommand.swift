@@ -28,6 +28,8 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Write each study as DIR/study-N.csv (and its truth as DIR/truth-N.json) and do not fit.") var export: String?
     @Option(help: "Score result documents DIR/result-N.json (from any engine) instead of fitting.") var results: String?
     @Option(help: "Also write each fit's result document as DIR/result-N.json.") var saveResults: String?
+    @Option(help: "Also re-simulate each study's design this many times under fresh noise and refit each with the plain MLE: the studies whose replicate error (RMSE) is under 0.05 nats are reported as pinned_by_replicates, a yardstick beside the Cramér–Rao one (R times the fits).")
+    var replicates: Int = 0
     @Option(help: "Simulated labs instead of single studies: coherent (the lab's α agree) or incoherent (two clusters).")
     var lab: String?
     @Option(help: "Studies per lab (with --lab).") var labSize: Int = 10
@@ -49,6 +51,10 @@ struct CalibrateCommand: ParsableCommand {
         var options = try fit.options()
         let maxFlops = options.maxFlops ?? 2e22
         guard maxFlops.isFinite && maxFlops > 0 else { throw ValidationError("--max-flops must be a finite number > 0") }
+        guard replicates >= 0 && replicates <= 1000 else { throw ValidationError("--replicates must be in 0...1000") }
+        guard replicates == 0 || (export == nil && results == nil && lab == nil) else {
+            throw ValidationError("--replicates refits this engine's studies in-process; it cannot be combined with --export, --results or --lab")
+        }
         options.maxFlops = maxFlops
         let seed = studySeed ?? chosen.seed
         let splitName = studySeed == nil ? chosen.rawValue : "custom"
@@ -123,12 +129,12 @@ struct CalibrateCommand: ParsableCommand {
             var done = 0
             if let saveResults { try FileManager.default.createDirectory(atPath: saveResults, withIntermediateDirectories: true) }
             report = Calibration.run(studies: studies, seed: seed, options: options, maxFlops: maxFlops, family: family,
-                                     split: splitName) { study, result, m in
+                                     split: splitName, replicates: replicates) { study, result, m, spread in
                 done += 1
                 if let saveResults, let data = try? result?.jsonData() {
                     try? data.write(to: URL(fileURLWithPath: "\(saveResults)/result-\(study.index).json"))
                 }
-                if verbose { FileHandle.standardError.write(Data(Self.line(study, result, m).utf8)) }
+                if verbose { FileHandle.standardError.write(Data(Self.line(study, result, m, spread).utf8)) }
                 progress(done)
             }
         }
@@ -139,7 +145,8 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     /// One study: truth, answer, and what the identifiability rules measured.
-    static func line(_ study: Calibration.Study, _ result: FitResult?, _ m: Identifiability.Measures?) -> String {
+    static func line(_ study: Calibration.Study, _ result: FitResult?, _ m: Identifiability.Measures?,
+                     _ spread: Calibration.ReplicateSpread? = nil) -> String {
         let truth = study.truth
         let p = result?.emergence.loss.percentiles ?? [:]
         let f = { (v: Double?) in v.map { String(format: "%.3f", $0) } ?? "-" }
@@ -151,7 +158,10 @@ struct CalibrateCommand: ParsableCommand {
                    m.fewShotBoundary.map { String(format: "%+.3f", m.prediction - $0) } ?? "-",
                    m.maxLiftSD, m.liftSNR, m.reasons.map { $0.rawValue }.joined(separator: ","))
         } ?? ""
-        let warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
+        var warned = (result?.warnings.map(\.code) ?? []).joined(separator: ",")
+        if let spread {
+            warned += String(format: "  replicates %d/%d rmse %@", spread.estimated, spread.replicates, f(spread.rmse))
+        }
         return String(format: "%3d truth %.3f  cr_sd %@  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", study.index,
                       truth.emergenceLoss ?? .nan, f(study.cramerRaoSD), f(result?.emergence.loss.mle), f(p["5"]), f(p["95"]),
                       f(result?.emergence.loss.upperBound), result?.status.rawValue ?? "error", detail, warned)

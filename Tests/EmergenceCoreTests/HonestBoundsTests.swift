@@ -10,7 +10,7 @@ final class HonestBoundsTests: XCTestCase {
         var o = FitOptions()
         o.bootstrap = 50
         var triggered = 0, withheld = 0
-        _ = Calibration.run(studies: 40, seed: Calibration.Split.development.seed, options: o, family: "designs") { study, result, m in
+        _ = Calibration.run(studies: 40, seed: Calibration.Split.development.seed, options: o, family: "designs") { study, result, m, _ in
             guard let result, let truth = study.truth.emergenceLoss,
                   result.status == .notIdentified || result.status == .noSignal else { return }
             withheld += 1

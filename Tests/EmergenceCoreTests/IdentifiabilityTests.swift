@@ -97,7 +97,7 @@ extension IdentifiabilityTests {
         var o = FitOptions()
         o.bootstrap = 100
         var banded = 0, plain = 0
-        _ = Calibration.run(studies: 30, seed: Calibration.Split.development.seed, options: o, family: "jittered") { study, result, m in
+        _ = Calibration.run(studies: 30, seed: Calibration.Split.development.seed, options: o, family: "jittered") { study, result, m, _ in
             guard let result, let m, result.status == .ok else { return }
             if m.alphaCollapsed {
                 banded += 1
@@ -128,7 +128,7 @@ extension IdentifiabilityTests {
         var o = FitOptions()
         o.bootstrap = 50
         var faint = 0
-        _ = Calibration.run(studies: 20, seed: 2024, options: o, family: "weak") { study, result, m in
+        _ = Calibration.run(studies: 20, seed: 2024, options: o, family: "weak") { study, result, m, _ in
             let i = study.index, truth = study.truth
             guard let m, m.reasons.contains(.weakSignal), let result else { return }
             faint += 1
