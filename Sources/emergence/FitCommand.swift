@@ -44,7 +44,7 @@ struct FitFlags: ParsableArguments {
     @Option(help: "Intervals from bootstrap (default), mcmc, both or none.") var uncertainty: String = "bootstrap"
     @Option(help: "Bootstrap resamples.") var bootstrap: Int = 1000
     @Option(help: "Bootstrap resamples checkpoints (default) or rows.") var resample: String = "checkpoints"
-    @Option(help: "The most MCMC steps kept per walker after burn-in: the chain stops at the first check (every 500 steps) where N ≥ 50 autocorrelation times of E* and split-R̂ ≤ 1.05.")
+    @Option(help: "The most MCMC steps kept per walker after burn-in: the chain stops at the first check (every 500 steps) where, on every coordinate (α included), N ≥ 50 autocorrelation times and split-R̂ ≤ 1.05; a chain that never gets there gives no interval and the fit falls back to the bootstrap.")
     var mcmcSteps: Int = FitOptions.defaultMCMCSteps
     @Option(help: "MCMC walkers (even).") var mcmcWalkers: Int = 32
     @Option(help: "MCMC burn-in steps per walker.") var mcmcBurnIn: Int = 1000
