@@ -62,8 +62,27 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
             let draw = (Double(n) * p + sqrt(variance) * normal()).rounded()
             return Int(min(max(draw, 0), Double(n)))
         }
+        if n > 1_000_000 {
+            // A huge n with a tiny (or near-one) p: the law of rare events, Binomial(n, p) ≈
+            // Poisson(n·p) for the rarer outcome, whose mean is then at most 2·25 = 50. Counting n
+            // uniforms would take as long as n is large; no study the simulator draws comes here.
+            let rare = min(p, 1 - p)
+            let count = min(poisson(mean: Double(n) * rare), n)
+            return p <= 0.5 ? count : n - count
+        }
         var count = 0
-        for _ in 0..<n where uniform() < p { count += 1 }
+        for _ in 0..<max(n, 0) where uniform() < p { count += 1 }
+        return count
+    }
+
+    /// A Poisson draw by multiplying uniforms (Knuth), for small means only (here ≤ 50).
+    mutating func poisson(mean: Double) -> Int {
+        let limit = exp(-min(max(mean, 0), 700))
+        var product = uniform(), count = 0
+        while product > limit && count < 10_000 {
+            product *= uniform()
+            count += 1
+        }
         return count
     }
 }

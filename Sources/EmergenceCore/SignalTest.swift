@@ -50,7 +50,10 @@ enum SignalTest {
                     simulated.data.y[i] = p + offset + null.sigma[data.fewShot[i] == 1 ? 1 : 0] * rng.normal()
                 case .binomial, .quasiBinomial:
                     // Quasi-binomial: the binomial draw's spread scaled by √φ̂ of the floor fit.
-                    let n = max(Int(data.questions[i].rounded()), 1)
+                    // n_questions as given, kept inside Int (an absurd count must not trap; past
+                    // 1e9 questions the binomial's spread is nil anyway).
+                    let q = data.questions[i]
+                    let n = q.isFinite && q >= 1 ? Int(min(q.rounded(), 1e9)) : 1
                     let binomial = Double(rng.binomial(n: n, p: p)) / Double(n)
                     let offset = data.fewShot[i] == 1 ? 0 : offsets[min(max(data.checkpoint[i], 0), offsets.count - 1)]
                     simulated.data.y[i] = min(max(p + offset + (binomial - p) * null.phiRoot, 0), 1)

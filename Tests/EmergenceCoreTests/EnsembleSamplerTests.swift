@@ -62,8 +62,10 @@ final class EnsembleSamplerTests: XCTestCase {
         o.maxFlops = 2e22
         o.uncertainty = .both
         o.bootstrap = 100
-        o.mcmcSteps = 800
-        o.mcmcBurnIn = 400
+        // Long enough for R̂ to settle under the likelihood with each row's binomial variance (at 800
+        // kept steps it was 1.22, a short chain's noise: the default run converges, PosteriorTests).
+        o.mcmcSteps = 2000
+        o.mcmcBurnIn = 500
         let result = try EmergenceFit.run(rows, options: o)
         let mcmc = try XCTUnwrap(result.uncertainty.mcmc)
         let boot = try XCTUnwrap(result.uncertainty.bootstrap)

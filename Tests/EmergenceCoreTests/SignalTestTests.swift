@@ -46,6 +46,23 @@ final class SignalTestTests: XCTestCase {
         XCTAssertTrue(message.contains("studies simulated from that model with this design reached it"), message)
     }
 
+    /// n_questions beyond any real benchmark (Int.max on one row, 10¹² on the rest) under the
+    /// binomial likelihood: the null's binomial draws neither trap converting the count to an Int
+    /// nor count 10¹² uniforms; the fit answers (found by `emergence fuzz-fit`).
+    func testAbsurdQuestionCountsNeitherTrapNorHang() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["no-signal"])
+        var rows = Simulator.simulate(s, seed: 185).evaluations
+        for i in rows.indices { rows[i].nQuestions = i == 0 ? Int.max : 1_000_000_000_000 }
+        var o = options()
+        o.noise = .binomial
+        let result = try EmergenceFit.run(rows, options: o)
+        XCTAssertNotNil(result.fit?.signalTest)
+        var rng = SeededRandom(seed: 3)
+        let draws = (0..<200).map { _ in Double(rng.binomial(n: 1_000_000_000_000, p: 1e-11)) }
+        XCTAssertEqual(draws.reduce(0, +) / 200, 10, accuracy: 1.5, "Poisson(n·p = 10)")
+        XCTAssertEqual(rng.binomial(n: 1_000_000_000_000, p: 1 - 1e-11), 1_000_000_000_000 - rng.binomial(n: 1_000_000_000_000, p: 1e-11), accuracy: 40)
+    }
+
     /// A clear lift (mmlu-like, Λ in the hundreds) is beyond every null the development split drew
     /// (their 95th percentiles reached 10.6): no simulation runs, and the fit pays nothing for the test.
     func testAClearLiftSkipsTheSimulation() throws {
