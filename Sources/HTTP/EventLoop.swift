@@ -45,6 +45,8 @@ final class EventLoop: @unchecked Sendable {
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
     private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
+    /// Connections holding requests already read that wait for another turn (`Connection.requestsPerTurn`).
+    private var comingBack: [Connection] = []
     /// Connections this loop holds or has been handed and not yet opened: what a sibling compares
     /// when deciding where a new connection goes.
     let assigned = Atomic<Int>(0)
@@ -188,7 +190,8 @@ final class EventLoop: @unchecked Sendable {
         var events = [epoll_event](repeating: epoll_event(), count: capacity)
         var nextSweep = Socket.monotonicNow() + tick
         while !stopped {
-            let timeoutMs = Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000))
+            // Connections waiting for another turn: only look for new events, do not sleep.
+            let timeoutMs = comingBack.isEmpty ? Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000)) : 0
             let count = epoll_wait(epollFD, &events, Int32(capacity), timeoutMs)
             now = Socket.monotonicNow()
             refreshDate()
@@ -206,6 +209,11 @@ final class EventLoop: @unchecked Sendable {
                 } else if let connection = connections[token] {
                     connection.handle(events: mask)
                 }
+            }
+            if !comingBack.isEmpty {
+                let turn = comingBack
+                comingBack.removeAll(keepingCapacity: true)
+                for connection in turn { connection.resumeTurn() }
             }
             if now >= nextSweep {
                 sweep()
@@ -322,6 +330,13 @@ final class EventLoop: @unchecked Sendable {
             overflowConnections += 1
             connection.fail(HTTPParseError(status: 503, detail: "the server is at its limit of \(configuration.maxConnections) connections"))
         }
+    }
+
+    /// Queues a connection with requests already read for a turn after this iteration's events.
+    func comeBack(to connection: Connection) {
+        guard !connection.awaitingTurn else { return }
+        connection.awaitingTurn = true
+        comingBack.append(connection)
     }
 
     /// Called by a connection when it closes its descriptor.
