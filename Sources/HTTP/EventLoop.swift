@@ -15,7 +15,7 @@ import Synchronization
 /// connections.
 ///
 /// `@unchecked Sendable` because it is thread-confined rather than locked: everything but `post`
-/// (whose state is behind a Mutex) and the immutable `let`s is touched only on the loop's own
+/// (whose state is behind a lock) and the immutable `let`s is touched only on the loop's own
 /// thread, which the compiler cannot see.
 final class EventLoop: @unchecked Sendable {
     enum Message {
@@ -43,7 +43,7 @@ final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let listeners: [Int32]
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
-    private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
+    private let mailbox = Lock<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
     /// Connections holding requests already read that wait for another turn (`Connection.requestsPerTurn`).
     private var comingBack: [Connection] = []
