@@ -35,6 +35,10 @@ final class Connection {
     private var readEOF = false
     private(set) var isClosed = false
     private(set) var registeredEvents: UInt32 = 0
+    /// Requests answered since this connection's turn on the loop began (`requestsPerTurn`).
+    private var answeredThisTurn = 0
+    /// Queued on the loop's list of connections to come back to (`EventLoop.comeBack`).
+    var awaitingTurn = false
     /// The read budget ran out with bytes perhaps still in the socket: the edge-triggered
     /// registration must be renewed (`updateInterest`) so that epoll reports them again.
     private var rearm = false
@@ -83,6 +87,7 @@ final class Connection {
     // MARK: events
 
     func handle(events: UInt32) {
+        answeredThisTurn = 0
         if events & EPOLLERR.rawValue != 0 {
             close()
             return
@@ -145,6 +150,13 @@ final class Connection {
             while !isClosed {
                 switch phase {
                 case .head:
+                    if answeredThisTurn >= Connection.requestsPerTurn && available > 0 {
+                        // Pipelined requests beyond this turn's share wait for the next turn, after
+                        // the loop's other ready connections (no epoll edge will report these bytes
+                        // again: they are already read).
+                        loop.comeBack(to: self)
+                        return
+                    }
                     if output.count - outputStart >= Connection.outputBatchLimit {
                         flush()
                         if isClosed || outputPending { return }
@@ -294,6 +306,7 @@ final class Connection {
         report(status: response.status, bytesOut: bytes.count, requestID: response.headers["X-Request-Id"])
         output.append(contentsOf: bytes)
         requestsServed += 1
+        answeredThisTurn += 1
         phase = keepAlive ? .head : .closing
         flush()
     }
@@ -412,12 +425,14 @@ final class Connection {
             exchange = nil
         }
         requestsServed += 1
+        answeredThisTurn += 1
         phase = keepAlive ? .head : .closing
     }
 
     /// Called on the loop thread when the handler's response arrives.
     func deliver(_ bytes: [UInt8], close closeAfter: Bool, status: Int, requestID: String?) {
         guard phase == .handling else { return }
+        answeredThisTurn = 0
         releaseBody()
         report(status: status, bytesOut: bytes.count, requestID: requestID)
         requestsServed += 1
@@ -567,6 +582,20 @@ final class Connection {
             if now > lingerDeadline { close() }
         }
     }
+
+    /// Takes the turn `comeBack(to:)` promised: answers the next pipelined requests already read.
+    func resumeTurn() {
+        awaitingTurn = false
+        guard !isClosed else { return }
+        answeredThisTurn = 0
+        if phase == .head || phase == .body { advance() }
+        updateInterest()
+    }
+
+    /// Pipelined requests answered on the loop for one connection before the loop's other ready
+    /// connections get their turn: a client that sends thousands of requests in one write would
+    /// otherwise hold every other connection of its loop until all of them were answered.
+    static let requestsPerTurn = 16
 
     /// Answers queued at most before they are sent, when pipelined requests are answered on the loop.
     static let outputBatchLimit = 64 * 1024

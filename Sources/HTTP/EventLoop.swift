@@ -15,7 +15,7 @@ import Synchronization
 /// connections.
 ///
 /// `@unchecked Sendable` because it is thread-confined rather than locked: everything but `post`
-/// (whose state is behind a Mutex) and the immutable `let`s is touched only on the loop's own
+/// (whose state is behind a lock) and the immutable `let`s is touched only on the loop's own
 /// thread, which the compiler cannot see.
 final class EventLoop: @unchecked Sendable {
     enum Message {
@@ -43,8 +43,10 @@ final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let listeners: [Int32]
     /// Pending messages, and whether the loop still reads them (its eventfd is closed once it stops).
-    private let mailbox = Mutex<(messages: [Message], open: Bool)>(([], true))
+    private let mailbox = Lock<(messages: [Message], open: Bool)>(([], true))
     private var connections: [UInt64: Connection] = [:]
+    /// Connections holding requests already read that wait for another turn (`Connection.requestsPerTurn`).
+    private var comingBack: [Connection] = []
     /// Connections this loop holds or has been handed and not yet opened: what a sibling compares
     /// when deciding where a new connection goes.
     let assigned = Atomic<Int>(0)
@@ -180,11 +182,16 @@ final class EventLoop: @unchecked Sendable {
             _ = name.withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
             Glibc.close(comm)
         }
+        if let slice = configuration.loopTimeSlice,
+           czlib_set_thread_time_slice(UInt64(max(0, slice) * 1e9)) != 0 {
+            logger.debug("could not set the loop's scheduler time slice", metadata: ["error": "\(Socket.errnoDescription)"])
+        }
         let capacity = 256
         var events = [epoll_event](repeating: epoll_event(), count: capacity)
         var nextSweep = Socket.monotonicNow() + tick
         while !stopped {
-            let timeoutMs = Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000))
+            // Connections waiting for another turn: only look for new events, do not sleep.
+            let timeoutMs = comingBack.isEmpty ? Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000)) : 0
             let count = epoll_wait(epollFD, &events, Int32(capacity), timeoutMs)
             now = Socket.monotonicNow()
             refreshDate()
@@ -202,6 +209,11 @@ final class EventLoop: @unchecked Sendable {
                 } else if let connection = connections[token] {
                     connection.handle(events: mask)
                 }
+            }
+            if !comingBack.isEmpty {
+                let turn = comingBack
+                comingBack.removeAll(keepingCapacity: true)
+                for connection in turn { connection.resumeTurn() }
             }
             if now >= nextSweep {
                 sweep()
@@ -318,6 +330,13 @@ final class EventLoop: @unchecked Sendable {
             overflowConnections += 1
             connection.fail(HTTPParseError(status: 503, detail: "the server is at its limit of \(configuration.maxConnections) connections"))
         }
+    }
+
+    /// Queues a connection with requests already read for a turn after this iteration's events.
+    func comeBack(to connection: Connection) {
+        guard !connection.awaitingTurn else { return }
+        connection.awaitingTurn = true
+        comingBack.append(connection)
     }
 
     /// Called by a connection when it closes its descriptor.

@@ -29,9 +29,9 @@ public final class HTTPServer: Sendable {
     private let router: Router
     private let logger: Logger
     private let handlerPool: HandlerPool
-    private let state = Mutex<State>(.idle)
+    private let state = Lock<State>(.idle)
     private let activeConnections = Atomic<Int>(0)
-    private let running = Mutex(Running())
+    private let running = Lock(Running())
     private let loopThreads = DispatchGroup()
     private let stoppedGroup = DispatchGroup()
 

@@ -6,7 +6,7 @@ import Synchronization
 final class HandlerPool: Sendable {
     private let queue = DispatchQueue(label: "http.handlers", attributes: .concurrent)
     private let limit: Int
-    private let state = Mutex<(running: Int, pending: [@Sendable () -> Void], head: Int)>((0, [], 0))
+    private let state = Lock<(running: Int, pending: [@Sendable () -> Void], head: Int)>((0, [], 0))
 
     init(limit: Int) {
         self.limit = max(1, limit)

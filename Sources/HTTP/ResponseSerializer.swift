@@ -150,7 +150,7 @@ public enum SecurityHeaders {
 enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    private static let cache = Mutex<(second: Int, text: String)>((second: -1, text: ""))
+    private static let cache = Lock<(second: Int, text: String)>((second: -1, text: ""))
 
     /// The current date's bytes, cached per second behind a lock (for the handler pool's threads;
     /// each event loop keeps its own copy without a lock: `EventLoop.date`).

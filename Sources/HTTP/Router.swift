@@ -74,12 +74,12 @@ public final class Router: Sendable {
         var table = Table()
     }
 
-    private let table = Mutex<Table>(Table())
+    private let table = Lock<Table>(Table())
     private let revision = Atomic<Int>(0)
     /// Headers the application puts on every response, added to every answer decided from the request
     /// head, which no handler sees: the router's own (404, 405, OPTIONS, a malformed path's 400) and a
     /// route's `admit` refusals. Given the request's headers.
-    private let answerHeaders = Mutex<(@Sendable (HTTPHeaders) -> [(String, String)])?>(nil)
+    private let answerHeaders = Lock<(@Sendable (HTTPHeaders) -> [(String, String)])?>(nil)
 
     public init() {}
 
