@@ -182,10 +182,6 @@ final class EventLoop: @unchecked Sendable {
             _ = name.withUnsafeBytes { write(comm, $0.baseAddress, $0.count) }
             Glibc.close(comm)
         }
-        if let slice = configuration.loopTimeSlice,
-           czlib_set_thread_time_slice(UInt64(max(0, slice) * 1e9)) != 0 {
-            logger.debug("could not set the loop's scheduler time slice", metadata: ["error": "\(Socket.errnoDescription)"])
-        }
         let capacity = 256
         var events = [epoll_event](repeating: epoll_event(), count: capacity)
         var nextSweep = Socket.monotonicNow() + tick

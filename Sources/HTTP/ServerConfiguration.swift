@@ -50,14 +50,6 @@ public struct ServerConfiguration: Sendable {
     public var handlerConcurrency = 64
     /// Number of epoll event loops; defaults to the number of active cores.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    /// A scheduler time slice for each event loop thread to ask the kernel for (Linux 6.12 and
-    /// later; earlier kernels ignore it, and the kernel clamps it to 0.1–100 ms); nil, the default,
-    /// keeps the kernel's (1.4 ms on two cores here). A loop serves every connection it owns, so
-    /// while it sits runnable behind another thread's slice all of them wait; a short slice keeps
-    /// the thread's fair share of the CPU but lets it preempt a thread in the middle of a longer
-    /// slice when input wakes it. Off by default because no effect on the benchmark's tail latency
-    /// could be told from the noise of a shared machine (docs/performance.md).
-    public var loopTimeSlice: TimeInterval?
 
     /// Cross-origin access for browser pages on other origins (nil: no CORS headers, and a
     /// preflight is answered like any OPTIONS). See `CORSPolicy`.

@@ -295,23 +295,6 @@ final class LoopRouteTests: XCTestCase {
         XCTAssertLessThan(position, count / 4, "the other connection waited for the pipelined requests")
     }
 
-    func testLoopThreadsTakeTheConfiguredTimeSlice() throws {
-        // The kernel shows a thread's slice in /proc/thread-self/sched (se.slice, in nanoseconds)
-        // where it keeps per-task slices (Linux 6.12 and later, with scheduler statistics).
-        @Sendable func slice() -> String {
-            let text = (try? String(contentsOfFile: "/proc/thread-self/sched", encoding: .utf8)) ?? ""
-            let line = text.split(separator: "\n").first { $0.hasPrefix("se.slice") }
-            return line.map { String($0.split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces) } ?? ""
-        }
-        guard !slice().isEmpty else { throw XCTSkip("this kernel does not show per-task slices") }
-        fixture.stop()
-        fixture = try TestServer { $0.loopTimeSlice = 0.0003 }
-        fixture.router.add("GET", "/loop/slice", policy: RoutePolicy(nonBlocking: true)) { _ in .text(200, slice()) }
-        let client = try fixture.client()
-        try client.send("GET /loop/slice HTTP/1.1\r\nHost: t\r\n\r\n")
-        XCTAssertEqual(try client.readResponse().text, "300000")
-    }
-
     func testLimitsStillApplyFromTheHead() throws {
         let client = try fixture.client()
         try client.send("POST /loop/echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(64 * 1024 * 1024)\r\n\r\n")

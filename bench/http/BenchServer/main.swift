@@ -32,10 +32,6 @@ let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 
 var configuration = ServerConfiguration(host: "127.0.0.1", port: port)
 // Overrides for experiments; the benchmark itself uses the defaults.
 if let loops = ProcessInfo.processInfo.environment["HTTP_BENCH_LOOPS"].flatMap(Int.init) { configuration.eventLoopCount = loops }
-// Microseconds; 0 keeps the kernel's default slice.
-if let slice = ProcessInfo.processInfo.environment["HTTP_BENCH_SLICE_US"].flatMap(Double.init) {
-    configuration.loopTimeSlice = slice > 0 ? slice / 1e6 : nil
-}
 let server = HTTPServer(configuration: configuration, router: router, logger: logger)
 do {
     try server.start()
