@@ -30,6 +30,14 @@ final class PooledPriorServiceTests: XCTestCase {
     /// Creates study `name` in `pool`, uploads its rows and fits it plainly; returns the fit's id.
     @discardableResult
     private func study(_ t: TestService, _ name: String, pool: String, alpha: Double, seed: UInt64) throws -> Int {
+        let id = try queue(t, name, pool: pool, alpha: alpha, seed: seed)
+        XCTAssertEqual(try t.waitForFit(id)["status"] as? String, "succeeded")
+        return id
+    }
+
+    /// The same without waiting for the fit: the twelve are queued at once, and the pool's two
+    /// workers fit them side by side.
+    private func queue(_ t: TestService, _ name: String, pool: String, alpha: Double, seed: UInt64) throws -> Int {
         let created = try t.request("POST", "/v1/studies", body: #"{"name": "\#(name)", "pool": "\#(pool)"}"#)
         XCTAssertEqual(created.status, 201, created.text)
         XCTAssertEqual(created.json["pool"] as? String, pool)
@@ -37,13 +45,11 @@ final class PooledPriorServiceTests: XCTestCase {
         XCTAssertEqual(up.status, 200, up.text)
         let fit = try t.request("POST", "/v1/studies/\(name)/fits", body: "{\(Self.fitOptions)}")
         XCTAssertEqual(fit.status, 202, fit.text)
-        let id = try XCTUnwrap(fit.json["id"] as? Int)
-        XCTAssertEqual(try t.waitForFit(id)["status"] as? String, "succeeded")
-        return id
+        return try XCTUnwrap(fit.json["id"] as? Int)
     }
 
     func testPooledPriorEndToEnd() throws {
-        let t = try TestService(configure: { $0.autoFitQuiet = 0.2 }, runner: JobWorkerPool.emergenceFit)
+        let t = try TestService(workers: 2, configure: { $0.autoFitQuiet = 0.2 }, runner: JobWorkerPool.emergenceFit)
         defer { t.close() }
         // The pool tag is checked where it is given.
         let bad = try t.request("POST", "/v1/studies", body: #"{"name": "x", "pool": "a b"}"#)
@@ -52,9 +58,14 @@ final class PooledPriorServiceTests: XCTestCase {
         XCTAssertEqual(try t.request("GET", "/v1/priors/alpha?pool=a%20b").status, 400)
 
         // Twelve studies of one lab whose α agree (ln α within ±0.04 of ln 1.5).
-        for i in 0..<12 { try study(t, "task-\(i)", pool: "lab-a", alpha: 1.5 * exp(0.02 * Double(i % 5 - 2)), seed: UInt64(i + 1)) }
+        var queued: [Int] = []
+        for i in 0..<12 {
+            let alpha = 1.5 * exp(0.02 * Double(i % 5 - 2))
+            queued.append(try queue(t, "task-\(i)", pool: "lab-a", alpha: alpha, seed: UInt64(i + 1)))
+        }
         // A study of another pool does not feed this one.
-        try study(t, "other", pool: "lab-b", alpha: 3, seed: 100)
+        queued.append(try queue(t, "other", pool: "lab-b", alpha: 3, seed: 100))
+        for id in queued { XCTAssertEqual(try t.waitForFit(id)["status"] as? String, "succeeded") }
 
         let prior = try t.request("GET", "/v1/priors/alpha?pool=lab-a")
         XCTAssertEqual(prior.status, 200, prior.text)
