@@ -101,10 +101,14 @@ struct AlphaPenalty: Sendable {
     /// The mixture, when the prior is one of more than one component (nil: the normal N(mu, s²)).
     var mixture: Mixture?
 
-    init(_ prior: AlphaPrior, weight: Double) {
+    /// - evidence: the study's own α profile (its plain likelihood of ln α), when known; a mixture's
+    ///   bootstrap draws then pick their component by its posterior share (Mixture.conditioned).
+    init(_ prior: AlphaPrior, weight: Double, evidence: AlphaProfile? = nil) {
         mu = log(prior.median); s = prior.logSD; self.weight = weight
         if let components = prior.mixture, components.count > 1 {
-            mixture = Mixture(components.map { ($0.weight, log($0.median), $0.logSD) })
+            var m = Mixture(components.map { ($0.weight, log($0.median), $0.logSD) })
+            if let evidence { m.condition(on: evidence) }
+            mixture = m
         }
     }
 
@@ -116,11 +120,12 @@ struct AlphaPenalty: Sendable {
     }
 
     /// The prior of one bootstrap draw (randomised maximum likelihood, Bootstrap.swift): its centre
-    /// moved by `z` standard deviations (ln median + z·log_sd). A mixture is sampled as what it is, a
-    /// normal whose component is drawn first: u = Φ(z) picks component k where the cumulative weights
-    /// pass u, and the rest of u, v = (u − W_{k−1}) / w_k, gives that component's own z_k = Φ⁻¹(v); the
-    /// draw's prior is then the one normal N(μ_k + z_k·s_k, s_k²). One normal z carries both draws, so
-    /// the bootstrap's random stream is the same whichever prior it has.
+    /// moved by `z` standard deviations (ln median + z·log_sd). Under a mixture the posterior is the
+    /// mixture over components k of the posteriors under each normal, weighted by p(k | data); so a
+    /// draw first picks k with that probability (Mixture.drawWeights), then is the one normal's draw:
+    /// u = Φ(z) picks k where the cumulative weights pass u, the rest of u, v = (u − W_{k−1}) / p_k,
+    /// gives the component's own z_k = Φ⁻¹(v), and the draw's prior is N(μ_k + z_k·s_k, s_k²). One
+    /// normal z carries both choices, so the bootstrap's random stream is the same whichever prior.
     func recentred(by z: Double) -> AlphaPenalty {
         var p = self
         if let mixture {
@@ -164,6 +169,9 @@ struct AlphaPenalty: Sendable {
 /// mode x* and the curvature f''(x*) there, found once.
 struct Mixture: Sendable {
     var w: [Double], mu: [Double], s: [Double]
+    /// The chances with which a bootstrap draw picks each component: p(k | data) once conditioned on
+    /// the study's α profile, the prior weights w_k before.
+    var drawWeights: [Double]
     /// log of w_k / (s_k √2π), the constant of each component's log density.
     var logScale: [Double]
     var mode = 0.0, fMode = 0.0, curvature = 1.0
@@ -172,6 +180,7 @@ struct Mixture: Sendable {
     init(_ components: [(Double, Double, Double)]) {
         let total = components.reduce(0) { $0 + $1.0 }
         w = components.map { $0.0 / total }; mu = components.map(\.1); s = components.map(\.2)
+        drawWeights = w
         logScale = zip(w, s).map { log($0) - log($1) - 0.5 * log(2 * Double.pi) }
         // The mode: the best of a grid over the components' centres ± 4 SD, then Newton on f' = 0. The
         // residual's sign turns there, so it must be f's minimum to round-off (else √ of a negative).
@@ -186,6 +195,34 @@ struct Mixture: Sendable {
         }
         mode = x; fMode = f(x)
         curvature = max(derivatives(x).d2, 1e-12)
+    }
+
+    /// Sets the draw weights to each component's posterior share given the study's own data,
+    ///
+    ///     p(k | data) ∝ w_k · ∫ L(x) N(x; μ_k, s_k²) dx,     L(x) = exp(−dev(x)/2), the α profile,
+    ///
+    /// on a grid of step 0.025 over the profile's range. A study whose data agree with the lab's centre
+    /// favours the narrow components (it is evidence that τ is small for it), one whose data sit apart
+    /// favours the wide ones; with a flat profile the shares stay the prior weights.
+    mutating func condition(on profile: AlphaProfile) {
+        guard let lo = profile.lnAlpha.first, let hi = profile.lnAlpha.last, hi > lo else { return }
+        let n = Int(((hi - lo) / 0.025).rounded()) + 1
+        let xs = (0..<n).map { lo + (hi - lo) * Double($0) / Double(n - 1) }
+        let devs = xs.map { profile.deviance(at: $0) }
+        let floor = devs.min() ?? 0
+        let logs = w.indices.map { k -> Double in
+            var sum = 0.0
+            for (x, d) in zip(xs, devs) {
+                let z = (x - mu[k]) / s[k]
+                sum += exp(-(d - floor) / 2 - z * z / 2) / s[k]
+            }
+            return log(w[k]) + log(max(sum, 1e-300))
+        }
+        let top = logs.max() ?? 0
+        let shares = logs.map { exp($0 - top) }
+        let total = shares.reduce(0, +)
+        guard total.isFinite && total > 0 else { return }
+        drawWeights = shares.map { $0 / total }
     }
 
     /// f(x) = −log Σ_k w_k N(x; μ_k, s_k²), by log-sum-exp.
@@ -231,12 +268,12 @@ struct Mixture: Sendable {
     func component(at z: Double) -> (Int, Double) {
         let u = 0.5 * erfc(-z / 2.0.squareRoot())
         var below = 0.0
-        for k in w.indices {
-            if u < below + w[k] || k == w.count - 1 {
-                let v = min(max((u - below) / w[k], 1e-12), 1 - 1e-12)
+        for k in drawWeights.indices {
+            if u < below + drawWeights[k] || k == drawWeights.count - 1 {
+                let v = min(max((u - below) / max(drawWeights[k], 1e-300), 1e-12), 1 - 1e-12)
                 return (k, Self.probit(v))
             }
-            below += w[k]
+            below += drawWeights[k]
         }
         return (0, z)
     }
