@@ -61,6 +61,22 @@ public struct AlphaPrior: Codable, Sendable, Equatable, Hashable {
         case logSD = "log_sd"
     }
 
+    /// The prior's p-quantile of ln α: the normal's, or the mixture's by bisection on its CDF
+    /// Σ_k w_k Φ((x − ln median_k) / log_sd_k).
+    public func logQuantile(_ p: Double) -> Double {
+        guard let mixture, mixture.count > 1 else { return log(median) + logSD * Mixture.probit(p) }
+        let cdf = { (x: Double) in
+            mixture.reduce(0) { $0 + $1.weight * 0.5 * erfc(-(x - log($1.median)) / ($1.logSD * 2.0.squareRoot())) }
+        }
+        var lo = mixture.map { log($0.median) - 12 * $0.logSD }.min() ?? -50
+        var hi = mixture.map { log($0.median) + 12 * $0.logSD }.max() ?? 50
+        for _ in 0..<100 where hi - lo > 1e-12 {
+            let mid = (lo + hi) / 2
+            if cdf(mid) < p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+
     /// Problems with the prior under `form`, as (field, reason); the median must lie inside the
     /// form's range of α (EmergenceModel's bounds), or the fit could never reach it.
     func problems(form: FitOptions.Form) -> [Evaluation.Problem] {

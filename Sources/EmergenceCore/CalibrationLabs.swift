@@ -30,8 +30,8 @@ extension Calibration {
         public var pooled: Report
         /// Studies that got a pooled prior (the others had fewer than 3 usable neighbours and were fitted plain).
         public var withPrior: Int
-        /// Median log_sd of the priors handed out, and the share of studies whose true ln α lay in their
-        /// prior's central 90% (the prior's own calibration).
+        /// Median log_sd of the priors handed out (a mixture's: its SD), and the share of studies whose
+        /// true ln α lay in their prior's central 90%, 5% to 95% quantile (the prior's own calibration).
         public var medianPriorLogSD: Double?
         public var priorCoverage90: Double?
         /// The scale of τ's half-normal prior the pooled estimates used (nil: flat).
@@ -117,8 +117,8 @@ extension Calibration {
                     o.alphaPriorPooled = true
                     result = try? EmergenceFit.run(study.evaluations, options: o, threads: threads)
                     priorSDs.append(estimate.prior.logSD)
-                    let z = (log(study.truth.alpha) - log(estimate.prior.median)) / estimate.prior.logSD
-                    if abs(z) <= 1.645 { priorHits += 1 }
+                    let x = log(study.truth.alpha)
+                    if x >= estimate.prior.logQuantile(0.05) && x <= estimate.prior.logQuantile(0.95) { priorHits += 1 }
                 }
                 plainRecords.append(Record(study: study, result: plain[i]))
                 pooledRecords.append(Record(study: study, result: result))

@@ -105,6 +105,10 @@ final class PooledMixturePriorTests: XCTestCase {
         let cdf = { (x: Double) in mixture.reduce(0) { $0 + $1.weight * 0.5 * erfc(-(x - log($1.median)) / ($1.logSD * 2.0.squareRoot())) } }
         let upper = log(e.prior.median) + 1.645 * e.prior.logSD, lower = log(e.prior.median) - 1.645 * e.prior.logSD
         XCTAssertGreaterThan(cdf(upper) - cdf(lower), 0.905)
+        // Its quantiles (what `calibrate --lab` checks the true α against) invert that CDF.
+        XCTAssertEqual(cdf(e.prior.logQuantile(0.05)), 0.05, accuracy: 1e-9)
+        XCTAssertEqual(cdf(e.prior.logQuantile(0.95)), 0.95, accuracy: 1e-9)
+        XCTAssertEqual(AlphaPrior(median: 1.5, logSD: 0.3).logQuantile(0.95), log(1.5) + 0.3 * 1.6448536269514722, accuracy: 1e-9)
         // The resolved prior carries it, and it survives the JSON round trip of a stored option.
         let resolved = e.resolved(pool: "p", excluded: "x")
         XCTAssertEqual(resolved.mixture, mixture)
