@@ -133,4 +133,27 @@ final class PooledMixturePriorTests: XCTestCase {
             XCTAssertEqual(problems.map(\.field), ["alpha_prior.mixture"], "\(mixture)")
         }
     }
+
+    /// A fit with a prior takes the cached trial pass with the prior's row after the model's, and so
+    /// the same steps to the same point as the two separate passes, bit for bit (normal and mixture).
+    func testPriorRowInTheCachedPassTakesTheSameSteps() throws {
+        let priors = [AlphaPrior(median: 1.4, logSD: 0.35), AlphaPrior(median: 1.4, logSD: 0.4, mixture: components)]
+        for (model, w) in try CachedTrialPassTests().cases() {
+            for prior in priors {
+                var m = model
+                m.alphaPenalty = AlphaPenalty(prior, weight: 0.05)
+                for start in FastFitEquivalenceTests.thetas(m).prefix(4) {
+                    let plain = LevenbergMarquardt.solve(MaximumLikelihood.leastSquaresProblem(m, weights: w, cached: false), start: start)
+                    let cached = LevenbergMarquardt.solve(MaximumLikelihood.leastSquaresProblem(m, weights: w), start: start)
+                    XCTAssertEqual(cached.theta, plain.theta)
+                    XCTAssertEqual(cached.cost, plain.cost)
+                    XCTAssertEqual(cached.iterations, plain.iterations)
+                    XCTAssertEqual(cached.evaluations, plain.evaluations)
+                    // The prior's row is there: the cost is the data's plus ρ².
+                    let rho = m.alphaPenalty?.residual(cached.theta[EmergenceModel.alpha]) ?? 0
+                    XCTAssertGreaterThan(rho * rho, 0)
+                }
+            }
+        }
+    }
 }
