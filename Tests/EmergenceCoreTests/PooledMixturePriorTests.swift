@@ -138,7 +138,9 @@ final class PooledMixturePriorTests: XCTestCase {
     /// the same steps to the same point as the two separate passes, bit for bit (normal and mixture).
     func testPriorRowInTheCachedPassTakesTheSameSteps() throws {
         let priors = [AlphaPrior(median: 1.4, logSD: 0.35), AlphaPrior(median: 1.4, logSD: 0.4, mixture: components)]
-        for (model, w) in try CachedTrialPassTests().cases() {
+        for delta in [true, false] {
+            let model = try FastFitEquivalenceTests.model(delta: delta)
+            let w: [Double]? = delta ? (0..<model.data.count).map { 0.5 + Double($0 % 7) / 3 } : nil
             for prior in priors {
                 var m = model
                 m.alphaPenalty = AlphaPenalty(prior, weight: 0.05)
