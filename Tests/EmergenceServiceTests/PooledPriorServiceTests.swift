@@ -123,6 +123,11 @@ final class PooledPriorServiceTests: XCTestCase {
         let workflow = try t.request("POST", "/v1/studies/task-1/observations", body: #"{"alpha_prior": "pooled"}"#)
         XCTAssertEqual(workflow.status, 422, workflow.text)
         XCTAssertEqual(workflow.errors.first?["field"] as? String, "alpha_prior")
+        // A mixture a client sends is checked like the rest of the prior: weights that do not sum to 1
+        // are refused, naming the field.
+        let mixed = try t.request("POST", "/v1/studies/lonely/fits", body: #"{"alpha_prior": {"median": 1.5, "log_sd": 0.3, "mixture": [{"weight": 0.5, "median": 1.5, "log_sd": 0.1}, {"weight": 0.4, "median": 1.5, "log_sd": 0.5}]}}"#)
+        XCTAssertEqual(mixed.status, 422, mixed.text)
+        XCTAssertEqual(mixed.errors.first?["field"] as? String, "alpha_prior.mixture")
         // A hand-made provenance is not an option a client may send.
         let forged = try t.request("POST", "/v1/studies/lonely/fits", body: #"{"alpha_prior": {"median": 1, "log_sd": 0.3, "pooled": {}}}"#)
         XCTAssertEqual(forged.status, 422, forged.text)
