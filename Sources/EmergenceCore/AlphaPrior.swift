@@ -19,21 +19,62 @@ import Foundation
 /// the same, and the MCMC adds log π(α) = −z²/2 − ln α (the log-normal density; α is a coordinate
 /// of its walkers).
 public struct AlphaPrior: Codable, Sendable, Equatable, Hashable {
-    /// The prior median of α (exp of the mean of ln α).
+    /// The prior median of α (exp of the mean of ln α). With a mixture: the mixture's mean of ln α.
     public var median: Double
-    /// The standard deviation of ln α.
+    /// The standard deviation of ln α. With a mixture: the mixture's (the moment-matched normal's).
     public var logSD: Double
+    /// When set, the prior is this scale mixture of normals in ln α, Σ_k w_k · N(ln median_k, log_sd_k²),
+    /// and `median`/`logSD` only summarise it (for the conflict warning and the page). The lab's pooled
+    /// prior is one (PooledAlphaPrior.swift): the predictive distribution of a new study's ln α
+    /// averaged over the uncertain spread τ is heavy-tailed, and one normal of the same variance
+    /// would be too wide in the centre and too thin in the tails.
+    public var mixture: [Component]?
     /// Where the prior came from when it was pooled from the lab's studies (nil: given by hand), so a
     /// result says exactly which prior it used and an old one stays reproducible.
     public var pooled: PooledAlphaPrior.Provenance?
 
-    public init(median: Double, logSD: Double, pooled: PooledAlphaPrior.Provenance? = nil) {
-        self.median = median; self.logSD = logSD; self.pooled = pooled
+    /// One normal of a mixture: weight w_k (the weights sum to 1), ln α ~ N(ln median, log_sd²).
+    public struct Component: Codable, Sendable, Equatable, Hashable {
+        public var weight: Double
+        public var median: Double
+        public var logSD: Double
+
+        public init(weight: Double, median: Double, logSD: Double) {
+            self.weight = weight; self.median = median; self.logSD = logSD
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case weight, median
+            case logSD = "log_sd"
+        }
+    }
+
+    /// Most components a mixture may have (the pooled prior uses up to 8).
+    public static let maximumComponents = 16
+
+    public init(median: Double, logSD: Double, mixture: [Component]? = nil, pooled: PooledAlphaPrior.Provenance? = nil) {
+        self.median = median; self.logSD = logSD; self.mixture = mixture; self.pooled = pooled
     }
 
     enum CodingKeys: String, CodingKey {
-        case median, pooled
+        case median, pooled, mixture
         case logSD = "log_sd"
+    }
+
+    /// The prior's p-quantile of ln α: the normal's, or the mixture's by bisection on its CDF
+    /// Σ_k w_k Φ((x − ln median_k) / log_sd_k).
+    public func logQuantile(_ p: Double) -> Double {
+        guard let mixture, mixture.count > 1 else { return log(median) + logSD * Mixture.probit(p) }
+        let cdf = { (x: Double) in
+            mixture.reduce(0) { $0 + $1.weight * 0.5 * erfc(-(x - log($1.median)) / ($1.logSD * 2.0.squareRoot())) }
+        }
+        var lo = mixture.map { log($0.median) - 12 * $0.logSD }.min() ?? -50
+        var hi = mixture.map { log($0.median) + 12 * $0.logSD }.max() ?? 50
+        for _ in 0..<100 where hi - lo > 1e-12 {
+            let mid = (lo + hi) / 2
+            if cdf(mid) < p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
     }
 
     /// Problems with the prior under `form`, as (field, reason); the median must lie inside the
@@ -48,36 +89,78 @@ public struct AlphaPrior: Codable, Sendable, Equatable, Hashable {
         if !(logSD.isFinite && logSD >= 0.01 && logSD <= 10) {
             out.append(.init(field: "alpha_prior.log_sd", reason: "must be a finite number in 0.01...10"))
         }
+        if let mixture {
+            let total = mixture.reduce(0) { $0 + $1.weight }
+            if mixture.isEmpty || mixture.count > Self.maximumComponents
+                || !mixture.allSatisfy({ $0.weight.isFinite && $0.weight > 0 && $0.median.isFinite && range.contains($0.median)
+                                         && $0.logSD.isFinite && $0.logSD >= 0.01 && $0.logSD <= 10 })
+                || !(abs(total - 1) <= 1e-6) {
+                out.append(.init(field: "alpha_prior.mixture",
+                                 reason: "must be 1...\(Self.maximumComponents) components {weight, median, log_sd}: weights > 0 summing to 1, each median in \(range.lowerBound)...\(range.upperBound), each log_sd in 0.01...10"))
+            }
+        }
         return out
     }
 }
 
-/// The prior as the fit uses it: one extra least-squares residual ρ(α) = w · (ln α − μ) / s, where w
-/// converts z² into the objective's units (σ̂ under Gaussian noise, 1 under the binomial, √φ̂ under
-/// the quasi-binomial; see AlphaPrior).
+/// The prior as the fit uses it: one extra least-squares residual ρ(α) whose square is the prior's
+/// −2 log density in the objective's units, up to a constant. w converts z² into those units (σ̂ under
+/// Gaussian noise, 1 under the binomial, √φ̂ under the quasi-binomial; see AlphaPrior).
+///
+/// One normal: ρ = w · (ln α − μ) / s. A mixture (AlphaPrior.mixture), with f(x) = −log Σ_k w_k N(x; μ_k, s_k²)
+/// at x = ln α and x* its mode: ρ = w · sign(x − x*) · √(2 (f(x) − f(x*))), which is the one-normal
+/// residual when there is one component, and whose square is the exact mixture penalty.
 struct AlphaPenalty: Sendable {
     var mu: Double
     var s: Double
     var weight: Double
+    /// The mixture, when the prior is one of more than one component (nil: the normal N(mu, s²)).
+    var mixture: Mixture?
 
-    init(_ prior: AlphaPrior, weight: Double) {
+    /// - evidence: the study's own α profile (its plain likelihood of ln α), when known; a mixture's
+    ///   bootstrap draws then pick their component by its posterior share (Mixture.conditioned).
+    init(_ prior: AlphaPrior, weight: Double, evidence: AlphaProfile? = nil) {
         mu = log(prior.median); s = prior.logSD; self.weight = weight
+        if let components = prior.mixture, components.count > 1 {
+            var m = Mixture(components.map { ($0.weight, log($0.median), $0.logSD) })
+            if let evidence { m.condition(on: evidence) }
+            mixture = m
+        }
     }
 
     /// ρ(α).
     @inline(__always)
-    func residual(_ alpha: Double) -> Double { weight * (log(alpha) - mu) / s }
+    func residual(_ alpha: Double) -> Double {
+        guard let mixture else { return weight * (log(alpha) - mu) / s }
+        return weight * mixture.residual(log(alpha))
+    }
 
-    /// The same prior with its centre moved by `z` standard deviations (ln median + z·log_sd).
+    /// The prior of one bootstrap draw (randomised maximum likelihood, Bootstrap.swift): its centre
+    /// moved by `z` standard deviations (ln median + z·log_sd). Under a mixture the posterior is the
+    /// mixture over components k of the posteriors under each normal, weighted by p(k | data); so a
+    /// draw first picks k with that probability (Mixture.drawWeights), then is the one normal's draw:
+    /// u = Φ(z) picks k where the cumulative weights pass u, the rest of u, v = (u − W_{k−1}) / p_k,
+    /// gives the component's own z_k = Φ⁻¹(v), and the draw's prior is N(μ_k + z_k·s_k, s_k²). One
+    /// normal z carries both choices, so the bootstrap's random stream is the same whichever prior.
     func recentred(by z: Double) -> AlphaPenalty {
         var p = self
+        if let mixture {
+            let (k, zk) = mixture.component(at: z)
+            p.mixture = nil
+            p.mu = mixture.mu[k] + zk * mixture.s[k]
+            p.s = mixture.s[k]
+            return p
+        }
         p.mu += z * s
         return p
     }
 
     /// dρ/dα.
     @inline(__always)
-    func slope(_ alpha: Double) -> Double { weight / (s * alpha) }
+    func slope(_ alpha: Double) -> Double {
+        guard let mixture else { return weight / (s * alpha) }
+        return weight * mixture.slope(log(alpha)) / alpha
+    }
 
     /// ρ² in the units of the objective the fit minimises: Σr² (Gaussian) or −log L (binomial, whose
     /// least-squares residuals are scaled so that Σr² ≈ −2 log L: so half of ρ²).
@@ -86,9 +169,142 @@ struct AlphaPenalty: Sendable {
         return noise == .gaussian ? r * r : r * r / 2
     }
 
-    /// log π(α) of the log-normal prior, for the MCMC.
+    /// log π(α) of the prior (log-normal, or the mixture's density in ln α, less ln α for the change to
+    /// α), up to a constant, for the MCMC.
     func logDensity(_ alpha: Double) -> Double {
-        let z = (log(alpha) - mu) / s
-        return -z * z / 2 - log(alpha)
+        let x = log(alpha)
+        guard let mixture else {
+            let z = (x - mu) / s
+            return -z * z / 2 - x
+        }
+        return -mixture.f(x) - x
+    }
+}
+
+/// A scale mixture of normals in x = ln α, for AlphaPenalty: f(x) = −log Σ_k w_k N(x; μ_k, s_k²), its
+/// mode x* and the curvature f''(x*) there, found once.
+struct Mixture: Sendable {
+    var w: [Double], mu: [Double], s: [Double]
+    /// The chances with which a bootstrap draw picks each component: p(k | data) once conditioned on
+    /// the study's α profile, the prior weights w_k before.
+    var drawWeights: [Double]
+    /// log of w_k / (s_k √2π), the constant of each component's log density.
+    var logScale: [Double]
+    var mode = 0.0, fMode = 0.0, curvature = 1.0
+
+    /// From (weight, μ_k, s_k); the weights are renormalised to sum to 1.
+    init(_ components: [(Double, Double, Double)]) {
+        let total = components.reduce(0) { $0 + $1.0 }
+        w = components.map { $0.0 / total }; mu = components.map(\.1); s = components.map(\.2)
+        drawWeights = w
+        logScale = zip(w, s).map { log($0) - log($1) - 0.5 * log(2 * Double.pi) }
+        // The mode: the best of a grid over the components' centres ± 4 SD, then Newton on f' = 0. The
+        // residual's sign turns there, so it must be f's minimum to round-off (else √ of a negative).
+        let lo = zip(mu, s).map { $0 - 4 * $1 }.min() ?? 0, hi = zip(mu, s).map { $0 + 4 * $1 }.max() ?? 0
+        var x = (0...400).map { lo + (hi - lo) * Double($0) / 400 }.min { f($0) < f($1) } ?? 0
+        for _ in 0..<50 {
+            let (_, d1, d2) = derivatives(x)
+            guard d2 > 0 else { break }
+            let next = x - d1 / d2
+            if abs(next - x) < 1e-13 { x = next; break }
+            x = f(next) <= f(x) ? next : (x + next) / 2
+        }
+        mode = x; fMode = f(x)
+        curvature = max(derivatives(x).d2, 1e-12)
+    }
+
+    /// Sets the draw weights to each component's posterior share given the study's own data,
+    ///
+    ///     p(k | data) ∝ w_k · ∫ L(x) N(x; μ_k, s_k²) dx,     L(x) = exp(−dev(x)/2), the α profile,
+    ///
+    /// on a grid of step 0.025 over the profile's range. A study whose data agree with the lab's centre
+    /// favours the narrow components (it is evidence that τ is small for it), one whose data sit apart
+    /// favours the wide ones; with a flat profile the shares stay the prior weights.
+    mutating func condition(on profile: AlphaProfile) {
+        guard let lo = profile.lnAlpha.first, let hi = profile.lnAlpha.last, hi > lo else { return }
+        let n = Int(((hi - lo) / 0.025).rounded()) + 1
+        let xs = (0..<n).map { lo + (hi - lo) * Double($0) / Double(n - 1) }
+        let devs = xs.map { profile.deviance(at: $0) }
+        let floor = devs.min() ?? 0
+        let logs = w.indices.map { k -> Double in
+            var sum = 0.0
+            for (x, d) in zip(xs, devs) {
+                let z = (x - mu[k]) / s[k]
+                sum += exp(-(d - floor) / 2 - z * z / 2) / s[k]
+            }
+            return log(w[k]) + log(max(sum, 1e-300))
+        }
+        let top = logs.max() ?? 0
+        let shares = logs.map { exp($0 - top) }
+        let total = shares.reduce(0, +)
+        guard total.isFinite && total > 0 else { return }
+        drawWeights = shares.map { $0 / total }
+    }
+
+    /// f(x) = −log Σ_k w_k N(x; μ_k, s_k²), by log-sum-exp.
+    func f(_ x: Double) -> Double {
+        var top = -Double.infinity
+        for k in w.indices { let z = (x - mu[k]) / s[k]; top = max(top, logScale[k] - z * z / 2) }
+        var sum = 0.0
+        for k in w.indices { let z = (x - mu[k]) / s[k]; sum += exp(logScale[k] - z * z / 2 - top) }
+        return -(top + log(sum))
+    }
+
+    /// f, f′ and f″ at x. With responsibilities r_k ∝ w_k N(x; μ_k, s_k²) and g_k = (x − μ_k)/s_k²:
+    /// f′ = Σ r_k g_k, f″ = Σ r_k / s_k² − (Σ r_k g_k² − (Σ r_k g_k)²).
+    func derivatives(_ x: Double) -> (f: Double, d1: Double, d2: Double) {
+        let logs = w.indices.map { k -> Double in let z = (x - mu[k]) / s[k]; return logScale[k] - z * z / 2 }
+        let top = logs.max() ?? 0
+        let e = logs.map { exp($0 - top) }
+        let total = e.reduce(0, +)
+        var g1 = 0.0, g2 = 0.0, h = 0.0
+        for k in w.indices {
+            let r = e[k] / total, g = (x - mu[k]) / (s[k] * s[k])
+            g1 += r * g; g2 += r * g * g; h += r / (s[k] * s[k])
+        }
+        return (-(top + log(total)), g1, h - (g2 - g1 * g1))
+    }
+
+    /// ρ/w at x: sign(x − x*) √(2 (f(x) − f(x*))).
+    @inline(__always)
+    func residual(_ x: Double) -> Double {
+        let r = (2 * max(f(x) - fMode, 0)).squareRoot()
+        return x < mode ? -r : r
+    }
+
+    /// dρ/dx / w = sign(x − x*) · f′(x) / √(2 (f − f*)); near the mode, where both vanish, its limit √f″(x*).
+    func slope(_ x: Double) -> Double {
+        let (fx, d1, _) = derivatives(x)
+        let twice = 2 * (fx - fMode)
+        guard twice > 1e-10 else { return curvature.squareRoot() }
+        return (x < mode ? -d1 : d1) / twice.squareRoot()
+    }
+
+    /// The component and its own standard normal for the draw z (see AlphaPenalty.recentred).
+    func component(at z: Double) -> (Int, Double) {
+        let u = 0.5 * erfc(-z / 2.0.squareRoot())
+        var below = 0.0
+        for k in drawWeights.indices {
+            if u < below + drawWeights[k] || k == drawWeights.count - 1 {
+                let v = min(max((u - below) / max(drawWeights[k], 1e-300), 1e-12), 1 - 1e-12)
+                return (k, Self.probit(v))
+            }
+            below += drawWeights[k]
+        }
+        return (0, z)
+    }
+
+    /// Φ⁻¹(p) for p in (0, 1): Newton on Φ from a logistic start, to ~1e-12 in a few steps.
+    static func probit(_ p: Double) -> Double {
+        var x = log(p / (1 - p)) / 1.702
+        for _ in 0..<40 {
+            let cdf = 0.5 * erfc(-x / 2.0.squareRoot())
+            let pdf = exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+            guard pdf > 1e-300 else { break }
+            let step = (cdf - p) / pdf
+            x -= max(min(step, 2), -2)
+            if abs(step) < 1e-13 { break }
+        }
+        return x
     }
 }

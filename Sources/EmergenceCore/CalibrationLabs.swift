@@ -30,12 +30,15 @@ extension Calibration {
         public var pooled: Report
         /// Studies that got a pooled prior (the others had fewer than 3 usable neighbours and were fitted plain).
         public var withPrior: Int
-        /// Median log_sd of the priors handed out, and the share of studies whose true ln α lay in their
-        /// prior's central 90% (the prior's own calibration).
+        /// Median log_sd of the priors handed out (a mixture's: its SD), and the share of studies whose
+        /// true ln α lay in their prior's central 90%, 5% to 95% quantile (the prior's own calibration).
         public var medianPriorLogSD: Double?
         public var priorCoverage90: Double?
         /// The scale of τ's half-normal prior the pooled estimates used (nil: flat).
         public var tauPriorScale: Double?
+        /// The prior handed out: `mixture` (the predictive scale mixture, the engine's) or `normal` (the
+        /// one moment-matched normal, to measure what the mixture changes).
+        public var pooledPrior: String
 
         enum CodingKeys: String, CodingKey {
             case kind, labs, split, plain, pooled
@@ -45,6 +48,7 @@ extension Calibration {
             case medianPriorLogSD = "median_prior_log_sd"
             case priorCoverage90 = "prior_coverage_90"
             case tauPriorScale = "tau_prior_scale"
+            case pooledPrior = "pooled_prior"
         }
     }
 
@@ -81,7 +85,7 @@ extension Calibration {
     public static func runLabs(kind: LabKind, size: Int, labs: Int, seed: UInt64, options: FitOptions,
                                maxFlops: Double = 2e22, split: String = "custom",
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                               tauPriorScale: Double? = PooledAlphaPrior.tauPriorScale,
+                               tauPriorScale: Double? = PooledAlphaPrior.tauPriorScale, mixture: Bool = true,
                                onStudy: ((Int, Int, FitResult?, FitResult?) -> Void)? = nil) -> LabReport {
         var options = options
         options.maxFlops = maxFlops
@@ -106,15 +110,15 @@ extension Calibration {
             for (i, study) in studies.enumerated() {
                 var result = plain[i]
                 if let estimate = PooledAlphaPrior.estimate(members, form: options.form, excluding: "\(i)",
-                                                                 tauPriorScale: tauPriorScale) {
+                                                                 tauPriorScale: tauPriorScale, mixture: mixture) {
                     var o = options
                     o.seed = UInt64(lab * size + i)
                     o.alphaPrior = estimate.resolved(excluded: "\(i)")
                     o.alphaPriorPooled = true
                     result = try? EmergenceFit.run(study.evaluations, options: o, threads: threads)
                     priorSDs.append(estimate.prior.logSD)
-                    let z = (log(study.truth.alpha) - log(estimate.prior.median)) / estimate.prior.logSD
-                    if abs(z) <= 1.645 { priorHits += 1 }
+                    let x = log(study.truth.alpha)
+                    if x >= estimate.prior.logQuantile(0.05) && x <= estimate.prior.logQuantile(0.95) { priorHits += 1 }
                 }
                 plainRecords.append(Record(study: study, result: plain[i]))
                 pooledRecords.append(Record(study: study, result: result))
@@ -132,6 +136,6 @@ extension Calibration {
                          withPrior: priorSDs.count,
                          medianPriorLogSD: priorSDs.isEmpty ? nil : Percentile.of(sorted: priorSDs.sorted(), 50),
                          priorCoverage90: priorSDs.isEmpty ? nil : Double(priorHits) / Double(priorSDs.count),
-                         tauPriorScale: tauPriorScale)
+                         tauPriorScale: tauPriorScale, pooledPrior: mixture ? "mixture" : "normal")
     }
 }

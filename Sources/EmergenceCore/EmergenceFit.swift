@@ -136,7 +136,7 @@ public enum EmergenceFit {
             }
             // A perfect fit (σ̂ = 0) leaves nothing for the prior to weigh against: the plain MLE stands.
             if weight > 0 && weight.isFinite {
-                plainModel.alphaPenalty = AlphaPenalty(prior, weight: weight)
+                plainModel.alphaPenalty = AlphaPenalty(prior, weight: weight, evidence: result.alphaProfile)
                 fitted = MaximumLikelihood.fit(plainModel, noise: options.noise, starts: plain.optima.map(\.theta) + starts,
                                                cancel: cancel) ?? plain
                 try cancel.check()

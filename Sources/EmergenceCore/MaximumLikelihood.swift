@@ -173,13 +173,10 @@ enum MaximumLikelihood {
             lower: model.lower, upper: model.upper,
             evaluate: { t, r, J in model.residuals(t, weights: w, r: &r, jacobian: J) },
             normalEquations: { t, r, jtj, jtr in model.normalEquations(t, weights: w, r: &r, jtj: jtj, jtr: jtr) })
-        // The α prior adds a row (LeastSquaresPrior.swift) that the cached trial pass does not
-        // know: a fit with a prior takes the two separate passes.
-        if let penalty = model.alphaPenalty {
-            problem.addPrior(penalty)
+        guard cached else {
+            if let penalty = model.alphaPenalty { problem.addPrior(penalty) }
             return problem
         }
-        guard cached else { return problem }
         problem.trial = { t, r, cache, bound in
             w?.withUnsafeBufferPointer { model.trialPass(t, wp: $0.baseAddress, r: r, cache: cache, bound: bound) }
                 ?? model.trialPass(t, wp: nil, r: r, cache: cache, bound: bound)
@@ -192,6 +189,9 @@ enum MaximumLikelihood {
             }
         }
         problem.cacheCount = EmergenceModel.trialCacheCount(rows: model.data.count, groups: model.data.groupD.count)
+        // The α prior's row (LeastSquaresPrior.swift) goes after the model's, in every pass, the
+        // cached ones included.
+        if let penalty = model.alphaPenalty { problem.addPrior(penalty) }
         return problem
     }
 

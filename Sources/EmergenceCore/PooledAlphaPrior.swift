@@ -23,12 +23,17 @@ import Foundation
 ///
 /// **The prior handed to a fit** is the predictive distribution of a new study's ln α, not the
 /// plug-in N(μ̂, τ̂²): with ten studies or fewer τ̂ is often 0 when the true spread is not, and a plug-in
-/// prior would then be confident and wrong. Averaging over (μ, τ) with weights ∝ exp(M)·π(τ) (flat in
-/// μ; π a half-normal of scale 0.5 on τ ∈ [0, 2], chosen on the development labs),
+/// prior would then be confident and wrong. Averaging over (μ, τ) with weights W ∝ exp(M)·π(τ) (flat
+/// in μ; π a half-normal of scale 0.5 on τ ∈ [0, 2], chosen on the development labs),
 ///
-///     mean  m = E[μ],        variance  v = E[τ²] + Var[μ],
+///     p(x) = Σ_{μ,τ} W(μ, τ) · N(x; μ, τ²),
 ///
-/// and the prior is ln α ~ N(m, v), i.e. AlphaPrior(median: e^m, log_sd: √v).
+/// a scale mixture of normals, heavy-tailed. It is handed out as one: τ's grid in `mixtureBins` runs,
+/// each run the normal N(E[μ | run], E[τ² | run] + Var[μ | run]) weighted by its share of W
+/// (AlphaPrior.mixture). Its mean m = E[μ] and variance v = E[τ²] + Var[μ] are the prior's summary,
+/// AlphaPrior(median: e^m, log_sd: √v). The one normal N(m, v) alone would give every study the width
+/// of the widest τ its neighbours allow: with nine that agree, τ cannot be told from anything in
+/// [0, 0.3], and that normal's 90% held the true α of 99% of coherent development-lab studies.
 public enum PooledAlphaPrior {
     /// One study offered to the pool.
     public struct Member: Sendable {
@@ -89,7 +94,7 @@ public enum PooledAlphaPrior {
 
         /// The prior for a fit, carrying where it came from.
         public func resolved(pool: String? = nil, excluded: String? = nil, estimatedAt: String? = nil) -> AlphaPrior {
-            AlphaPrior(median: prior.median, logSD: prior.logSD,
+            AlphaPrior(median: prior.median, logSD: prior.logSD, mixture: prior.mixture,
                        pooled: .init(mu: mu, tau: tau, studies: studies, pool: pool, excluded: excluded, estimatedAt: estimatedAt))
         }
     }
@@ -123,6 +128,9 @@ public enum PooledAlphaPrior {
     static let step = 0.025
     /// τ's grid: log-spaced over [tauFloor, tauCeiling].
     static let tauFloor = 0.02, tauCeiling = 2.0, tauCount = 40
+    /// Components of the predictive mixture: τ's 40 grid points in runs of 5 (each run spans a factor
+    /// 1.8 in τ, within which one normal describes the predictive well).
+    static let mixtureBins = 8
     /// χ²₁'s 90% point.
     static let cutoff = 2.71
     /// The scale of τ's half-normal prior in the predictive average (nil: flat on [0, 2]); chosen on
@@ -150,8 +158,11 @@ public enum PooledAlphaPrior {
     /// fitted: its own data must not count twice); nil when fewer than `minimumStudies` can feed it.
     /// - tauPriorScale: τ's prior in the predictive average; other than the default only to measure
     ///   how much the answer depends on it (`emergence calibrate --lab … --tau-prior-scale`).
+    /// - mixture: false hands out the one moment-matched normal instead of the mixture, only to measure
+    ///   what the mixture changes (`emergence calibrate --lab … --pooled-prior normal`).
     public static func estimate(_ members: [Member], form: FitOptions.Form = .logPower,
-                                excluding: String? = nil, tauPriorScale: Double? = Self.tauPriorScale) -> Estimate? {
+                                excluding: String? = nil, tauPriorScale: Double? = Self.tauPriorScale,
+                                mixture: Bool = true) -> Estimate? {
         var used: [(Member, AlphaProfile)] = [], leftOut: [LeftOut] = []
         for m in members {
             if m.study == excluding { leftOut.append(.init(study: m.study, reason: "excluded")); continue }
@@ -198,18 +209,33 @@ public enum PooledAlphaPrior {
         let muInside = (0..<n).filter { muProfile[$0] >= floor }
         let tauInside = (0..<tauCount).filter { tauProfile[$0] >= floor }
 
-        // The predictive prior: weights ∝ exp(M) · π(τ) · Δτ (Δτ: the log grid's spacing), flat in μ.
+        // The predictive prior: weights ∝ exp(M) · π(τ) · Δτ (Δτ: the log grid's spacing), flat in μ,
+        // summed within each of `mixtureBins` runs of adjacent τ; each run is one normal component,
+        // N(E[μ | run], E[τ² | run] + Var[μ | run]), weighted by its share.
         var weight = 0.0, sumMu = 0.0, sumMu2 = 0.0, sumTau2 = 0.0
+        var bins = [(w: Double, mu: Double, mu2: Double, tau2: Double)](repeating: (0, 0, 0, 0), count: mixtureBins)
         for k in 0..<tauCount {
             let dTau = (taus[min(k + 1, tauCount - 1)] - taus[max(k - 1, 0)]) / 2 * tauPrior(taus[k], scale: tauPriorScale)
+            let b = k * mixtureBins / tauCount
             for j in 0..<n {
                 let w = exp(marginal[k][j] - best.value) * dTau
                 weight += w; sumMu += w * xs[j]; sumMu2 += w * xs[j] * xs[j]; sumTau2 += w * taus[k] * taus[k]
+                bins[b].w += w; bins[b].mu += w * xs[j]; bins[b].mu2 += w * xs[j] * xs[j]; bins[b].tau2 += w * taus[k] * taus[k]
             }
         }
         let m = sumMu / weight
         let v = max(sumMu2 / weight - m * m, 0) + sumTau2 / weight
-        let prior = AlphaPrior(median: min(max(exp(m), box.lowerBound), box.upperBound), logSD: min(max(sqrt(v), 0.01), 10))
+        // Components below 1e-4 of the weight change no interval: dropped, the rest renormalised.
+        let kept = bins.filter { $0.w > 1e-4 * weight && $0.w.isFinite }
+        let keptWeight = kept.reduce(0) { $0 + $1.w }
+        let components = kept.map { bin -> AlphaPrior.Component in
+            let mean = bin.mu / bin.w
+            let variance = max(bin.mu2 / bin.w - mean * mean, 0) + bin.tau2 / bin.w
+            return .init(weight: bin.w / keptWeight, median: min(max(exp(mean), box.lowerBound), box.upperBound),
+                         logSD: min(max(sqrt(variance), 0.01), 10))
+        }
+        let prior = AlphaPrior(median: min(max(exp(m), box.lowerBound), box.upperBound), logSD: min(max(sqrt(v), 0.01), 10),
+                               mixture: mixture && components.count > 1 ? components : nil)
 
         let summaries = used.map { member, p -> Used in
             let inside = p.lnAlpha.indices.filter { p.deviance[$0] < cutoff }.map { p.lnAlpha[$0] }
