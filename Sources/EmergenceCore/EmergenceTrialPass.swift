@@ -81,7 +81,7 @@ extension EmergenceModel {
                                jtj: UnsafeMutablePointer<Double>, jtr: UnsafeMutablePointer<Double>) {
         let groups = data.groupD.count
         let p = parameterCount
-        let k = theta[Self.k], alpha = theta[Self.alpha]
+        let k = theta[Self.k]
         let a = theta[Self.a]
         let m = data.count
         let hIn = cache, slopeIn = cache + m, basisIn = cache + 2 * m
