@@ -56,7 +56,7 @@ enum Bootstrap {
             MaximumLikelihood.localFit(smoothed, noise: noise, start: theta, smooth: false, cancel: cancel) ?? theta
         }
 
-        let shared = SharedDraws(samples)
+        let shared = SharedSlots<Draw>(samples)
         // More threads than cores would only add switching (the result does not depend on the count).
         let workers = max(1, min(threads, samples, ProcessInfo.processInfo.activeProcessorCount))
         Workers.run(workers) { worker in
@@ -144,37 +144,38 @@ enum Bootstrap {
     }
 }
 
-/// What the bootstrap's threads share: the next draw to hand out, how many are done, and the
-/// results, one slot per draw (each draw writes only its own, so the lock is never contended for
-/// long; a refit costs milliseconds, the lock nanoseconds).
+/// What a pool of worker threads shares: the next item to hand out, how many are done, and the
+/// results, one slot per item (each item writes only its own, so the lock is never contended for
+/// long; a refit costs milliseconds, the lock nanoseconds). The bootstrap's draws and the replicate
+/// yardstick's fits use it.
 ///
 /// The atomic hand-over inside the lock is for the thread sanitizer (a CI step), as in
 /// Storage/Lock.swift, which this pure module cannot import: on Linux a contended `Mutex` passes to
 /// the next thread inside the kernel, where the sanitizer sees no order, and it reported two threads'
 /// slot writes as a race. A load-acquire after locking and a store-release before unlocking state
 /// the order where it can see it (plain moves on x86-64).
-final class SharedDraws: Sendable {
+final class SharedSlots<Element: Sendable>: Sendable {
     let next = Atomic<Int>(0)
     let done = Atomic<Int>(0)
-    private let draws: Mutex<[Bootstrap.Draw?]>
+    private let slots: Mutex<[Element?]>
     private let handOver = Atomic<UInt8>(0)
 
     init(_ count: Int) {
-        draws = Mutex([Bootstrap.Draw?](repeating: nil, count: max(count, 0)))
+        slots = Mutex([Element?](repeating: nil, count: max(count, 0)))
     }
 
-    func record(_ draw: Bootstrap.Draw, at slot: Int) {
-        draws.withLock { d in
+    func record(_ value: Element, at slot: Int) {
+        slots.withLock { s in
             _ = handOver.load(ordering: .acquiring)
-            d[slot] = draw
+            s[slot] = value
             handOver.store(0, ordering: .releasing)
         }
     }
 
-    func all() -> [Bootstrap.Draw?] {
-        draws.withLock { d in
+    func all() -> [Element?] {
+        slots.withLock { s in
             _ = handOver.load(ordering: .acquiring)
-            return d
+            return s
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A second yardstick for "the data pin E*": the plain maximum-likelihood fit's own error over fresh
 /// noise on the same design (docs/calibration.md).
@@ -44,7 +43,7 @@ extension Calibration {
     static func replicateSpread(_ study: Study, replicates: Int, options: FitOptions, threads: Int) -> ReplicateSpread? {
         guard replicates > 0, let resimulate = study.resimulate, let truth = study.truth.emergenceLoss else { return nil }
         let plain: FitOptions = { var o = options; o.uncertainty = .none; return o }()
-        let estimates = SharedEstimates(replicates)
+        let estimates = SharedSlots<Double>(replicates)
         Workers.run(max(1, min(threads, replicates))) { _ in
             while true {
                 let r = estimates.next.add(1, ordering: .relaxed).oldValue
@@ -60,30 +59,5 @@ extension Calibration {
         let found = estimates.all().compactMap { $0 }
         let rmse = found.isEmpty ? nil : (found.map { ($0 - truth) * ($0 - truth) }.reduce(0, +) / Double(found.count)).squareRoot()
         return ReplicateSpread(replicates: replicates, estimated: found.count, rmse: rmse)
-    }
-}
-
-/// The replicate fits' estimates, one slot each, and the next replicate to hand out (as SharedDraws
-/// does for the bootstrap: each slot is written once, by the thread that fitted it).
-final class SharedEstimates: Sendable {
-    let next = Atomic<Int>(0)
-    private let slots: Mutex<[Double?]>
-    private let handOver = Atomic<UInt8>(0)
-
-    init(_ count: Int) { slots = Mutex([Double?](repeating: nil, count: max(count, 0))) }
-
-    func record(_ value: Double, at slot: Int) {
-        slots.withLock { s in
-            _ = handOver.load(ordering: .acquiring)
-            s[slot] = value
-            handOver.store(0, ordering: .releasing)
-        }
-    }
-
-    func all() -> [Double?] {
-        slots.withLock { s in
-            _ = handOver.load(ordering: .acquiring)
-            return s
-        }
     }
 }
