@@ -9,9 +9,9 @@ import Foundation
 /// the estimator's real spread is far wider: of 17 held-out `designs` studies with SD_CR under 0.05
 /// that the engine withholds, 12 had an MLE error over 30 noise replicates of 0.065–1.3 nats RMSE
 /// (SD_CR 0.006–0.045), α collapsing in some replicates, and 2 gave an estimate in at most 18 of 30
-/// (one, SD_CR 0.019, in 3). Re-simulating the study's design
-/// R times (the same truth and design, R other noise seeds) and refitting each with the plain MLE
-/// measures what the data pin as the method actually fits it:
+/// (one, SD_CR 0.019, in 3). Re-simulating the study's design R times (the same truth and design,
+/// R other noise seeds) and refitting each with the plain MLE measures what the data pin as the
+/// method actually fits it:
 ///
 ///     RMSE_rep = sqrt( (1/R') Σ_r (Ê*_r − E*)² ),  over the R' replicates that gave an MLE,
 ///
@@ -42,7 +42,8 @@ extension Calibration {
     /// without a way to re-simulate it.
     static func replicateSpread(_ study: Study, replicates: Int, options: FitOptions, threads: Int) -> ReplicateSpread? {
         guard replicates > 0, let resimulate = study.resimulate, let truth = study.truth.emergenceLoss else { return nil }
-        let plain: FitOptions = { var o = options; o.uncertainty = .none; return o }()
+        // The plain maximum likelihood: no interval, and no α prior even if the run's fits have one.
+        let plain: FitOptions = { var o = options; o.uncertainty = .none; o.alphaPrior = nil; return o }()
         let estimates = SharedSlots<Double>(replicates)
         Workers.run(max(1, min(threads, replicates))) { _ in
             while true {
