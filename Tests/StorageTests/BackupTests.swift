@@ -41,7 +41,7 @@ final class BackupTests: XCTestCase {
         }
         let committed = Mutex<[Int]>([])
         let stop = Atomic<Bool>(false)
-        let writer = Thread { [self] in
+        let writer = Thread {
             var n = 0
             while !stop.load(ordering: .relaxed) {
                 do { try Self.insertBatch(db, study: study, batch: n, rows: 200) } catch { return }
