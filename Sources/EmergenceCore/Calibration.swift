@@ -56,13 +56,14 @@ public enum Calibration {
 
         public mutating func next() -> Study {
             defer { index += 1 }
-            let rows: [Evaluation], truth: SimulationTruth, subsetNoise: Double
+            let rows: [Evaluation], truth: SimulationTruth, subsetNoise: Double, lossNoise: Double
             let resimulate: @Sendable (UInt64) -> [Evaluation]
             if family == "designs" {
                 let design = StudyDesign.random(&rng, index: index, cutoff: maxFlops)
                 let seed = rng.next()
                 (rows, truth) = design.simulate(seed: seed)
                 subsetNoise = design.subsetNoise
+                lossNoise = design.lossNoise
                 resimulate = { r in design.simulate(seed: Calibration.replicateSeed(seed, r)).evaluations }
             } else {
                 let scenario: SimulationScenario
@@ -74,12 +75,14 @@ public enum Calibration {
                 let seed = rng.next()
                 (rows, truth) = Simulator.simulate(scenario, seed: seed)
                 subsetNoise = scenario.subsetNoise
+                lossNoise = scenario.lossNoise
                 resimulate = { r in Simulator.simulate(scenario, seed: Calibration.replicateSeed(seed, r)).evaluations }
             }
             let kept = rows.filter { ($0.effectiveFlops ?? .infinity) <= maxFlops }
             return Study(index: index, evaluations: rows, truth: truth,
                          cramerRaoSD: truth.emergenceLoss == nil ? nil
-                            : CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: subsetNoise),
+                            : CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: subsetNoise,
+                                                     lossNoise: lossNoise),
                          liftSD: Calibration.liftSD(truth: truth, rows: kept, subsetNoise: subsetNoise),
                          longExtrapolation: Calibration.longExtrapolation(rows: kept, d0: truth.D0),
                          resimulate: resimulate)

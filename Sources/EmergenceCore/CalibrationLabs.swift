@@ -66,7 +66,8 @@ extension Calibration {
         let kept = rows.filter { ($0.effectiveFlops ?? .infinity) <= maxFlops }
         return Study(index: index, evaluations: rows, truth: truth,
                      cramerRaoSD: truth.emergenceLoss == nil ? nil
-                        : CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise),
+                        : CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise,
+                                                 lossNoise: s.lossNoise),
                      liftSD: liftSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise),
                      longExtrapolation: longExtrapolation(rows: kept, d0: truth.D0))
     }

@@ -128,6 +128,7 @@ struct CalibrateCommand: ParsableCommand {
                 let url = URL(fileURLWithPath: "\(results)/result-\(i).json")
                 let result = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(FitResult.self, from: $0) }
                 records.append(Calibration.Record(study: study, result: result))
+                if verbose { FileHandle.standardError.write(Data(Self.line(study, result, nil).utf8)) }
                 progress(i + 1)
             }
             report = Calibration.score(records, family: family, split: splitName, seed: seed, options: options)

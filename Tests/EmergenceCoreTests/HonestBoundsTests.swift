@@ -67,14 +67,32 @@ final class HonestBoundsTests: XCTestCase {
         var s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
         let (rows, truth) = Simulator.simulate(s, seed: 1)
         let kept = rows.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
-        let sd = try XCTUnwrap(CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise))
+        let sd = try XCTUnwrap(CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise,
+                                                                   lossNoise: s.lossNoise))
         s.questions *= 4
         let (more, truth4) = Simulator.simulate(s, seed: 1)
         let sd4 = try XCTUnwrap(CramerRao.emergenceLossSD(truth: truth4, rows: more.filter { ($0.effectiveFlops ?? 0) <= 2e22 },
-                                                          subsetNoise: 0))
+                                                          subsetNoise: 0, lossNoise: s.lossNoise))
         XCTAssertGreaterThan(sd, 0.005)
         XCTAssertLessThan(sd, 0.2)
         XCTAssertLessThan(sd4, sd)
+    }
+
+    /// Measured losses widen the bound (errors in variables): a little loss noise costs a little, more
+    /// costs more, none gives the known-loss bound, and a loss noise far past the lift's own scale
+    /// leaves E* hardly estimable from the elbows.
+    func testCramerRaoSDGrowsWithLossNoise() throws {
+        let s = try XCTUnwrap(SimulationScenario.named["mmlu-like"])
+        let (rows, truth) = Simulator.simulate(s, seed: 1)
+        let kept = rows.filter { ($0.effectiveFlops ?? 0) <= 2e22 }
+        let sd = { (noise: Double) in CramerRao.emergenceLossSD(truth: truth, rows: kept, subsetNoise: s.subsetNoise,
+                                                                lossNoise: noise) }
+        let known = try XCTUnwrap(sd(0)), tiny = try XCTUnwrap(sd(1e-7))
+        let some = try XCTUnwrap(sd(0.004)), more = try XCTUnwrap(sd(0.012))
+        XCTAssertEqual(tiny, known, accuracy: 1e-6 * known)
+        XCTAssertGreaterThan(some, known)
+        XCTAssertGreaterThan(more, some)
+        XCTAssertGreaterThan(try XCTUnwrap(sd(0.2)), 2 * more)
     }
 
     /// CRPS from quantiles: zero spread at the truth gives 0; a truth outside costs more than inside.
