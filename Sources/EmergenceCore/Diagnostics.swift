@@ -110,7 +110,7 @@ enum Diagnostics {
             return "no finetuned row stands more than 2 noise SDs above the floor"
         }
         let p95 = test.nullP95.map { String(format: ", 95th percentile %.1f", $0) } ?? ""
-        return String(format: "likelihood-ratio statistic %.1f against the floor-only model; %d of %d studies simulated from that model with this design reached it%@, so a lift this size is what noise alone gives",
+        return String(format: "likelihood-ratio statistic %.1f against the floor-only model; %d of %d studies simulated from that model with this design reached it%@, and the test calls a lift a signal only when none does (a 1%% test)",
                       test.statistic, exceeding, SignalTest.replicates, p95)
     }
 
