@@ -123,16 +123,17 @@ public enum EmergenceFit {
             case .binomial: weight = 1
             case .quasiBinomial: weight = sqrt(max(MaximumLikelihood.dispersion(plainModel, plain.theta), 1))
             }
-            // The data disagree with the prior: the plain α̂ outside its central 95%. Said, because
-            // then the answer is the prior's more than the data's (a prior at 0.7 on studies whose
-            // true α is 1–2.4 covered 66% of truths: calibrate, jittered).
+            // The data disagree with the prior: the plain α̂ outside its central 95% (the mixture's own
+            // 2.5% and 97.5% quantiles when it is one: its tails are heavier than its summary normal's).
+            // Said, because then the answer is the prior's more than the data's (a prior at 0.7 on
+            // studies whose true α is 1–2.4 covered 66% of truths: calibrate, jittered).
             let alphaHat = plain.theta[EmergenceModel.alpha]
-            let z = (log(alphaHat) - log(prior.median)) / prior.logSD
-            if abs(z) > 1.96 {
-                let lo = prior.median * exp(-1.96 * prior.logSD), hi = prior.median * exp(1.96 * prior.logSD)
+            let lo = exp(prior.logQuantile(0.025)), hi = exp(prior.logQuantile(0.975))
+            if !(lo...hi).contains(alphaHat) {
+                let shape = (prior.mixture?.count ?? 0) > 1 ? "a mixture of \(prior.mixture?.count ?? 0) normals" : "a normal"
                 priorWarning = .init(code: "alpha_prior_conflict", message: String(
-                    format: "the data alone put the law's curvature at α = %.3g (plain maximum likelihood, E* = %.4f), outside the central 95%% of alpha_prior (median %.3g, log_sd %.3g: %.3g–%.3g); the answer leans on the prior here. Check the prior against fits of other tasks on this model family, or fit without it; finetuning amounts nearer the few-shot limit would let the data decide",
-                    alphaHat, plain.prediction, prior.median, prior.logSD, lo, hi))
+                    format: "the data alone put the law's curvature at α = %.3g (plain maximum likelihood, E* = %.4f), outside the central 95%% of alpha_prior (%@, median %.3g, log_sd %.3g: %.3g–%.3g); the answer leans on the prior here. Check the prior against fits of other tasks on this model family, or fit without it; finetuning amounts nearer the few-shot limit would let the data decide",
+                    alphaHat, plain.prediction, shape, prior.median, prior.logSD, lo, hi))
             }
             // A perfect fit (σ̂ = 0) leaves nothing for the prior to weigh against: the plain MLE stands.
             if weight > 0 && weight.isFinite {

@@ -91,6 +91,24 @@ final class AlphaPriorTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(loose.fit?.rss), try XCTUnwrap(plain.fit?.rss) * (1 - 1e-9))
     }
 
+    /// A mixture prior is judged by its own central 95%, not its summary normal's: a heavy tail that
+    /// reaches the data's α̂ is no conflict, though the summary normal (log_sd 0.5) would call it one.
+    func testConflictUsesTheMixturesOwnTails() throws {
+        let data = try rows("mmlu-like")   // plain α̂ 1.498
+        let heavy = AlphaPrior(median: 0.5, logSD: 0.5, mixture: [
+            .init(weight: 0.8, median: 0.5, logSD: 0.1), .init(weight: 0.2, median: 0.5, logSD: 1.1)])
+        XCTAssertGreaterThan(abs(log(1.498 / heavy.median)) / heavy.logSD, 1.96)
+        XCTAssertGreaterThan(exp(heavy.logQuantile(0.975)), 1.498)
+        let fit = try EmergenceFit.run(data, options: options(heavy))
+        XCTAssertNotNil(fit.alphaPrior?.mixture)
+        XCTAssertFalse(fit.warnings.contains { $0.code == "alpha_prior_conflict" })
+        // Its narrow core alone is a conflict, said with its own range.
+        let core = AlphaPrior(median: 0.5, logSD: 0.14, mixture: [
+            .init(weight: 0.5, median: 0.45, logSD: 0.1), .init(weight: 0.5, median: 0.55, logSD: 0.1)])
+        let w = try XCTUnwrap(try EmergenceFit.run(data, options: options(core)).warnings.first { $0.code == "alpha_prior_conflict" })
+        XCTAssertTrue(w.message.contains("a mixture of 2 normals"), w.message)
+    }
+
     /// A prior the data disagree with is said, with the plain fit's α̂ and E*; one they agree with is not.
     func testConflictIsSaid() throws {
         let data = try rows("mmlu-like")   // plain α̂ 1.498
