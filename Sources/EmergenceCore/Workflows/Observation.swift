@@ -89,13 +89,15 @@ public enum Observation {
         let n = Double(data.x.count)
         let sigma = (fit.rss / n).squareRoot()
         // Likelihood-ratio statistic of the ReLU against the flat floor (Gaussian, σ profiled out).
-        let statistic = fit.floorRSS > 0 ? n * log(fit.floorRSS / max(fit.rss, fit.floorRSS * 1e-12)) : 0
+        let statistic = ObservationSignalTest.statistic(fit, rows: data.x.count)
         result.statistic = statistic
         result.parameters = .init(floor: fit.floor, slope: fit.slope,
                                   elbow: options.axis == .loss ? fit.elbow : -fit.elbow, sigma: sigma)
         // Checkpoints whose fitted lift clears 2σ̂, and whose own mean accuracy is above the floor.
         let lifted = data.liftedCheckpoints(fit, sigma: sigma)
-        let emerged = statistic >= signalThreshold && lifted.count >= 2
+        // The lift must beat this design's own null (ObservationSignalTest) and reach 2 checkpoints.
+        let test = ObservationSignalTest.run(data, statistic: statistic, seed: options.seed)
+        let emerged = test.signal && lifted.count >= 2
         // From an elbow on the axis to (loss, FLOPs): the loss axis converts through the scaling law
         // (interpolating between checkpoints when none could be fitted); the flops axis through the law
         // or interpolation to a loss, none when the rows have no loss and no law is given.
@@ -113,7 +115,7 @@ public enum Observation {
         if !emerged {
             result.status = .notYetEmerged
             result.parameters = nil
-            notYetEmerged(&result, data: data, evaluations: evaluations, options: options, statistic: statistic,
+            notYetEmerged(&result, data: data, evaluations: evaluations, options: options, test: test,
                           lifted: lifted.count, law: law) { point($0, law) }
             progress?(1)
             return result
@@ -179,13 +181,12 @@ public enum Observation {
         return result
     }
 
-    /// n·ln(RSS_floor / RSS_relu) below which the lift is treated as noise. The ReLU adds two
-    /// parameters (slope, elbow) to the floor, and the elbow is not identified under the null, so the
-    /// statistic is a supremum over elbows. Measured on the shared simulated studies: 0–1.7 on
-    /// few-shot rows that sit at the floor (mmlu-, csqa-, cola-, power-law-truth and
-    /// narrow-data-range at flops ≤ 2e22, no-signal), 27 (cola-like) to 236 (gsm8k-like) where
-    /// emergence is in the data. 20 sits between, nearer the weakest real signal's side than noise's.
-    static let signalThreshold = 20.0
+    /// n·ln(RSS_floor / RSS_relu) at which one data amount's finetuned rows count as clearly lifted,
+    /// so that their slope may bound the few-shot rows' (FinetunedSlope). Not the signal test (that is
+    /// ObservationSignalTest's null): a stricter bar on purpose, since a slope from barely lifted rows
+    /// would be a shallow, loose one anyway. Measured on the shared simulated studies: 0–1.7 on rows at
+    /// the floor, 27 (cola-like) to 236 (gsm8k-like) where emergence is in the data.
+    static let clearLift = 20.0
 }
 
 /// Few-shot rows as the ReLU sees them: x oriented so that accuracy rises as x falls.

@@ -88,8 +88,8 @@ struct FinetunedSlope {
             guard let g = groups[d], g.checkpoints.count >= 4, g.x.count >= 5, let f = ReLUFit.fit(g.x, g.y),
                   f.slope > 0, f.rss > 0 else { continue }
             let n = Double(g.x.count)
-            // Clearly lifted: the likelihood-ratio statistic of the observation's own signal test.
-            guard n * log(f.floorRSS / f.rss) >= Observation.signalThreshold else { continue }
+            // Clearly lifted (Observation.clearLift), by the statistic of observe's signal test.
+            guard ObservationSignalTest.statistic(f, rows: g.x.count) >= Observation.clearLift else { continue }
             var sz = 0.0, szz = 0.0
             for v in g.x { let z = max(f.elbow - v, 0); sz += z; szz += z * z }
             let vzz = szz - sz * sz / n
@@ -118,10 +118,11 @@ extension Observation {
     /// - point: the (loss, FLOPs) of an elbow on the axis, as the observed point is converted.
     /// - law: the scaling law, given or fitted, if any.
     static func notYetEmerged(_ result: inout ObservationResult, data: ReLUData, evaluations: [Evaluation],
-                              options: ObserveOptions, statistic: Double, lifted: Int, law: ScalingLaw?,
+                              options: ObserveOptions, test: ObservationSignalTest.Outcome, lifted: Int, law: ScalingLaw?,
                               point: (Double) -> (loss: Double?, flops: Double?)) {
-        let head = String(format: "few-shot accuracy has not left the floor distinguishably (likelihood-ratio statistic %.1f, threshold %.0f; %d checkpoint(s) lifted by more than 2σ): emergence has not shown yet",
-                          statistic, signalThreshold, lifted)
+        let p95 = test.nullP95.map { String(format: ", 95th percentile %.1f", $0) } ?? ""
+        let head = String(format: "few-shot accuracy has not left the floor distinguishably (likelihood-ratio statistic %.1f against a flat floor; %d of %d studies simulated from the floor with these checkpoints reached it%@, and a lift counts only when none does and at least 2 checkpoints are lifted by more than 2σ: here %d): emergence has not shown yet",
+                          test.statistic, test.exceeding, ObservationSignalTest.replicates, p95, lifted)
         func warn(_ tail: String) { result.warnings.append(.init(code: "not_yet_emerged", message: head + tail)) }
         let perUnit = options.axis == .loss ? "per nat" : "per decade of FLOPs"
         // The finetuned rows under the same max_flops as the few-shot rows.
