@@ -169,8 +169,8 @@ struct CalibrateCommand: ParsableCommand {
         if let spread {
             warned += String(format: "  replicates %d/%d rmse %@", spread.estimated, spread.replicates, f(spread.rmse))
         }
-        return String(format: "%3d truth %.3f  cr_sd %@  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", study.index,
-                      truth.emergenceLoss ?? .nan, f(study.cramerRaoSD), f(result?.emergence.loss.mle), f(p["5"]), f(p["95"]),
+        return String(format: "%3d truth %.3f  cr_sd %@  true_lift %.1fσ  mle %@  5–95 [%@, %@]  bound %@  %@  %@  warnings %@\n", study.index,
+                      truth.emergenceLoss ?? .nan, f(study.cramerRaoSD), study.liftSD, f(result?.emergence.loss.mle), f(p["5"]), f(p["95"]),
                       f(result?.emergence.loss.upperBound), result?.status.rawValue ?? "error", detail, warned)
     }
 }
