@@ -39,6 +39,9 @@ public struct ServiceConfiguration: Sendable {
     /// succeeded fit by study; a study left out is answered from the database, on the handler pool).
     public var predictionCacheBytes = PredictionIndex.defaultCapacityBytes
 
+    /// The most either cache may be given (64 GiB): past that a setting is a typo, not a plan.
+    static let maximumCacheBytes = 64 << 30
+
     /// The server log on stderr: one JSON object per line (the default, for log collectors) or text
     /// (`--log-format`, `EMERGENCE_LOG_FORMAT`). Request and fit lines carry the same fields in both.
     public var logFormat: LogFormat = .json
@@ -82,6 +85,12 @@ public struct ServiceConfiguration: Sendable {
         }
         guard autoFitQuiet.isFinite && autoFitQuiet >= 0 && autoFitQuiet <= 86_400 else {
             throw Invalid(description: "auto-fit quiet period must be in 0...86400 seconds (got \(autoFitQuiet))")
+        }
+        for (name, bytes) in [("prediction cache", predictionCacheBytes), ("identity cache", identityCacheBytes)] {
+            guard (0...Self.maximumCacheBytes).contains(bytes) else {
+                let got = bytes == .max ? "" : " (got \(bytes / (1 << 20)) MiB)"
+                throw Invalid(description: "\(name) must be in 0...\(Self.maximumCacheBytes >> 20) MiB\(got)")
+            }
         }
         guard (1...1_000_000).contains(maxQueuedFits) else {
             throw Invalid(description: "max queued fits must be in 1...1000000 (got \(maxQueuedFits))")

@@ -9,7 +9,8 @@ struct ServeCommand: ParsableCommand {
         abstract: "Run the HTTP API (studies, evaluation uploads, fits, predictions) on a SQLite file.",
         discussion: """
         Environment: EMERGENCE_HOST, EMERGENCE_PORT, EMERGENCE_DB, EMERGENCE_WORKERS, EMERGENCE_FIT_TIMEOUT, \
-        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_AUTO_FIT_QUIET, EMERGENCE_LOG_FORMAT, EMERGENCE_CORS_ORIGINS \
+        EMERGENCE_MAX_QUEUED_FITS, EMERGENCE_MAX_QUEUED_FITS_PER_STUDY, EMERGENCE_FIT_ISOLATION, EMERGENCE_AUTO_FIT_QUIET, EMERGENCE_LOG_FORMAT, \
+        EMERGENCE_PREDICTION_CACHE_MIB, EMERGENCE_IDENTITY_CACHE_MIB, EMERGENCE_CORS_ORIGINS \
         (origins whose pages may read the API: exact origins, comma-separated, or * without tokens), and EMERGENCE_TOKENS \
         (TOKEN:read|write|admin, comma-separated). Without tokens the API is open and binds loopback only.
         """)
@@ -44,6 +45,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Server log on stderr: json (one object per line) or text (env EMERGENCE_LOG_FORMAT; default json).")
     var logFormat: String?
 
+    @Option(help: "MiB the cached answers of /prediction may take; 0 answers every one from the database (env EMERGENCE_PREDICTION_CACHE_MIB; default 64).")
+    var predictionCacheMib: Int?
+
+    @Option(help: "MiB the upload writer's cache of evaluation identities may take; 0 re-reads a study's from the database on every upload (env EMERGENCE_IDENTITY_CACHE_MIB; default 64).")
+    var identityCacheMib: Int?
+
     /// The flag, else the environment variable (which must parse), else nil.
     private static func setting<T: LosslessStringConvertible>(_ flag: T?, _ name: String, _ env: [String: String]) throws -> T? {
         if let flag { return flag }
@@ -64,6 +71,10 @@ struct ServeCommand: ParsableCommand {
         config.maxQueuedFitsPerStudy = try Self.setting(maxQueuedFitsPerStudy, "EMERGENCE_MAX_QUEUED_FITS_PER_STUDY", env)
             ?? config.maxQueuedFitsPerStudy
         config.autoFitQuiet = try Self.setting(autoFitQuiet, "EMERGENCE_AUTO_FIT_QUIET", env) ?? config.autoFitQuiet
+        // MiB in, bytes in the configuration; a count past the range is refused by validate(), not wrapped.
+        let mib = { (value: Int) in value.multipliedReportingOverflow(by: 1 << 20).overflow ? Int.max : value << 20 }
+        if let m = try Self.setting(predictionCacheMib, "EMERGENCE_PREDICTION_CACHE_MIB", env) { config.predictionCacheBytes = mib(m) }
+        if let m = try Self.setting(identityCacheMib, "EMERGENCE_IDENTITY_CACHE_MIB", env) { config.identityCacheBytes = mib(m) }
         switch fitIsolation ?? env["EMERGENCE_FIT_ISOLATION"] ?? "process" {
         case "process":
             // This very executable, even if the file is replaced by an upgrade while it runs.

@@ -401,6 +401,20 @@ final class ServiceAPITests: XCTestCase {
         XCTAssertNoThrow(try c.validate())
     }
 
+    /// The caches' sizes are configuration: 0 (no cache) to 64 GiB; anything else is refused by name.
+    func testCacheSizesAreBounded() {
+        var c = ServiceConfiguration()
+        for bytes in [0, 1 << 20, 64 << 30] {
+            c.predictionCacheBytes = bytes; c.identityCacheBytes = bytes
+            XCTAssertNoThrow(try c.validate(), "\(bytes)")
+        }
+        c.predictionCacheBytes = -(1 << 20)
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("prediction cache must be in 0...65536 MiB (got -1 MiB)"), "\($0)") }
+        c.predictionCacheBytes = 0
+        c.identityCacheBytes = .max
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("identity cache must be in 0...65536 MiB"), "\($0)") }
+    }
+
     func testQueuedAndRunningFitsSurviveARestart() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
