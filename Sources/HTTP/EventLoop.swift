@@ -29,6 +29,9 @@ final class EventLoop: @unchecked Sendable {
     private static let wakeToken: UInt64 = 0
     private static let listenerTokenBase: UInt64 = 1
     private static let connectionTokenBase: UInt64 = 1 << 32
+    /// An `epoll_wait` that takes longer than this is taken to have left the core (slept or been
+    /// preempted); one that finds events already ready returns in a few microseconds.
+    private static let wokeAfter = 0.00005
 
     let index: Int
     let configuration: ServerConfiguration
@@ -185,11 +188,18 @@ final class EventLoop: @unchecked Sendable {
         let capacity = 256
         var events = [epoll_event](repeating: epoll_event(), count: capacity)
         var nextSweep = Socket.monotonicNow() + tick
+        let yieldInterval = configuration.loopYieldInterval
+        // When the loop last slept (or was last off its core) before the batch it is serving.
+        var busySince = Socket.monotonicNow()
         while !stopped {
             // Connections waiting for another turn: only look for new events, do not sleep.
-            let timeoutMs = comingBack.isEmpty ? Int32(max(1, (nextSweep - Socket.monotonicNow()) * 1000)) : 0
+            let waitStarted = Socket.monotonicNow()
+            let timeoutMs = comingBack.isEmpty ? Int32(max(1, (nextSweep - waitStarted) * 1000)) : 0
             let count = epoll_wait(epollFD, &events, Int32(capacity), timeoutMs)
             now = Socket.monotonicNow()
+            // A wait that returned nothing, or took longer than finding events already ready takes,
+            // gave the core up (it slept, or the scheduler ran something else meanwhile).
+            if count <= 0 || now - waitStarted > EventLoop.wokeAfter { busySince = now }
             refreshDate()
             if count < 0 && errno != EINTR {
                 logger.error("epoll_wait failed", metadata: ["error": "\(Socket.errnoDescription)"])
@@ -214,6 +224,14 @@ final class EventLoop: @unchecked Sendable {
             if now >= nextSweep {
                 sweep()
                 nextSweep = now + tick
+            }
+            // Busy since before this batch for longer than the interval: the responses just sent
+            // woke their readers, and a thread woken on this core is often not let in before the
+            // scheduler's tick (4 ms at HZ=250) while the loop keeps finding events ready. Let it
+            // in now; `sched_yield` returns at once when nothing else waits here.
+            if let yieldInterval, now - busySince >= yieldInterval {
+                sched_yield()
+                busySince = Socket.monotonicNow()
             }
         }
         for connection in Array(connections.values) { connection.close() }

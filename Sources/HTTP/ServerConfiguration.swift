@@ -50,6 +50,13 @@ public struct ServerConfiguration: Sendable {
     public var handlerConcurrency = 64
     /// Number of epoll event loops; defaults to the number of active cores.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// How long an event loop runs from one batch of events to the next without sleeping before it
+    /// yields its core once (`sched_yield`); nil never yields. Under load a loop can find events
+    /// ready on every wait for milliseconds on end, and a thread woken on its core meanwhile (a
+    /// handler or fit worker, a client on the same machine) often is not let in until the
+    /// scheduler's next tick, 4 ms at the common HZ=250; every request that thread carries waits
+    /// as long. A yield lets such a thread run now; with nothing waiting it returns at once.
+    public var loopYieldInterval: TimeInterval? = 0.0005
 
     /// Cross-origin access for browser pages on other origins (nil: no CORS headers, and a
     /// preflight is answered like any OPTIONS). See `CORSPolicy`.

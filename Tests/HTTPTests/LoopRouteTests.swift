@@ -295,6 +295,31 @@ final class LoopRouteTests: XCTestCase {
         XCTAssertLessThan(position, count / 4, "the other connection waited for the pipelined requests")
     }
 
+    func testALoopThatYieldsAfterEveryBatchAnswersEverythingInOrder() throws {
+        // loopYieldInterval 0: the loop yields its core after every batch of events, the path a
+        // loop kept busy for longer than the interval takes.
+        fixture.stop()
+        fixture = try TestServer {
+            $0.eventLoopCount = 1
+            $0.loopYieldInterval = 0
+        }
+        fixture.router.add("GET", "/loop/items/{id}", policy: RoutePolicy(nonBlocking: true)) { request in
+            .text(200, "item \(request.pathParameters["id"] ?? "?")")
+        }
+        let clients = try (0..<4).map { _ in try fixture.client() }
+        let count = Connection.requestsPerTurn * 4 + 5
+        for (c, client) in clients.enumerated() {
+            try client.send((0..<count).map { "GET /loop/items/\(c)-\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
+        }
+        for (c, client) in clients.enumerated() {
+            for i in 0..<count { XCTAssertEqual(try client.readResponse().text, "item \(c)-\(i)") }
+        }
+        for round in 0..<50 {
+            try clients[round % 4].send("GET /loop/items/r\(round) HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(try clients[round % 4].readResponse().text, "item r\(round)")
+        }
+    }
+
     func testLimitsStillApplyFromTheHead() throws {
         let client = try fixture.client()
         try client.send("POST /loop/echo HTTP/1.1\r\nHost: t\r\nContent-Length: \(64 * 1024 * 1024)\r\n\r\n")

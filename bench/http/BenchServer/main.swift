@@ -32,6 +32,10 @@ let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 0 
 var configuration = ServerConfiguration(host: "127.0.0.1", port: port)
 // Overrides for experiments; the benchmark itself uses the defaults.
 if let loops = ProcessInfo.processInfo.environment["HTTP_BENCH_LOOPS"].flatMap(Int.init) { configuration.eventLoopCount = loops }
+// Microseconds; 0 turns the loops' yield off (ServerConfiguration.loopYieldInterval).
+if let us = ProcessInfo.processInfo.environment["HTTP_BENCH_YIELD_US"].flatMap(Double.init) {
+    configuration.loopYieldInterval = us > 0 ? us / 1e6 : nil
+}
 let server = HTTPServer(configuration: configuration, router: router, logger: logger)
 do {
     try server.start()
