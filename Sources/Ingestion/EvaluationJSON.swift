@@ -82,9 +82,16 @@ public enum EvaluationJSON {
                 let text: String
                 switch v {
                 case .string(let s): text = s
-                // Subsets and checkpoints are often numbered; a number stands for its decimal text.
-                case .number(let d) where d.isFinite: text = NumberText.integer(d).map(String.init) ?? String(d)
-                default: draft.report(f, "must be a string (got \(v.kindName))"); continue
+                // Subsets and checkpoints are often numbered: a whole number stands for its decimal
+                // text. Any other number would be stored as text it was not written as (7.50 as "7.5",
+                // 1e-308 as "1e-308"), so it is refused, with the fix.
+                case .number(let d):
+                    guard let i = NumberText.integer(d) else {
+                        draft.report(f, "must be a string or a whole number below 9e15 (got the number \(d)); quote it to keep it as written")
+                        continue
+                    }
+                    text = String(i)
+                default: draft.report(f, "must be a string or a whole number (got \(v.kindName))"); continue
                 }
                 draft.set(f, text: text)
             case .setting:

@@ -61,12 +61,13 @@ final class EvaluationJSONTests: XCTestCase {
          3]
         """.utf8)) }
         XCTAssertEqual(p.map { "\($0.index) \($0.field)" }, [
-            "1 pretrain_loss", "1 shots", "1 accuracy", "1 finetune_examples",
+            "1 checkpoint", "1 pretrain_loss", "1 shots", "1 accuracy", "1 finetune_examples",
             "2 pretrain_loss", "2 setting", "2 checkpoint", "2 n_questions",
             "3 row",
         ])
-        XCTAssertTrue(p[0].reason.contains("got a string"))
-        XCTAssertTrue(p[4].reason.contains("finite"))
+        XCTAssertTrue(p[0].reason.contains("got the number 7.5); quote it"), p[0].reason)
+        XCTAssertTrue(p[1].reason.contains("got a string"))
+        XCTAssertTrue(p[5].reason.contains("finite"))
         XCTAssertNil(p[0].line)
     }
 
