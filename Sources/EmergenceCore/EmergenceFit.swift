@@ -130,7 +130,8 @@ public enum EmergenceFit {
             let alphaHat = plain.theta[EmergenceModel.alpha]
             let lo = exp(prior.logQuantile(0.025)), hi = exp(prior.logQuantile(0.975))
             if !(lo...hi).contains(alphaHat) {
-                let shape = (prior.mixture?.count ?? 0) > 1 ? "a mixture of \(prior.mixture?.count ?? 0) normals" : "a normal"
+                let components = prior.mixture?.count ?? 0
+                let shape = components > 1 ? "a mixture of \(components) normals" : "a normal"
                 priorWarning = .init(code: "alpha_prior_conflict", message: String(
                     format: "the data alone put the law's curvature at α = %.3g (plain maximum likelihood, E* = %.4f), outside the central 95%% of alpha_prior (%@, median %.3g, log_sd %.3g: %.3g–%.3g); the answer leans on the prior here. Check the prior against fits of other tasks on this model family, or fit without it; finetuning amounts nearer the few-shot limit would let the data decide",
                     alphaHat, plain.prediction, shape, prior.median, prior.logSD, lo, hi))

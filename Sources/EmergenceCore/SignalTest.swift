@@ -91,37 +91,14 @@ enum SignalTest {
         let pooled = (rss / Double(max(data.count, 1))).squareRoot()
         // A setting with fewer than 3 rows borrows the pooled σ.
         var sigma = (0..<2).map { counts[$0] >= 3 ? (squares[$0] / counts[$0]).squareRoot() : pooled }
-        // One-way random-effects ANOVA of the finetuned rows' residuals by checkpoint (Searle, Casella &
-        // McCulloch 1992, §3.5): σ_c² = max((MSB − MSW)/m₀, 0), and the rows' own σ² = MSW.
+        // The finetuned rows' residuals by checkpoint (VarianceComponents): one offset per checkpoint,
+        // and the rows' own σ the within-checkpoint one wherever that offset is not 0.
         let finetuned = (0..<data.count).filter { data.fewShot[$0] == 0 && data.checkpoint[$0] >= 0 && data.checkpoint[$0] < data.checkpointCount }
-        var sums = [Double](repeating: 0, count: data.checkpointCount), sizes = sums
-        var total = 0.0, n = 0.0
-        for i in finetuned {
-            sums[data.checkpoint[i]] += residual[i]; sizes[data.checkpoint[i]] += 1
-            total += residual[i]; n += 1
-        }
         var checkpointSD = 0.0
-        let groups = sizes.filter { $0 > 0 }.count
-        if groups >= 3 && n > Double(groups) {
-            var within = 0.0
-            for i in finetuned {
-                let c = data.checkpoint[i]
-                let d = residual[i] - sums[c] / sizes[c]
-                within += d * d
-            }
-            let msw = within / (n - Double(groups))
-            var between = 0.0, m2 = 0.0
-            for c in sums.indices where sizes[c] > 0 {
-                let d = sums[c] / sizes[c] - total / n
-                between += sizes[c] * d * d
-                m2 += sizes[c] * sizes[c]
-            }
-            let msb = between / Double(groups - 1)
-            let m0 = (n - m2 / n) / Double(groups - 1)
-            if m0 > 0 {
-                checkpointSD = max((msb - msw) / m0, 0).squareRoot()
-                if checkpointSD > 0 { sigma[0] = msw.squareRoot() }
-            }
+        if let components = VarianceComponents.oneWay(finetuned.map { residual[$0] }, group: finetuned.map { data.checkpoint[$0] },
+                                                      groupCount: data.checkpointCount, minimumGroups: 3) {
+            checkpointSD = components.between
+            if checkpointSD > 0 { sigma[0] = components.within }
         }
         let phi = MaximumLikelihood.dispersion(y: data.y, mean: mean, questions: data.questions, multiplicity: nil,
                                                parameters: model.withDelta ? 2 : 1)

@@ -12,9 +12,8 @@ import Foundation
 ///
 ///     y*_i = ȳ + u_c(i) + e_i,   u_c ~ N(0, σ_b²),   e_i ~ N(0, σ_w²)
 ///
-/// with σ_b² and σ_w² from a one-way random-effects ANOVA of the residuals by checkpoint (Searle,
-/// Casella & McCulloch 1992, §3.5): σ_w² = MSW, σ_b² = max((MSB − MSW)/m₀, 0); with one row per
-/// checkpoint, σ_b = 0 and σ_w² the residual variance. 99 such studies are fitted by the same ReLU,
+/// with σ_b and σ_w from a one-way random-effects ANOVA of the residuals by checkpoint
+/// (VarianceComponents); with one row per checkpoint, σ_b = 0 and σ_w² the residual variance. 99 such studies are fitted by the same ReLU,
 /// and the lift is a signal when none of them reaches Λ: a Monte Carlo p-value
 /// (1 + #{Λ* ≥ Λ})/100 = 0.01 (Davison & Hinkley 1997, §4.2). A draw that cannot be fitted counts as
 /// reaching Λ: a failure never manufactures a signal.
@@ -57,28 +56,16 @@ struct ObservationSignalTest {
         return Outcome(statistic: statistic, exceeding: exceeding, nullP95: Percentile.of(sorted: draws, 95))
     }
 
-    /// (σ_b, σ_w) of the residuals from the flat floor, by checkpoint.
+    /// (σ_b, σ_w) of the residuals from the flat floor, by checkpoint (VarianceComponents); with one row
+    /// per checkpoint, (0, the residual SD).
     static func components(_ data: ReLUData) -> (Double, Double)? {
         let n = data.y.count
-        let groups = data.checkpointCount
-        guard n >= 2, groups >= 1 else { return nil }
-        let mean = data.y.reduce(0, +) / Double(n)
-        var sums = [Double](repeating: 0, count: groups), sizes = sums
-        for i in 0..<n { sums[data.checkpointIndex[i]] += data.y[i] - mean; sizes[data.checkpointIndex[i]] += 1 }
-        var total = 0.0
-        for i in 0..<n { total += (data.y[i] - mean) * (data.y[i] - mean) }
-        let used = sizes.filter { $0 > 0 }.count
-        guard n > used, used >= 2 else { return (0, (total / Double(n - 1)).squareRoot()) }
-        var within = 0.0
-        for i in 0..<n {
-            let c = data.checkpointIndex[i]
-            let d = data.y[i] - mean - sums[c] / sizes[c]
-            within += d * d
+        guard n >= 2, data.checkpointCount >= 1 else { return nil }
+        if let c = VarianceComponents.oneWay(data.y, group: data.checkpointIndex, groupCount: data.checkpointCount,
+                                             minimumGroups: 2) {
+            return (c.between, c.within)
         }
-        let between = total - within
-        let msw = within / Double(n - used), msb = between / Double(used - 1)
-        let sizeSquares = sizes.reduce(0) { $0 + $1 * $1 }
-        let m0 = (Double(n) - sizeSquares / Double(n)) / Double(used - 1)
-        return (max((msb - msw) / m0, 0).squareRoot(), msw.squareRoot())
+        let mean = data.y.reduce(0, +) / Double(n)
+        return (0, (data.y.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot())
     }
 }
