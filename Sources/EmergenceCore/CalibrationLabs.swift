@@ -19,6 +19,18 @@ extension Calibration {
         case coherent, incoherent
     }
 
+    /// The prior the second fit of each study gets.
+    public enum LabPrior: String, Codable, Sendable, CaseIterable {
+        /// The engine's: the predictive scale mixture over τ, pooled from the other K − 1 studies.
+        case mixture
+        /// The same pool's one moment-matched normal, to measure what the mixture changes.
+        case normal
+        /// No pooling: the lab's true distribution of ln α (coherent: N(centre, 0.1²); incoherent: the
+        /// two clusters, an equal mixture of N(centre ± 0.45, 0.1²)). It separates the interval a fit
+        /// with a right prior gives (§5.5) from what not knowing μ and τ adds.
+        case exact
+    }
+
     public struct LabReport: Codable, Sendable {
         public var kind: LabKind
         public var labSize: Int
@@ -36,8 +48,9 @@ extension Calibration {
         public var priorCoverage90: Double?
         /// The scale of τ's half-normal prior the pooled estimates used (nil: flat).
         public var tauPriorScale: Double?
-        /// The prior handed out: `mixture` (the predictive scale mixture, the engine's) or `normal` (the
-        /// one moment-matched normal, to measure what the mixture changes).
+        /// The prior handed out (`LabPrior`): `mixture` (the predictive scale mixture, the engine's),
+        /// `normal` (the one moment-matched normal, to measure what the mixture changes) or `exact` (the
+        /// lab's true distribution, no pooling).
         public var pooledPrior: String
 
         enum CodingKeys: String, CodingKey {
@@ -72,12 +85,36 @@ extension Calibration {
                      longExtrapolation: longExtrapolation(rows: kept, d0: truth.D0))
     }
 
+    /// The spread of ln α within a lab (within a cluster, for the incoherent kind) and the clusters'
+    /// offset from the lab's centre.
+    static let labSpread = 0.1, labClusterOffset = 0.45
+
     /// The K true curvatures of one lab.
     static func labAlphas(_ rng: inout SeededRandom, kind: LabKind, size: Int) -> [Double] {
+        labDraw(&rng, kind: kind, size: size).alphas
+    }
+
+    /// The lab's centre (ln α_lab) and its K true curvatures.
+    static func labDraw(_ rng: inout SeededRandom, kind: LabKind, size: Int) -> (centre: Double, alphas: [Double]) {
         let centre = log(1.0) + (log(2.0) - log(1.0)) * rng.uniform()
-        return (0..<size).map { _ in
-            let cluster = kind == .incoherent ? (rng.uniform() < 0.5 ? -0.45 : 0.45) : 0
-            return exp(centre + cluster + 0.1 * rng.normal())
+        let alphas = (0..<size).map { _ in
+            let cluster = kind == .incoherent ? (rng.uniform() < 0.5 ? -labClusterOffset : labClusterOffset) : 0
+            return exp(centre + cluster + labSpread * rng.normal())
+        }
+        return (centre, alphas)
+    }
+
+    /// The distribution the lab's ln α were drawn from, as an α prior (`LabPrior.exact`).
+    static func labExactPrior(kind: LabKind, centre: Double) -> AlphaPrior {
+        switch kind {
+        case .coherent:
+            return AlphaPrior(median: exp(centre), logSD: labSpread)
+        case .incoherent:
+            let components = [-labClusterOffset, labClusterOffset].map {
+                AlphaPrior.Component(weight: 0.5, median: exp(centre + $0), logSD: labSpread)
+            }
+            return AlphaPrior(median: exp(centre), logSD: (labSpread * labSpread + labClusterOffset * labClusterOffset).squareRoot(),
+                              mixture: components)
         }
     }
 
@@ -86,7 +123,7 @@ extension Calibration {
     public static func runLabs(kind: LabKind, size: Int, labs: Int, seed: UInt64, options: FitOptions,
                                maxFlops: Double = 2e22, split: String = "custom",
                                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                               tauPriorScale: Double? = PooledAlphaPrior.tauPriorScale, mixture: Bool = true,
+                               tauPriorScale: Double? = PooledAlphaPrior.tauPriorScale, prior: LabPrior = .mixture,
                                onStudy: ((Int, Int, FitResult?, FitResult?) -> Void)? = nil) -> LabReport {
         var options = options
         options.maxFlops = maxFlops
@@ -98,7 +135,7 @@ extension Calibration {
         var priorSDs: [Double] = [], priorHits = 0
         for lab in 0..<max(labs, 0) {
             var rng = SeededRandom(seed: seeds.next())
-            let alphas = labAlphas(&rng, kind: kind, size: size)
+            let (centre, alphas) = labDraw(&rng, kind: kind, size: size)
             let studies = alphas.enumerated().map { labStudy(&rng, index: lab * size + $0.offset, alpha: $0.element, maxFlops: maxFlops) }
             var plain: [FitResult?] = []
             for (i, study) in studies.enumerated() {
@@ -110,16 +147,23 @@ extension Calibration {
             }
             for (i, study) in studies.enumerated() {
                 var result = plain[i]
-                if let estimate = PooledAlphaPrior.estimate(members, form: options.form, excluding: "\(i)",
-                                                                 tauPriorScale: tauPriorScale, mixture: mixture) {
+                let handed: AlphaPrior?
+                if prior == .exact {
+                    handed = labExactPrior(kind: kind, centre: centre)
+                } else {
+                    handed = PooledAlphaPrior.estimate(members, form: options.form, excluding: "\(i)",
+                                                       tauPriorScale: tauPriorScale, mixture: prior == .mixture)?
+                        .resolved(excluded: "\(i)")
+                }
+                if let handed {
                     var o = options
                     o.seed = UInt64(lab * size + i)
-                    o.alphaPrior = estimate.resolved(excluded: "\(i)")
-                    o.alphaPriorPooled = true
+                    o.alphaPrior = handed
+                    o.alphaPriorPooled = prior != .exact
                     result = try? EmergenceFit.run(study.evaluations, options: o, threads: threads)
-                    priorSDs.append(estimate.prior.logSD)
+                    priorSDs.append(handed.logSD)
                     let x = log(study.truth.alpha)
-                    if x >= estimate.prior.logQuantile(0.05) && x <= estimate.prior.logQuantile(0.95) { priorHits += 1 }
+                    if x >= handed.logQuantile(0.05) && x <= handed.logQuantile(0.95) { priorHits += 1 }
                 }
                 plainRecords.append(Record(study: study, result: plain[i]))
                 pooledRecords.append(Record(study: study, result: result))
@@ -130,13 +174,13 @@ extension Calibration {
         var plainOptions = options
         plainOptions.seed = 0
         var pooledOptions = plainOptions
-        pooledOptions.alphaPriorPooled = true
+        pooledOptions.alphaPriorPooled = prior != .exact
         return LabReport(kind: kind, labSize: size, labs: labs, split: split, studySeed: seed,
                          plain: score(plainRecords, family: family, split: split, seed: seed, options: plainOptions),
                          pooled: score(pooledRecords, family: family, split: split, seed: seed, options: pooledOptions),
                          withPrior: priorSDs.count,
                          medianPriorLogSD: priorSDs.isEmpty ? nil : Percentile.of(sorted: priorSDs.sorted(), 50),
                          priorCoverage90: priorSDs.isEmpty ? nil : Double(priorHits) / Double(priorSDs.count),
-                         tauPriorScale: tauPriorScale, pooledPrior: mixture ? "mixture" : "normal")
+                         tauPriorScale: tauPriorScale, pooledPrior: prior.rawValue)
     }
 }

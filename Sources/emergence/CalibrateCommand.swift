@@ -36,7 +36,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Number of labs (with --lab).") var labs: Int = 40
     @Option(help: "With --lab: the scale of the half-normal prior on τ in the pooled prior (0: flat), to measure how much the figures depend on it; default the engine's.")
     var tauPriorScale: Double?
-    @Option(help: "With --lab: the prior handed out, mixture (the predictive scale mixture over τ, the engine's) or normal (one moment-matched normal), to measure what the mixture changes.")
+    @Option(help: "With --lab: the prior handed out, mixture (the predictive scale mixture over τ, the engine's), normal (one moment-matched normal, to measure what the mixture changes) or exact (the lab's true distribution of α and no pooling, to measure the interval a fit with a right prior gives).")
     var pooledPrior: String = "mixture"
     @Flag(help: "Print one line per study on stderr.") var verbose = false
     @Flag(help: "No progress lines on stderr.") var quiet = false
@@ -71,13 +71,13 @@ struct CalibrateCommand: ParsableCommand {
             let total = labs * labSize
             var done = 0
             if let t = tauPriorScale, !(t.isFinite && t >= 0 && t <= 10) { throw ValidationError("--tau-prior-scale must be in 0...10") }
-            guard pooledPrior == "mixture" || pooledPrior == "normal" else {
-                throw ValidationError("--pooled-prior must be mixture or normal, not '\(pooledPrior)'")
+            guard let handedOut = Calibration.LabPrior(rawValue: pooledPrior) else {
+                throw ValidationError("--pooled-prior must be mixture, normal or exact, not '\(pooledPrior)'")
             }
             let scale = tauPriorScale.map { $0 == 0 ? nil : $0 } ?? PooledAlphaPrior.tauPriorScale
             let report = Calibration.runLabs(kind: kind, size: labSize, labs: labs, seed: seed, options: options,
                                              maxFlops: maxFlops, split: splitName, tauPriorScale: scale,
-                                             mixture: pooledPrior == "mixture") { lab, i, plain, pooled in
+                                             prior: handedOut) { lab, i, plain, pooled in
                 done += 1
                 if verbose {
                     let f = { (r: FitResult?) in

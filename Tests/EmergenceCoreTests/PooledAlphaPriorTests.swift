@@ -110,6 +110,26 @@ final class PooledAlphaPriorTests: XCTestCase {
         XCTAssertGreaterThan(alphas.filter { abs($0 - centre) > 0.25 }.count, 150)
     }
 
+    /// `--pooled-prior exact` hands each study the distribution its lab's α were drawn from: the
+    /// prior's central 90% holds about 90% of a lab's draws, for both kinds.
+    func testExactLabPriorIsTheLabsDistribution() throws {
+        for kind in Calibration.LabKind.allCases {
+            var rng = SeededRandom(seed: 11)
+            let (centre, alphas) = Calibration.labDraw(&rng, kind: kind, size: 2000)
+            let prior = Calibration.labExactPrior(kind: kind, centre: centre)
+            XCTAssertTrue(prior.problems(form: .logPower).isEmpty, "\(kind)")
+            let lo = prior.logQuantile(0.05), hi = prior.logQuantile(0.95)
+            let held = Double(alphas.filter { (lo...hi).contains(log($0)) }.count) / 2000
+            XCTAssertEqual(held, 0.90, accuracy: 0.02, "\(kind)")
+        }
+        var o = FitOptions()
+        o.uncertainty = .none
+        let a = Calibration.runLabs(kind: .incoherent, size: 4, labs: 1, seed: 3, options: o, threads: 1, prior: .exact)
+        XCTAssertEqual(a.withPrior, 4, "no pooling: every study gets the lab's prior")
+        XCTAssertEqual(a.pooledPrior, "exact")
+        XCTAssertEqual(a.pooled.studies, 4)
+    }
+
     /// A fit records its α profile (the plain likelihood's), and under a prior the prior it used and
     /// the plain answer beside it.
     func testFitRecordsProfileAndPrior() throws {
