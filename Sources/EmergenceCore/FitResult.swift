@@ -171,7 +171,8 @@ public struct FitResult: Codable, Sendable, Equatable {
         public var failed: Int
         public var resample: String
         /// σ̂ of the checkpoints' measured losses (nats, LossNoise), by which each resample's losses
-        /// were jittered; absent when no model had three checkpoints of known compute or tokens.
+        /// were jittered (reported under an α prior too, where they are not: docs/method.md §5.2);
+        /// absent when no model had three checkpoints of known compute or tokens.
         public var lossNoise: Double?
         public var percentiles: Percentiles
         enum CodingKeys: String, CodingKey {
