@@ -89,11 +89,6 @@ extension Calibration {
     /// offset from the lab's centre.
     static let labSpread = 0.1, labClusterOffset = 0.45
 
-    /// The K true curvatures of one lab.
-    static func labAlphas(_ rng: inout SeededRandom, kind: LabKind, size: Int) -> [Double] {
-        labDraw(&rng, kind: kind, size: size).alphas
-    }
-
     /// The lab's centre (ln α_lab) and its K true curvatures.
     static func labDraw(_ rng: inout SeededRandom, kind: LabKind, size: Int) -> (centre: Double, alphas: [Double]) {
         let centre = log(1.0) + (log(2.0) - log(1.0)) * rng.uniform()

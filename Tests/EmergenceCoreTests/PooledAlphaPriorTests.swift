@@ -105,7 +105,7 @@ final class PooledAlphaPriorTests: XCTestCase {
         XCTAssertEqual(a.pooled.statuses.values.reduce(0, +), 4)
         // Incoherent labs draw two clusters a factor 2.5 apart.
         var rng = SeededRandom(seed: 1)
-        let alphas = Calibration.labAlphas(&rng, kind: .incoherent, size: 200).map(log)
+        let alphas = Calibration.labDraw(&rng, kind: .incoherent, size: 200).alphas.map(log)
         let centre = alphas.reduce(0, +) / 200
         XCTAssertGreaterThan(alphas.filter { abs($0 - centre) > 0.25 }.count, 150)
     }
