@@ -33,8 +33,11 @@ public enum CramerRao {
         let d0 = truth.D0
         let p = 6
         var info = [Double](repeating: 0, count: p * p)
-        // Per checkpoint: I_cc without the measurement's own 1/σ_L², and the column I_θc.
-        var losses: [String: (cc: Double, column: [Double])] = [:]
+        // Per checkpoint, in the order first seen (a dictionary's order changes from run to run, and
+        // with it the last bits of the sums below): I_cc without the measurement's own 1/σ_L², and
+        // the column I_θc.
+        var losses: [(cc: Double, column: [Double])] = []
+        var slot: [String: Int] = [:]
         for r in rows {
             let fewShot = r.setting == .fewShot
             let d = fewShot ? d0 : (r.finetuneExamples ?? d0)
@@ -59,12 +62,16 @@ public enum CramerRao {
             guard lossNoise > 0, gap > 0 else { continue }
             let dx = -truth.A
             let key = (r.model ?? "") + "\u{1F}" + r.checkpoint
-            var entry = losses[key] ?? (0, [Double](repeating: 0, count: p))
-            entry.cc += dx * dx / v
-            for a in 0..<p { entry.column[a] += grad[a] * dx / v }
-            losses[key] = entry
+            let j: Int
+            if let known = slot[key] { j = known } else {
+                j = losses.count
+                slot[key] = j
+                losses.append((0, [Double](repeating: 0, count: p)))
+            }
+            losses[j].cc += dx * dx / v
+            for a in 0..<p { losses[j].column[a] += grad[a] * dx / v }
         }
-        for (_, entry) in losses {
+        for entry in losses {
             let cc = entry.cc + 1 / (lossNoise * lossNoise)
             for a in 0..<p { for b in 0..<p { info[a * p + b] -= entry.column[a] * entry.column[b] / cc } }
         }
